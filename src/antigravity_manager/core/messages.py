@@ -1,0 +1,139 @@
+"""The hub: one neutral model of a chat request and its response.
+
+Every inbound protocol decodes into these values and every upstream codec encodes from them.
+Frozen, slotted dataclasses with tuples: plain values, cheap to build, safe to share. A field
+enters the hub only when two protocols have it; anything else is dropped at decode time and
+listed in that codec's docstring. No IO, no imports from the rest of the package.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+Role = Literal["user", "assistant"]
+FinishReason = Literal["stop", "length", "tool_use", "stop_sequence", "content_filter", "error"]
+ToolChoiceMode = Literal["auto", "none", "required", "tool"]
+Family = Literal["gemini", "claude", "other"]
+
+_frozen = dataclass(frozen=True, slots=True, kw_only=True)
+
+
+@_frozen
+class Signature:
+    """An opaque upstream signature, tagged with the model family that issued it."""
+
+    value: str
+    family: Family
+
+
+@_frozen
+class Text:
+    text: str
+    signature: Signature | None = None
+
+
+@_frozen
+class Media:
+    """An image or document: inline bytes (base64 kept as given) or a URL."""
+
+    mime: str
+    data: str = ""  # base64
+    url: str = ""
+
+
+@_frozen
+class Thinking:
+    text: str
+    signature: Signature | None = None
+    redacted: bool = False
+
+
+@_frozen
+class ToolCall:
+    id: str
+    name: str
+    arguments: dict[str, Any]
+    signature: Signature | None = None
+
+
+@_frozen
+class ToolResult:
+    call_id: str
+    name: str
+    content: tuple[Text | Media, ...]
+    is_error: bool = False
+
+
+Part = Text | Media | Thinking | ToolCall | ToolResult
+
+
+@_frozen
+class Message:
+    role: Role
+    parts: tuple[Part, ...]
+
+
+@_frozen
+class Tool:
+    name: str
+    description: str = ""
+    parameters: dict[str, Any] = field(default_factory=dict)  # JSON Schema of the arguments
+
+
+@_frozen
+class ToolChoice:
+    mode: ToolChoiceMode = "auto"
+    name: str = ""  # when mode == "tool"
+
+
+@_frozen
+class Reasoning:
+    """Thinking request: an effort level, an explicit token budget, or both unset (default)."""
+
+    effort: Literal["none", "minimal", "low", "medium", "high"] | None = None
+    budget: int | None = None
+    include_thoughts: bool = True
+
+
+@_frozen
+class ChatRequest:
+    model: str  # the client's model name, before mapping
+    messages: tuple[Message, ...]
+    system: tuple[Text, ...] = ()
+    tools: tuple[Tool, ...] = ()
+    tool_choice: ToolChoice | None = None
+    max_tokens: int | None = None
+    temperature: float | None = None
+    top_p: float | None = None
+    top_k: int | None = None
+    stop: tuple[str, ...] = ()
+    reasoning: Reasoning | None = None
+    json_schema: dict[str, Any] | None = None  # {} means "any JSON object"
+    stream: bool = False
+    session_key: str = ""
+
+
+@_frozen
+class Usage:
+    input_tokens: int = 0
+    output_tokens: int = 0  # includes reasoning tokens
+    reasoning_tokens: int = 0
+    cached_tokens: int = 0  # a subset of input_tokens
+
+    @property
+    def total_tokens(self) -> int:
+        return self.input_tokens + self.output_tokens
+
+
+@_frozen
+class ChatResponse:
+    id: str
+    model: str  # the upstream model that answered
+    parts: tuple[Text | Thinking | ToolCall | Media, ...]
+    finish_reason: FinishReason
+    usage: Usage = Usage()
+
+    @property
+    def text(self) -> str:
+        return "".join(p.text for p in self.parts if isinstance(p, Text))

@@ -1,0 +1,197 @@
+"""Google Cloud Code `v1internal`: the envelope, the headers and the base-URL fallback.
+
+`CloudCode` is the one place that talks HTTP to the upstream: unary control-plane calls
+(`call`, `get_operation`) and the streaming generate call (`stream`). It moves to the next base
+URL on a network error, 408, 404 or 5xx (reference/antigravity-tools.md §5.1), and turns every
+other status >= 400 into `UpstreamError` with the retry delay parsed from the body. It does not
+choose accounts, refresh tokens or retry on another account: that is the pipeline's job.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import aiohttp
+import msgspec
+
+from ..core.sse import SseDecoder
+from ..errors import UpstreamError
+from ..routing.retry import parse_retry_delay
+
+log = logging.getLogger(__name__)
+
+DEFAULT_USER_AGENT = "antigravity/1.15.8 linux/amd64"
+FALLBACK_STATUSES = frozenset({404, 408})
+_json_decode = msgspec.json.Decoder().decode
+_json_encode = msgspec.json.Encoder().encode
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Envelope:
+    """What goes around a Gemini request: identifies the account's project and the call."""
+
+    model: str
+    project: str
+    request_id: str
+    session_id: str = ""
+    request_type: str = "agent"
+    user_agent: str = "antigravity"
+
+
+def wrap(request: dict[str, Any], env: Envelope) -> dict[str, Any]:
+    """The v1internal generate body (cloudcode-v1internal.md §2.1)."""
+    inner = dict(request)
+    if env.session_id:
+        inner["sessionId"] = env.session_id
+    body: dict[str, Any] = {"model": env.model}
+    if env.project:
+        body["project"] = env.project
+    body["requestId"] = env.request_id
+    body["requestType"] = env.request_type
+    body["userAgent"] = env.user_agent
+    body["request"] = inner
+    return body
+
+
+def unwrap(body: Any) -> dict[str, Any]:
+    """Every v1internal answer nests the model response under `response`."""
+    if isinstance(body, dict):
+        inner = body.get("response")
+        return inner if isinstance(inner, dict) else body
+    return {}
+
+
+class CloudCode:
+    def __init__(
+        self,
+        session: aiohttp.ClientSession,
+        base_urls: Sequence[str],
+        *,
+        proxy: str | None = None,
+        timeout: float = 600.0,
+        user_agent: str = DEFAULT_USER_AGENT,
+    ) -> None:
+        if not base_urls:
+            raise ValueError("at least one Cloud Code base URL is needed")
+        self._session = session
+        self._base_urls = tuple(u.rstrip("/") for u in base_urls)
+        self._proxy = proxy or None
+        self._timeout = aiohttp.ClientTimeout(total=timeout, sock_connect=20)
+        self._user_agent = user_agent
+
+    def _headers(self, token: str, accept: str) -> dict[str, str]:
+        return {
+            "Authorization": f"Bearer {token}",
+            "Content-Type": "application/json",
+            "Accept": accept,
+            "User-Agent": self._user_agent,
+        }
+
+    async def call(self, method: str, token: str, body: Mapping[str, Any]) -> dict[str, Any]:
+        """A unary `POST /v1internal:<method>`; the parsed JSON answer."""
+        resp = await self._post(f"/v1internal:{method}", token, _json_encode(body), "application/json")
+        async with resp:
+            return _as_dict(await resp.read())
+
+    async def get_operation(self, name: str, token: str) -> dict[str, Any]:
+        """Poll a long-running operation (`GET /v1internal/<name>`)."""
+        resp = await self._request("GET", f"/v1internal/{name}", token, None, "application/json")
+        async with resp:
+            return _as_dict(await resp.read())
+
+    async def stream(self, token: str, body: Mapping[str, Any]) -> AsyncIterator[dict[str, Any]]:
+        """`streamGenerateContent?alt=sse`: yields each chunk's unwrapped response object.
+
+        Fallback to the next base URL happens only before the first chunk (while connecting).
+        """
+        payload = _json_encode(body)
+        resp = await self._post("/v1internal:streamGenerateContent?alt=sse", token, payload,
+                                "text/event-stream")
+        return _chunks(resp)
+
+    async def _post(self, path: str, token: str, payload: bytes, accept: str) -> aiohttp.ClientResponse:
+        return await self._request("POST", path, token, payload, accept)
+
+    async def _request(
+        self, verb: str, path: str, token: str, payload: bytes | None, accept: str
+    ) -> aiohttp.ClientResponse:
+        last: UpstreamError | None = None
+        for base in self._base_urls:
+            try:
+                resp = await self._session.request(
+                    verb, base + path, data=payload, headers=self._headers(token, accept),
+                    proxy=self._proxy, timeout=self._timeout,
+                )
+            except (aiohttp.ClientError, TimeoutError) as exc:
+                log.warning("upstream %s unreachable: %s", base, type(exc).__name__)
+                last = UpstreamError(502, "", message=f"upstream unreachable: {type(exc).__name__}")
+                continue
+            if resp.status < 400:
+                return resp
+            last = await _error_of(resp)
+            if resp.status not in FALLBACK_STATUSES and resp.status < 500:
+                raise last
+            log.warning("upstream %s answered %d, trying the next base URL", base, resp.status)
+        assert last is not None
+        raise last
+
+
+async def _error_of(resp: aiohttp.ClientResponse) -> UpstreamError:
+    async with resp:
+        try:
+            text = (await resp.read()).decode("utf-8", errors="replace")
+        except aiohttp.ClientError:
+            text = ""
+    delay = parse_retry_delay(text, resp.headers)
+    return UpstreamError(resp.status, text, retry_after=delay, message=_message_of(resp.status, text))
+
+
+def _message_of(status: int, text: str) -> str:
+    """The upstream's own `error.message` when the body is Google's error JSON."""
+    try:
+        body = _json_decode(text)
+    except msgspec.DecodeError:
+        return f"upstream returned HTTP {status}"
+    if isinstance(body, list) and body:
+        body = body[0]
+    err = body.get("error") if isinstance(body, dict) else None
+    if isinstance(err, dict) and isinstance(err.get("message"), str):
+        return f"upstream returned HTTP {status}: {err['message']}"
+    return f"upstream returned HTTP {status}"
+
+
+def _as_dict(raw: bytes) -> dict[str, Any]:
+    try:
+        body = _json_decode(raw) if raw else {}
+    except msgspec.DecodeError as exc:
+        raise UpstreamError(502, raw[:500].decode(errors="replace"),
+                            message="upstream sent invalid JSON") from exc
+    return body if isinstance(body, dict) else {}
+
+
+async def _chunks(resp: aiohttp.ClientResponse) -> AsyncIterator[dict[str, Any]]:
+    decoder = SseDecoder()
+    async with resp:
+        try:
+            async for raw in resp.content.iter_any():
+                for event in decoder.feed(raw):
+                    if (chunk := _chunk_of(event.data)) is not None:
+                        yield chunk
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            raise UpstreamError(502, "", message=f"upstream stream broke: {type(exc).__name__}") from exc
+        for event in decoder.close():
+            if (chunk := _chunk_of(event.data)) is not None:
+                yield chunk
+
+
+def _chunk_of(data: str) -> dict[str, Any] | None:
+    if not data or data == "[DONE]":
+        return None
+    try:
+        return unwrap(_json_decode(data))
+    except msgspec.DecodeError:
+        log.warning("skipping a malformed upstream SSE chunk")
+        return None

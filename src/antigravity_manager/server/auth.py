@@ -1,0 +1,75 @@
+"""API-key authentication, exactly as INTERFACE.md states it.
+
+Modes: off, strict, all_except_health, auto (= all_except_health with LAN access, else off).
+The key may come as `Authorization: Bearer <key>` (or the raw key), `x-api-key`,
+`x-goog-api-key` or `?key=`; every candidate is compared in constant time. Admin routes (`/api/`)
+always need the admin password (or the api_key when none is set), whatever the mode.
+"""
+
+from __future__ import annotations
+
+import hmac
+from collections.abc import Callable, Iterator
+
+from aiohttp import web
+
+from ..errors import Unauthorized
+from ..settings import Settings
+
+HEALTH_PATHS = frozenset({"/healthz", "/health"})
+
+
+def presented_keys(request: web.Request) -> Iterator[str]:
+    authorization = request.headers.get("Authorization", "")
+    if authorization:
+        scheme, _, rest = authorization.partition(" ")
+        yield rest.strip() if scheme.lower() == "bearer" else authorization.strip()
+    for header in ("x-api-key", "x-goog-api-key"):
+        if value := request.headers.get(header):
+            yield value.strip()
+    if value := request.query.get("key"):
+        yield value
+
+
+def key_matches(request: web.Request, expected: str) -> bool:
+    """True when some presented key equals `expected` (never true for an empty `expected`)."""
+    if not expected:
+        return False
+    want = expected.encode()
+    matched = False
+    for key in presented_keys(request):
+        matched |= hmac.compare_digest(key.encode(), want)
+    return matched
+
+
+def is_exempt(request: web.Request, mode: str) -> bool:
+    if request.method == "OPTIONS":
+        return True
+    if request.method == "HEAD" and request.path == "/":
+        return True  # Claude Code's connection warm-up carries no key
+    if mode == "off":
+        return not request.path.startswith("/api/")
+    return mode == "all_except_health" and request.path in HEALTH_PATHS
+
+
+def check(request: web.Request, settings: Settings) -> None:
+    """Raise `Unauthorized` unless the request may pass."""
+    if is_exempt(request, settings.effective_auth_mode):
+        return
+    admin = request.path.startswith("/api/")
+    expected = settings.proxy.admin_password if admin and settings.proxy.admin_password else (
+        settings.proxy.api_key)
+    if key_matches(request, expected):
+        return
+    if not any(presented_keys(request)):
+        raise Unauthorized("missing API key: send it as 'Authorization: Bearer <key>' or 'x-api-key'")
+    raise Unauthorized("invalid API key")
+
+
+def middleware(get_settings: Callable[[], Settings]) -> web.Middleware:
+    @web.middleware
+    async def auth(request: web.Request, handler: web.Handler) -> web.StreamResponse:
+        check(request, get_settings())
+        return await handler(request)
+
+    return auth

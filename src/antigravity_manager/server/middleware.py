@@ -1,0 +1,81 @@
+"""Cross-cutting request handling: request ids, CORS, and errors rendered in the client's protocol.
+
+The error middleware is the only place that catches broad exceptions: it logs them with the
+request id and answers a 500 envelope, so a bug never reaches a client as a traceback.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+from aiohttp import web
+
+from ..errors import GatewayError, NotFound, PayloadTooLarge
+from .context import REQUEST_ID
+from .dialects import dialect_of, error_response
+
+log = logging.getLogger(__name__)
+
+CORS_HEADERS = {
+    "Access-Control-Allow-Origin": "*",
+    "Access-Control-Allow-Methods": "GET, POST, PUT, DELETE, HEAD, OPTIONS, PATCH",
+    "Access-Control-Max-Age": "3600",
+}
+
+
+def request_ids(new_id: Callable[[], str]) -> web.Middleware:
+    @web.middleware
+    async def with_request_id(request: web.Request, handler: web.Handler) -> web.StreamResponse:
+        request_id = request.headers.get("X-Request-Id") or new_id()
+        request[REQUEST_ID] = request_id
+        response = await handler(request)
+        if not response.prepared:
+            response.headers.setdefault("X-Request-Id", request_id)
+        return response
+
+    return with_request_id
+
+
+@web.middleware
+async def cors(request: web.Request, handler: web.Handler) -> web.StreamResponse:
+    if request.method == "OPTIONS":
+        asked = request.headers.get("Access-Control-Request-Headers", "*")
+        return web.Response(status=204, headers={**CORS_HEADERS, "Access-Control-Allow-Headers": asked})
+    response = await handler(request)
+    if not response.prepared:
+        response.headers.update(CORS_HEADERS)
+    return response
+
+
+@web.middleware
+async def errors(request: web.Request, handler: web.Handler) -> web.StreamResponse:
+    try:
+        return await handler(request)
+    except GatewayError as err:
+        return _render(request, err)
+    except web.HTTPRequestEntityTooLarge as exc:
+        return _render(request, PayloadTooLarge(
+            f"request body is larger than proxy.max_body_bytes ({exc.max_size} bytes)"))
+    except web.HTTPNotFound:
+        return _render(request, NotFound(f"no route for {request.method} {request.path}"))
+    except web.HTTPMethodNotAllowed as exc:
+        return _render(request, _MethodNotAllowed(
+            f"{request.method} is not allowed on {request.path}; use {', '.join(sorted(exc.allowed_methods))}"))
+    except web.HTTPException:
+        raise
+    except Exception:
+        log.exception("[%s] unhandled error on %s %s", request.get(REQUEST_ID, "-"),
+                      request.method, request.path)
+        return _render(request, GatewayError("internal gateway error; see the gateway log"))
+
+
+class _MethodNotAllowed(GatewayError):
+    status = 405
+    kind = "invalid_request"
+
+
+def _render(request: web.Request, err: GatewayError) -> web.Response:
+    response = error_response(dialect_of(request), err)
+    response.headers["X-Request-Id"] = str(request.get(REQUEST_ID, ""))
+    return response

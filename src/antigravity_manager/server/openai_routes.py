@@ -1,0 +1,43 @@
+"""OpenAI-compatible handlers: chat completions and the model list.
+
+Thin: decode with the codec, let the gateway serve, encode or relay. Legacy completions, the
+Responses API, images and audio are registered in `routes.py` and answer 501 until built.
+"""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from ..protocols.openai_chat import inbound as openai
+from .context import gateway_of, read_json, request_id_of
+from .dialects import json_response
+from .relay import assemble, relay
+
+MODEL_CREATED = 1_706_745_600  # a fixed date: the upstream does not say when a model appeared
+
+
+async def chat_completions(request: web.Request) -> web.StreamResponse:
+    gateway = gateway_of(request)
+    body = await read_json(request)
+    req = openai.decode_request(body)
+    served = await gateway.serve(req)
+    headers = served.headers(request_id_of(request))
+    created = int(gateway.clock())
+    if not req.stream:
+        resp = await assemble(served.events)
+        return json_response(
+            openai.encode_response(resp, model=req.model, created=created), headers=headers
+        )
+    encoder = openai.StreamEncoder(
+        id=f"chatcmpl-{gateway.new_id()}", model=req.model, created=created,
+        include_usage=openai.wants_usage(body),
+    )
+    return await relay(request, served.events, encoder, headers)
+
+
+async def list_models(request: web.Request) -> web.Response:
+    gateway = gateway_of(request)
+    names = sorted(gateway.model_names())
+    data = [{"id": n, "object": "model", "created": MODEL_CREATED, "owned_by": "antigravity"}
+            for n in names]
+    return json_response({"object": "list", "data": data})

@@ -1,0 +1,86 @@
+"""Writing a served answer to the client: assembled JSON, or a live SSE relay.
+
+One relay loop for every protocol: it feeds hub events to the protocol's stream encoder, turns
+a mid-stream upstream failure into the protocol's in-stream error, and closes the upstream at
+once when the client hangs up (so no tokens keep being generated for nobody).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from typing import Protocol
+
+from aiohttp import web
+
+from ..core.events import Assembler, Event
+from ..core.messages import ChatResponse
+from ..errors import GatewayError, UpstreamError
+
+log = logging.getLogger(__name__)
+
+SSE_HEADERS = {
+    "Content-Type": "text/event-stream; charset=utf-8",
+    "Cache-Control": "no-cache",
+    "X-Accel-Buffering": "no",
+}
+
+
+class StreamEncoder(Protocol):
+    def feed(self, event: Event) -> list[bytes]: ...
+
+    def fail(self, err: GatewayError) -> list[bytes]: ...
+
+
+async def assemble(events: AsyncIterator[Event]) -> ChatResponse:
+    asm = Assembler()
+    try:
+        async for event in events:
+            asm.feed(event)
+    finally:
+        await events.aclose()  # type: ignore[attr-defined]
+    return asm.result()
+
+
+async def relay(
+    request: web.Request,
+    events: AsyncIterator[Event],
+    encoder: StreamEncoder,
+    headers: dict[str, str],
+) -> web.StreamResponse:
+    response = web.StreamResponse(headers={**SSE_HEADERS, **headers})
+    await response.prepare(request)
+    try:
+        async for event in events:
+            frames = encoder.feed(event)
+            if frames:
+                await response.write(b"".join(frames))
+    except GatewayError as err:
+        log.warning("stream failed after the first byte: %s", err.message)
+        await _write_quietly(response, encoder.fail(_as_stream_error(err)))
+    except (ConnectionResetError, ConnectionError):
+        log.info("client went away; upstream stream closed")
+    finally:
+        await events.aclose()  # type: ignore[attr-defined]
+    await _eof_quietly(response)
+    return response
+
+
+def _as_stream_error(err: GatewayError) -> GatewayError:
+    if isinstance(err, UpstreamError) and err.upstream_status == 502:
+        return UpstreamError(502, err.body, message="the upstream stream broke off: " + err.message)
+    return err
+
+
+async def _write_quietly(response: web.StreamResponse, frames: list[bytes]) -> None:
+    try:
+        await response.write(b"".join(frames))
+    except (ConnectionResetError, ConnectionError):
+        pass
+
+
+async def _eof_quietly(response: web.StreamResponse) -> None:
+    try:
+        await response.write_eof()
+    except (ConnectionResetError, ConnectionError):
+        pass
