@@ -86,11 +86,11 @@ def _account_reloader(
 
 
 async def _watch(gateway: Gateway, store: AccountStore) -> None:
-    seen = await asyncio.to_thread(_fingerprint, store.directory)
+    seen = await asyncio.to_thread(_fingerprint, store.dir)
     while True:
         await asyncio.sleep(ACCOUNT_RELOAD_SECONDS)
         try:
-            now = await asyncio.to_thread(_fingerprint, store.directory)
+            now = await asyncio.to_thread(_fingerprint, store.dir)
             if now != seen:
                 seen = now
                 gateway.pool.replace(await asyncio.to_thread(store.load_all))

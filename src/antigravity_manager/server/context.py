@@ -11,7 +11,7 @@ from ..errors import InvalidRequest, PayloadTooLarge
 from .pipeline import Gateway
 
 GATEWAY = web.AppKey("gateway", Gateway)
-REQUEST_ID = "agm.request_id"
+REQUEST_ID = web.RequestKey("request_id", str)
 _decode = msgspec.json.Decoder().decode
 
 
@@ -23,14 +23,17 @@ def request_id_of(request: web.Request) -> str:
     return str(request.get(REQUEST_ID, ""))
 
 
+def too_large(request: web.Request) -> PayloadTooLarge:
+    limit = request.client_max_size
+    return PayloadTooLarge(f"request body is larger than proxy.max_body_bytes ({limit} bytes)")
+
+
 async def read_json(request: web.Request) -> Any:
     """The body as JSON; 413 over the size limit, 400 when it is not JSON."""
     try:
         raw = await request.read()
     except web.HTTPRequestEntityTooLarge as exc:
-        raise PayloadTooLarge(
-            f"request body is larger than proxy.max_body_bytes ({exc.max_size} bytes)"
-        ) from exc
+        raise too_large(request) from exc
     if not raw.strip():
         raise InvalidRequest("request body is empty; expected a JSON object")
     try:

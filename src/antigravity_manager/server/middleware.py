@@ -11,8 +11,8 @@ from collections.abc import Callable
 
 from aiohttp import web
 
-from ..errors import GatewayError, NotFound, PayloadTooLarge
-from .context import REQUEST_ID
+from ..errors import GatewayError, NotFound
+from .context import REQUEST_ID, too_large
 from .dialects import dialect_of, error_response
 
 log = logging.getLogger(__name__)
@@ -54,9 +54,8 @@ async def errors(request: web.Request, handler: web.Handler) -> web.StreamRespon
         return await handler(request)
     except GatewayError as err:
         return _render(request, err)
-    except web.HTTPRequestEntityTooLarge as exc:
-        return _render(request, PayloadTooLarge(
-            f"request body is larger than proxy.max_body_bytes ({exc.max_size} bytes)"))
+    except web.HTTPRequestEntityTooLarge:
+        return _render(request, too_large(request))
     except web.HTTPNotFound:
         return _render(request, NotFound(f"no route for {request.method} {request.path}"))
     except web.HTTPMethodNotAllowed as exc:
@@ -77,5 +76,5 @@ class _MethodNotAllowed(GatewayError):
 
 def _render(request: web.Request, err: GatewayError) -> web.Response:
     response = error_response(dialect_of(request), err)
-    response.headers["X-Request-Id"] = str(request.get(REQUEST_ID, ""))
+    response.headers["X-Request-Id"] = request.get(REQUEST_ID, "")
     return response

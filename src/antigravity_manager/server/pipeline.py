@@ -14,7 +14,10 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import Any
 
-from ..account_service import AccountService, InvalidGrant
+from msgspec.structs import replace
+
+from ..account_service import AccountService
+from ..accounts.oauth import InvalidGrant
 from ..accounts.pool import Pool
 from ..accounts.store import Account
 from ..core.events import Event
@@ -120,12 +123,13 @@ class Gateway:
 
     async def _fresh(self, account: Account, *, force: bool) -> Account:
         try:
-            account = await self.accounts.fresh_token(account, force=force)
-        finally:
-            stored = self.accounts.store.get(account.email)
-            if stored is not None:
-                self.pool.update(stored)
-        return account
+            fresh = await self.accounts.fresh_token(account, force=force)
+        except InvalidGrant as exc:
+            self.pool.update(replace(account, disabled=True, disabled_reason=str(exc)))
+            raise
+        if fresh is not account:
+            self.pool.update(fresh)
+        return fresh
 
 
 def _worth_another_account(exc: UpstreamError) -> bool:

@@ -16,9 +16,9 @@ from pathlib import Path
 
 from aiohttp import web
 
-from ..app import build_app
-from ..settings import Settings
-from .context import GATEWAY
+from .app import build_app
+from .settings import Settings
+from .server.context import GATEWAY
 
 log = logging.getLogger("antigravity_manager")
 

@@ -1,0 +1,142 @@
+"""Account lifecycle: enroll a refresh token, keep access tokens fresh, refresh quota snapshots.
+
+Joins `accounts.oauth`, `accounts.store` and `providers.cloudcode_setup`, so it sits above
+`providers` in the import graph (beside `server`, used by it and by `cli`). Token refresh is
+single-flight per account: concurrent callers share one refresh. It does not choose accounts or
+retry requests; the pool and the pipeline do.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+import uuid
+from collections.abc import Callable
+
+import aiohttp
+from msgspec.structs import replace
+
+from .accounts import oauth
+from .accounts.store import Account, AccountStore
+from .errors import UpstreamError
+from .providers import cloudcode_setup
+from .providers.cloudcode import CloudCode
+from .settings import Settings
+
+log = logging.getLogger(__name__)
+
+REFRESH_MARGIN = 300.0  # seconds: refresh when the access token expires within 5 minutes
+
+
+class AccountService:
+    def __init__(
+        self,
+        session: aiohttp.ClientSession,
+        settings: Settings,
+        store: AccountStore,
+        clock: Callable[[], float] = time.time,
+        polling: cloudcode_setup.Polling | None = None,
+    ) -> None:
+        up = settings.upstream
+        self._session = session
+        self._upstream = up
+        self._store = store
+        self._clock = clock
+        self._polling = polling or cloudcode_setup.Polling()
+        self._locks: dict[str, asyncio.Lock] = {}
+        self.cloudcode = CloudCode(session, up.cloudcode_base_urls, proxy=up.proxy_url or None,
+                                   timeout=settings.proxy.request_timeout, user_agent=up.user_agent)
+
+    async def enroll(self, refresh_token: str) -> Account:
+        """Refresh -> userinfo email -> project (onboarding if needed) -> quota; saved.
+
+        Re-adding a known email updates its tokens and project and re-enables it.
+        """
+        grant = await oauth.refresh_access_token(self._session, self._upstream, refresh_token)
+        email = await oauth.fetch_email(self._session, self._upstream, grant.access_token)
+        project = await cloudcode_setup.discover_project(
+            self.cloudcode, grant.access_token, self._polling)
+        now = self._clock()
+        existing = self._store.by_email(email)
+        fresh = Account(id=str(uuid.uuid4()), email=email, refresh_token="", created_at=now)
+        account = replace(
+            existing or fresh,
+            refresh_token=grant.refresh_token or refresh_token,
+            access_token=grant.access_token,
+            expires_at=now + grant.expires_in,
+            project_id=project.project_id,
+            tier=project.tier,
+            disabled=False,
+            disabled_reason="",
+            disabled_at=0.0,
+        )
+        try:
+            quota = await cloudcode_setup.fetch_quota(
+                self.cloudcode, account.access_token, account.project_id, now=now)
+            account = replace(account, quota=quota)
+        except UpstreamError as exc:  # the account works; the quota is fetched again later
+            log.warning("quota fetch for a new account failed: %s", exc.message)
+        self._store.save(account)
+        return account
+
+    def needs_refresh(self, account: Account) -> bool:
+        return account.expires_at - self._clock() < REFRESH_MARGIN or not account.access_token
+
+    async def fresh_token(self, account: Account, *, force: bool = False) -> Account:
+        """The account with a usable access token, refreshed and persisted when needed.
+
+        `force` (after an upstream 401) refreshes unless another caller already replaced the
+        token this caller saw. `invalid_grant` saves the account disabled and re-raises.
+        """
+        if not force and not self.needs_refresh(account):
+            return account
+        async with self._locks.setdefault(account.id, asyncio.Lock()):
+            stored = self._store.get(account.id)
+            current = stored or account
+            if current.disabled_reason.startswith("invalid_grant: "):
+                raise oauth.InvalidGrant(current.disabled_reason.removeprefix("invalid_grant: "))
+            if current.access_token != account.access_token and not self.needs_refresh(current):
+                return current  # another caller refreshed while we waited
+            if not force and not self.needs_refresh(current):
+                return current
+            return await self._refresh(current, persist=stored is not None)
+
+    async def _refresh(self, account: Account, *, persist: bool) -> Account:
+        try:
+            grant = await oauth.refresh_access_token(
+                self._session, self._upstream, account.refresh_token)
+        except oauth.InvalidGrant as exc:
+            log.warning("account %s disabled: invalid_grant", account.id)
+            dead = replace(account, disabled=True, disabled_at=self._clock(),
+                           disabled_reason=f"invalid_grant: {exc.description}")
+            if persist:
+                self._store.save(dead)
+            raise
+        updated = replace(
+            account,
+            access_token=grant.access_token,
+            expires_at=self._clock() + grant.expires_in,
+            refresh_token=grant.refresh_token or account.refresh_token,
+        )
+        if persist:  # an account removed meanwhile must not come back
+            self._store.save(updated)
+        return updated
+
+    async def refresh_quota(self, account: Account) -> Account:
+        """A new quota snapshot, persisted; one forced token refresh on a 401."""
+        account = await self.fresh_token(account)
+        try:
+            quota = await cloudcode_setup.fetch_quota(
+                self.cloudcode, account.access_token, account.project_id, now=self._clock())
+        except UpstreamError as exc:
+            if exc.upstream_status != 401:
+                raise
+            account = await self.fresh_token(account, force=True)
+            quota = await cloudcode_setup.fetch_quota(
+                self.cloudcode, account.access_token, account.project_id, now=self._clock())
+        stored = self._store.get(account.id)
+        updated = replace(stored or account, quota=quota)
+        if stored is not None:
+            self._store.save(updated)
+        return updated

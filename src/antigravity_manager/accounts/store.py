@@ -1,0 +1,129 @@
+"""Upstream accounts on disk: one `accounts/<id>.json` per account, mode 0600, written atomically.
+
+`Account` and its `Quota` are frozen msgspec Structs (change them with `msgspec.structs.replace`).
+The store is a plain directory reader/writer: no cache, no locking beyond atomic renames, no
+network. A corrupt file is skipped with a warning and never stops the others from loading.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from pathlib import Path
+
+import msgspec
+
+from ..settings import write_atomic
+
+log = logging.getLogger(__name__)
+
+ACCOUNTS_DIR = "accounts"
+
+
+class ModelQuota(msgspec.Struct, kw_only=True, frozen=True):
+    """One model of `fetchAvailableModels`; `remaining_fraction` is 0.0 when upstream omits it."""
+
+    remaining_fraction: float = 0.0
+    reset_time: str = ""
+    display_name: str = ""
+    max_tokens: int = 0
+    max_output_tokens: int = 0
+    supports_images: bool = False
+    supports_thinking: bool = False
+    thinking_budget: int = 0
+    recommended: bool = False
+
+    @property
+    def percentage(self) -> int:
+        """Remaining quota in whole percent, rounded down like the reference app."""
+        return max(0, min(100, math.floor(self.remaining_fraction * 100)))
+
+
+class Quota(msgspec.Struct, kw_only=True, frozen=True):
+    """A quota snapshot; `forwarding` maps deprecated model ids to their replacements."""
+
+    models: dict[str, ModelQuota] = msgspec.field(default_factory=dict)
+    forwarding: dict[str, str] = msgspec.field(default_factory=dict)
+    web_search_models: list[str] = msgspec.field(default_factory=list)
+    fetched_at: float = 0.0
+
+
+class Account(msgspec.Struct, kw_only=True, frozen=True):
+    id: str
+    email: str
+    refresh_token: str
+    access_token: str = ""
+    expires_at: float = 0.0  # unix seconds
+    project_id: str = ""
+    tier: str = ""
+    quota: Quota = msgspec.field(default_factory=Quota)
+    disabled: bool = False
+    disabled_reason: str = ""
+    disabled_at: float = 0.0
+    created_at: float = 0.0
+    last_used: float = 0.0
+
+    @property
+    def is_usable(self) -> bool:
+        return is_usable(self)
+
+
+def is_usable(account: Account) -> bool:
+    """Not disabled and holding a refresh token."""
+    return not account.disabled and bool(account.refresh_token)
+
+
+_encode = msgspec.json.Encoder().encode
+_decode = msgspec.json.Decoder(Account).decode
+
+
+class AccountStore:
+    def __init__(self, data_dir: Path) -> None:
+        self.dir = Path(data_dir) / ACCOUNTS_DIR
+
+    def path_of(self, account_id: str) -> Path:
+        if not account_id or "/" in account_id or account_id.startswith("."):
+            raise ValueError(f"invalid account id: {account_id!r}")
+        return self.dir / f"{account_id}.json"
+
+    def load_all(self) -> list[Account]:
+        """Every readable account, oldest first; unreadable files are skipped with a warning."""
+        if not self.dir.is_dir():
+            return []
+        accounts = []
+        for path in sorted(self.dir.glob("*.json")):
+            try:
+                accounts.append(_decode(path.read_bytes()))
+            except (OSError, msgspec.DecodeError) as exc:
+                log.warning("skipping unreadable account file %s: %s", path.name, exc)
+        return sorted(accounts, key=lambda a: (a.created_at, a.email))
+
+    def get(self, key: str) -> Account | None:
+        """The account whose id or email (case-insensitive) is `key`."""
+        if key and "/" not in key and not key.startswith("."):
+            path = self.dir / f"{key}.json"
+            if path.is_file():
+                try:
+                    return _decode(path.read_bytes())
+                except (OSError, msgspec.DecodeError) as exc:
+                    log.warning("skipping unreadable account file %s: %s", path.name, exc)
+        return self.by_email(key)
+
+    def by_email(self, email: str) -> Account | None:
+        wanted = email.strip().lower()
+        return next((a for a in self.load_all() if a.email.lower() == wanted), None)
+
+    def save(self, account: Account) -> None:
+        """Write atomically (temp file + fsync + rename), file 0600 in a 0700 directory."""
+        if not self.dir.is_dir():
+            self.dir.mkdir(parents=True, mode=0o700, exist_ok=True)
+            self.dir.chmod(0o700)
+        write_atomic(self.path_of(account.id), _encode(account))
+
+    def remove(self, key: str) -> bool:
+        """Delete the account with this id or email; False when there is none."""
+        account = self.get(key)
+        if account is None:
+            return False
+        self.path_of(account.id).unlink(missing_ok=True)
+        return True

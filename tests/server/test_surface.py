@@ -1,0 +1,107 @@
+"""Every route answers something deliberate; bad input is a 4xx in the client's protocol."""
+
+from __future__ import annotations
+
+import pytest
+
+from antigravity_manager.app import build_app
+
+from .helpers import KEY, seed_account, settings_with
+
+AUTH = {"Authorization": f"Bearer {KEY}"}
+
+
+@pytest.fixture
+async def client(aiohttp_client, tmp_path):
+    seed_account(tmp_path, "a@example.com", models=("gemini-3-flash", "claude-sonnet-4-6"))
+    settings = settings_with(proxy={"auth_mode": "strict", "max_body_bytes": 4096},
+                             upstream={"cloudcode_base_urls": ["http://127.0.0.1:9/x"]})
+    return await aiohttp_client(build_app(settings, tmp_path))
+
+
+async def _healthy(client) -> None:
+    resp = await client.get("/healthz", headers=AUTH)
+    assert resp.status == 200
+    assert (await resp.json())["status"] == "ok"
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "check"),
+    [
+        ("POST", "/v1/completions", lambda b: "not implemented" in b["error"]["message"]),
+        ("POST", "/v1/responses", lambda b: "Responses API" in b["error"]["message"]),
+        ("POST", "/v1/images/generations", lambda b: b["error"]["message"]),
+        ("POST", "/v1/audio/transcriptions", lambda b: b["error"]["message"]),
+        ("POST", "/v1/messages", lambda b: b["type"] == "error"),
+        ("POST", "/v1/messages/count_tokens", lambda b: b["type"] == "error"),
+        ("POST", "/v1beta/models/gemini-3-flash:generateContent",
+         lambda b: b["error"]["status"] == "UNIMPLEMENTED"),
+        ("POST", "/v1/models/gemini-3-flash:streamGenerateContent",
+         lambda b: b["error"]["status"] == "UNIMPLEMENTED"),
+        ("GET", "/v1beta/models", lambda b: b["error"]["code"] == 501),
+        ("POST", "/mcp/web_reader/mcp", lambda b: b["error"]["message"]),
+        ("GET", "/metrics", lambda b: b["error"]["message"]),
+    ],
+)
+async def test_unbuilt_routes_answer_501(client, method, path, check) -> None:
+    resp = await client.request(method, path, headers=AUTH, json={})
+    assert resp.status == 501
+    assert check(await resp.json())
+    await _healthy(client)
+
+
+async def test_telemetry_is_swallowed(client) -> None:
+    for path in ("/v1/api/event_logging", "/v1/api/event_logging/batch"):
+        resp = await client.post(path, headers=AUTH, json={"events": []})
+        assert resp.status == 200
+
+
+async def test_unknown_route_is_a_protocol_404(client) -> None:
+    resp = await client.get("/v2/nothing", headers=AUTH)
+    assert resp.status == 404
+    assert "no route" in (await resp.json())["error"]["message"]
+
+
+async def test_models_list_comes_from_quota_snapshots(client) -> None:
+    resp = await client.get("/v1/models", headers=AUTH)
+    ids = [m["id"] for m in (await resp.json())["data"]]
+    assert ids == ["claude-sonnet-4-6", "gemini-3-flash"]
+    assert (await client.get("/v1/models/claude", headers=AUTH)).status == 200
+
+
+def _chat(**extra):
+    return {"model": "gemini-3-flash", "messages": [{"role": "user", "content": "hi"}], **extra}
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "needle"),
+    [
+        (b"{not json", 400, "not valid JSON"),
+        (b"", 400, "empty"),
+        (b"[1, 2]", 400, ""),
+        (_chat(messages="hello"), 400, "messages"),
+        (_chat(messages=[]), 400, "messages"),
+        (_chat(temperature="hot"), 400, "temperature"),
+        (_chat(stream="yes"), 400, "stream"),
+        (_chat(model=42), 400, "model"),
+        (_chat(messages=[{"role": "wizard", "content": "x"}]), 400, "role"),
+        (_chat(model="no-such-model"), 404, "no-such-model"),
+        (_chat(messages=[{"role": "user", "content": "x" * 5000}]), 413, "max_body_bytes"),
+    ],
+)
+async def test_bad_chat_input(client, body, status, needle) -> None:
+    kwargs = {"data": body} if isinstance(body, bytes) else {"json": body}
+    resp = await client.post("/v1/chat/completions", headers=AUTH, **kwargs)
+    assert resp.status == status
+    error = (await resp.json())["error"]
+    assert needle in error["message"]
+    assert error["type"]
+    assert resp.headers["X-Request-Id"]
+    await _healthy(client)
+
+
+async def test_no_usable_account_is_a_clear_503(aiohttp_client, tmp_path) -> None:
+    client = await aiohttp_client(build_app(settings_with(proxy={"auth_mode": "off"}), tmp_path))
+    resp = await client.post("/v1/chat/completions", json=_chat())
+    assert resp.status == 503
+    assert "agm accounts add" in (await resp.json())["error"]["message"]
