@@ -1,3 +1,3 @@
-"""antigravity-manager: a local gateway from OpenAI, Anthropic and Gemini clients to Google Cloud Code."""
+"""antigravity-manager: OpenAI, Anthropic and Gemini APIs served from Google Cloud Code accounts."""
 
 __version__ = "0.1.0"

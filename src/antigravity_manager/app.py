@@ -48,19 +48,32 @@ def build_app(
 ) -> web.Application:
     app = web.Application(
         client_max_size=settings.proxy.max_body_bytes,
-        middlewares=[middleware.cors, middleware.request_ids(new_id), middleware.errors,
-                     auth.middleware(lambda: gateway.settings)],
+        middlewares=[
+            middleware.cors,
+            middleware.request_ids(new_id),
+            middleware.errors,
+            auth.middleware(lambda: gateway.settings),
+        ],
     )
     store = AccountStore(data_dir)
     owned = session is None
     http = session or new_session(settings)
     accounts = AccountService(http, settings, store, clock=clock)
     cloudcode = CloudCode(
-        http, settings.upstream.cloudcode_base_urls, proxy=settings.upstream.proxy_url or None,
-        timeout=settings.proxy.request_timeout, user_agent=settings.upstream.user_agent,
+        http,
+        settings.upstream.cloudcode_base_urls,
+        proxy=settings.upstream.proxy_url or None,
+        timeout=settings.proxy.request_timeout,
+        user_agent=settings.upstream.user_agent,
     )
-    gateway = Gateway(settings, accounts=accounts, pool=Pool(store.load_all()),
-                      cloudcode=cloudcode, new_id=new_id, clock=clock)
+    gateway = Gateway(
+        settings,
+        accounts=accounts,
+        pool=Pool(store.load_all()),
+        cloudcode=cloudcode,
+        new_id=new_id,
+        clock=clock,
+    )
     app[GATEWAY] = gateway
     add_routes(app)
     app.cleanup_ctx.append(_account_reloader(gateway, store))

@@ -12,13 +12,14 @@ import errno
 import logging
 import signal
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from aiohttp import web
 
 from .app import build_app
-from .settings import Settings
 from .server.context import GATEWAY
+from .settings import Settings
 
 log = logging.getLogger("antigravity_manager")
 
@@ -29,18 +30,28 @@ class BindError(Exception):
     """The listen address is unavailable; the message is meant for the user."""
 
 
-def run(settings: Settings, data_dir: Path, *, host: str | None = None, port: int | None = None) -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+def run(
+    settings: Settings, data_dir: Path, *, host: str | None = None, port: int | None = None
+) -> None:
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     try:
         with asyncio.Runner(loop_factory=_loop_factory()) as runner:
-            runner.run(serve(settings, data_dir, host=host or settings.bind_host,
-                             port=port or settings.proxy.port))
+            runner.run(
+                serve(
+                    settings,
+                    data_dir,
+                    host=host or settings.bind_host,
+                    port=port or settings.proxy.port,
+                )
+            )
     except BindError as exc:
         print(f"error: {exc}", file=sys.stderr)
         raise SystemExit(1) from None
 
 
-def _loop_factory():  # type: ignore[no-untyped-def]
+def _loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
     try:
         import uvloop
     except ImportError:  # pragma: no cover - uvloop is a dependency except on Windows
@@ -67,7 +78,9 @@ async def _bind(runner: web.AppRunner, host: str, port: int) -> None:
         await web.TCPSite(runner, host, port).start()
     except OSError as exc:
         if exc.errno == errno.EADDRINUSE:
-            raise BindError(f"port {port} on {host} is already in use (set proxy.port or --port)") from None
+            raise BindError(
+                f"port {port} on {host} is already in use (set proxy.port or --port)"
+            ) from None
         raise BindError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
 
 
@@ -88,8 +101,8 @@ def banner(app: web.Application, host: str, port: int) -> str:
     lines = [
         f"antigravity-manager listening on http://{host}:{port}",
         f"  auth mode: {gateway.settings.effective_auth_mode}",
-        f"  usable accounts: {usable}" + ("  (add one: agm accounts add --refresh-token ...)"
-                                         if usable == 0 else ""),
+        f"  usable accounts: {usable}"
+        + ("  (add one: agm accounts add --refresh-token ...)" if usable == 0 else ""),
         f"  OpenAI SDK / Codex CLI:  base_url = {base}/v1",
         f"  Anthropic SDK / Claude Code:  ANTHROPIC_BASE_URL = {base}",
         f"  Gemini SDK / Gemini CLI:  base_url = {base}   (GOOGLE_GEMINI_BASE_URL)",

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.fakes.cloudcode import FakeGoogle, FakeGoogleThread
 from tests.e2e.gateway import Gateway
+from tests.fakes.cloudcode import FakeGoogle, FakeGoogleThread
 
 
 @pytest.fixture(scope="module")

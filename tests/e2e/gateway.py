@@ -45,8 +45,12 @@ def write_config(data_dir: Path, fake: FakeGoogle, port: int, **proxy: object) -
 
 def agm(data_dir: Path, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "antigravity_manager", *args], input=stdin, text=True,
-        capture_output=True, env={**os.environ, "AGM_DATA_DIR": str(data_dir)}, timeout=60,
+        [sys.executable, "-m", "antigravity_manager", *args],
+        input=stdin,
+        text=True,
+        capture_output=True,
+        env={**os.environ, "AGM_DATA_DIR": str(data_dir)},
+        timeout=60,
     )
 
 
@@ -63,14 +67,18 @@ class Gateway:
         return f"http://127.0.0.1:{self.port}"
 
     @classmethod
-    def start(cls, fake: FakeGoogle, data_dir: Path, *, accounts: int = 1, **proxy: object) -> Gateway:
+    def start(
+        cls, fake: FakeGoogle, data_dir: Path, *, accounts: int = 1, **proxy: object
+    ) -> Gateway:
         port = free_port()
         write_config(data_dir, fake, port, **proxy)
         emails = [enroll(fake, data_dir, f"user{i}@example.com") for i in range(1, accounts + 1)]
         log = data_dir / "serve.log"
         process = subprocess.Popen(
-            [sys.executable, "-m", "antigravity_manager", "serve"], text=True,
-            stdout=log.open("w"), stderr=subprocess.STDOUT,
+            [sys.executable, "-m", "antigravity_manager", "serve"],
+            text=True,
+            stdout=log.open("w"),
+            stderr=subprocess.STDOUT,
             env={**os.environ, "AGM_DATA_DIR": str(data_dir)},
         )
         gateway = cls(data_dir, port, process, log, emails)

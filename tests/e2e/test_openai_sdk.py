@@ -19,9 +19,13 @@ def test_text_non_stream(client: openai.OpenAI, fake: FakeGoogle) -> None:
     fake.script(text("The sky is blue.", chunks=3))
     done = client.chat.completions.create(
         model="gemini-3-flash",
-        messages=[{"role": "system", "content": "Be brief."},
-                  {"role": "user", "content": "What colour is the sky?"}],
-        temperature=0.2, max_tokens=100, stop=["END"],
+        messages=[
+            {"role": "system", "content": "Be brief."},
+            {"role": "user", "content": "What colour is the sky?"},
+        ],
+        temperature=0.2,
+        max_tokens=100,
+        stop=["END"],
     )
     assert done.choices[0].message.content == "The sky is blue."
     assert done.choices[0].finish_reason == "stop"
@@ -40,8 +44,10 @@ def test_text_non_stream(client: openai.OpenAI, fake: FakeGoogle) -> None:
 def test_text_stream(client: openai.OpenAI, fake: FakeGoogle) -> None:
     fake.script(text("one two three four", chunks=4))
     stream = client.chat.completions.create(
-        model="gemini-3-flash", messages=[{"role": "user", "content": "count"}],
-        stream=True, stream_options={"include_usage": True},
+        model="gemini-3-flash",
+        messages=[{"role": "user", "content": "count"}],
+        stream=True,
+        stream_options={"include_usage": True},
     )
     chunks = list(stream)
     content = "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
@@ -63,7 +69,8 @@ def test_two_accounts_both_serve(client: openai.OpenAI, gateway: Gateway, fake: 
     seen = set()
     for _ in range(4):
         raw = client.chat.completions.with_raw_response.create(
-            model="gemini-3-flash", messages=[{"role": "user", "content": "hi"}])
+            model="gemini-3-flash", messages=[{"role": "user", "content": "hi"}]
+        )
         seen.add(raw.headers["x-account-email"])
         assert raw.headers["x-mapped-model"] == "gemini-3-flash"
         assert raw.headers["x-request-id"]
@@ -74,7 +81,8 @@ def test_two_accounts_both_serve(client: openai.OpenAI, gateway: Gateway, fake: 
 
 def test_mapped_model_header(client: openai.OpenAI) -> None:
     raw = client.chat.completions.with_raw_response.create(
-        model="gpt-4o", messages=[{"role": "user", "content": "hi"}])
+        model="gpt-4o", messages=[{"role": "user", "content": "hi"}]
+    )
     assert raw.headers["x-mapped-model"] == "gemini-3-flash"
     assert raw.parse().model == "gpt-4o"
 
@@ -88,7 +96,8 @@ def test_models_list(client: openai.OpenAI) -> None:
 def test_errors_reach_the_sdk_in_openai_shape(client: openai.OpenAI) -> None:
     with pytest.raises(openai.NotFoundError) as err:
         client.chat.completions.create(
-            model="no-such-model", messages=[{"role": "user", "content": "hi"}])
+            model="no-such-model", messages=[{"role": "user", "content": "hi"}]
+        )
     assert "no-such-model" in str(err.value)
     with pytest.raises(openai.BadRequestError):
         client.chat.completions.create(model="gemini-3-flash", messages=[])

@@ -12,11 +12,17 @@ QUOTA_EXHAUSTED = {
         "message": "Individual quota reached. Resets in 9h22m20s.",
         "status": "RESOURCE_EXHAUSTED",
         "details": [
-            {"@type": "type.googleapis.com/google.rpc.ErrorInfo", "reason": "QUOTA_EXHAUSTED",
-             "domain": "cloudcode-pa.googleapis.com",
-             "metadata": {"uiMessage": "true", "model": "gemini-3.5-flash",
-                          "quotaResetDelay": "33740.910400305s",
-                          "quotaResetTimeStamp": "2026-09-20T21:03:14Z"}},
+            {
+                "@type": "type.googleapis.com/google.rpc.ErrorInfo",
+                "reason": "QUOTA_EXHAUSTED",
+                "domain": "cloudcode-pa.googleapis.com",
+                "metadata": {
+                    "uiMessage": "true",
+                    "model": "gemini-3.5-flash",
+                    "quotaResetDelay": "33740.910400305s",
+                    "quotaResetTimeStamp": "2026-09-20T21:03:14Z",
+                },
+            },
             {"@type": "type.googleapis.com/google.rpc.RetryInfo", "retryDelay": "33740.910400305s"},
         ],
     }
@@ -24,11 +30,15 @@ QUOTA_EXHAUSTED = {
 RATE_LIMITED = {
     "error": {
         "code": 429,
-        "message": "You have exhausted your capacity on this model. Your quota will reset after 0s.",
+        "message": "You have exhausted your capacity on this model. "
+        "Your quota will reset after 0s.",
         "status": "RESOURCE_EXHAUSTED",
         "details": [
-            {"@type": "type.googleapis.com/google.rpc.ErrorInfo", "reason": "RATE_LIMIT_EXCEEDED",
-             "metadata": {"quotaResetDelay": "539.477544ms"}},
+            {
+                "@type": "type.googleapis.com/google.rpc.ErrorInfo",
+                "reason": "RATE_LIMIT_EXCEEDED",
+                "metadata": {"quotaResetDelay": "539.477544ms"},
+            },
             {"@type": "type.googleapis.com/google.rpc.RetryInfo", "retryDelay": "0.539477544s"},
         ],
     }
@@ -73,11 +83,20 @@ def _without_details(body: dict, *keep: str) -> dict:
         (RATE_LIMITED, None, None, 0.539477544),
         (_without_details(RATE_LIMITED, "quotaResetDelay"), None, None, 0.539477544),
         # only the timestamp: needs a clock
-        ({"error": {"details": [{"metadata": {"quotaResetTimeStamp": "2026-09-20T21:03:14Z"}}]}},
-         None, 1789938194.0 - 100, 100.0),
+        (
+            {"error": {"details": [{"metadata": {"quotaResetTimeStamp": "2026-09-20T21:03:14Z"}}]}},
+            None,
+            1789938194.0 - 100,
+            100.0,
+        ),
         # human messages
         ({"error": {"message": "Your quota will reset after 2m30s."}}, None, None, 150.0),
-        ({"error": {"message": "Individual quota reached. Resets in 9h22m20s."}}, None, None, 33740.0),
+        (
+            {"error": {"message": "Individual quota reached. Resets in 9h22m20s."}},
+            None,
+            None,
+            33740.0,
+        ),
         ({"error": {"message": "Please retry in 1.5s"}}, None, None, 1.5),
         ({"error": {"message": "reset after 0s."}}, None, None, 0.0),
         # header wins
@@ -93,8 +112,13 @@ def test_delays(body: object, headers: dict | None, now: float | None, seconds: 
 @pytest.mark.parametrize(
     "body",
     [
-        {"error": {"code": 429, "message": "Resource has been exhausted (e.g. check quota).",
-                   "status": "RESOURCE_EXHAUSTED"}},
+        {
+            "error": {
+                "code": 429,
+                "message": "Resource has been exhausted (e.g. check quota).",
+                "status": "RESOURCE_EXHAUSTED",
+            }
+        },
         {"error": {"code": 500, "message": "Internal error", "status": "INTERNAL"}},
         "not json at all",
     ],

@@ -1,4 +1,4 @@
-"""Building a gateway app in-process for server tests, with settings and accounts as plain values."""
+"""A gateway app in-process for server tests, with settings and accounts as plain values."""
 
 from __future__ import annotations
 
@@ -21,12 +21,24 @@ def settings_with(**sections: dict[str, Any]) -> Settings:
     return msgspec.convert(raw, Settings)
 
 
-def seed_account(data_dir: Path, email: str, *, models: tuple[str, ...] = ("gemini-3-flash",),
-                 refresh_token: str = "", access_token: str = "", project: str = "p-1",
-                 expires_at: float = 4_000_000_000.0) -> Account:
+def seed_account(
+    data_dir: Path,
+    email: str,
+    *,
+    models: tuple[str, ...] = ("gemini-3-flash",),
+    refresh_token: str = "",
+    access_token: str = "",
+    project: str = "p-1",
+    expires_at: float = 4_000_000_000.0,
+) -> Account:
     account = Account(
-        id=email.split("@")[0], email=email, refresh_token=refresh_token or f"rt-{email}",
-        access_token=access_token, expires_at=expires_at, project_id=project, tier="free-tier",
+        id=email.split("@")[0],
+        email=email,
+        refresh_token=refresh_token or f"rt-{email}",
+        access_token=access_token,
+        expires_at=expires_at,
+        project_id=project,
+        tier="free-tier",
         quota=Quota(models={m: ModelQuota(remaining_fraction=1.0) for m in models}),
     )
     AccountStore(data_dir).save(account)

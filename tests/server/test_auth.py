@@ -1,4 +1,4 @@
-"""The auth matrix of INTERFACE.md: each mode x each way of sending the key x right/wrong/missing."""
+"""The auth matrix of INTERFACE.md: each mode x each way to send the key x right/wrong/missing."""
 
 from __future__ import annotations
 
@@ -46,15 +46,25 @@ async def test_matrix(aiohttp_client, tmp_path, mode, lan, way, key) -> None:
 
 async def test_empty_api_key_refuses_everything(aiohttp_client, tmp_path) -> None:
     client = await _client(aiohttp_client, tmp_path, auth_mode="strict", api_key="")
-    for headers in ({}, {"Authorization": "Bearer "}, {"x-api-key": ""}, {"Authorization": "Bearer x"}):
+    for headers in (
+        {},
+        {"Authorization": "Bearer "},
+        {"x-api-key": ""},
+        {"Authorization": "Bearer x"},
+    ):
         assert (await client.get("/v1/models", headers=headers)).status == 401
 
 
 async def test_options_preflight_passes_without_key(aiohttp_client, tmp_path) -> None:
     client = await _client(aiohttp_client, tmp_path, auth_mode="strict")
-    resp = await client.options("/v1/chat/completions", headers={
-        "Origin": "http://example.com", "Access-Control-Request-Method": "POST",
-        "Access-Control-Request-Headers": "authorization,content-type"})
+    resp = await client.options(
+        "/v1/chat/completions",
+        headers={
+            "Origin": "http://example.com",
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "authorization,content-type",
+        },
+    )
     assert resp.status == 204
     assert resp.headers["Access-Control-Allow-Origin"] == "*"
     assert "authorization" in resp.headers["Access-Control-Allow-Headers"]
@@ -69,9 +79,14 @@ async def test_head_root_needs_no_key(aiohttp_client, tmp_path) -> None:
     ("path", "shape"),
     [
         ("/v1/chat/completions", lambda b: b["error"]["type"] == "authentication_error"),
-        ("/v1/messages", lambda b: b["type"] == "error" and b["error"]["type"] == "authentication_error"),
-        ("/v1beta/models/gemini-3-flash:generateContent",
-         lambda b: b["error"]["status"] == "UNAUTHENTICATED" and b["error"]["code"] == 401),
+        (
+            "/v1/messages",
+            lambda b: b["type"] == "error" and b["error"]["type"] == "authentication_error",
+        ),
+        (
+            "/v1beta/models/gemini-3-flash:generateContent",
+            lambda b: b["error"]["status"] == "UNAUTHENTICATED" and b["error"]["code"] == 401,
+        ),
     ],
 )
 async def test_401_speaks_the_client_protocol(aiohttp_client, tmp_path, path, shape) -> None:

@@ -14,8 +14,10 @@ AUTH = {"Authorization": f"Bearer {KEY}"}
 @pytest.fixture
 async def client(aiohttp_client, tmp_path):
     seed_account(tmp_path, "a@example.com", models=("gemini-3-flash", "claude-sonnet-4-6"))
-    settings = settings_with(proxy={"auth_mode": "strict", "max_body_bytes": 4096},
-                             upstream={"cloudcode_base_urls": ["http://127.0.0.1:9/x"]})
+    settings = settings_with(
+        proxy={"auth_mode": "strict", "max_body_bytes": 4096},
+        upstream={"cloudcode_base_urls": ["http://127.0.0.1:9/x"]},
+    )
     return await aiohttp_client(build_app(settings, tmp_path))
 
 
@@ -34,10 +36,16 @@ async def _healthy(client) -> None:
         ("POST", "/v1/audio/transcriptions", lambda b: b["error"]["message"]),
         ("POST", "/v1/messages", lambda b: b["type"] == "error"),
         ("POST", "/v1/messages/count_tokens", lambda b: b["type"] == "error"),
-        ("POST", "/v1beta/models/gemini-3-flash:generateContent",
-         lambda b: b["error"]["status"] == "UNIMPLEMENTED"),
-        ("POST", "/v1/models/gemini-3-flash:streamGenerateContent",
-         lambda b: b["error"]["status"] == "UNIMPLEMENTED"),
+        (
+            "POST",
+            "/v1beta/models/gemini-3-flash:generateContent",
+            lambda b: b["error"]["status"] == "UNIMPLEMENTED",
+        ),
+        (
+            "POST",
+            "/v1/models/gemini-3-flash:streamGenerateContent",
+            lambda b: b["error"]["status"] == "UNIMPLEMENTED",
+        ),
         ("GET", "/v1beta/models", lambda b: b["error"]["code"] == 501),
         ("POST", "/mcp/web_reader/mcp", lambda b: b["error"]["message"]),
         ("GET", "/metrics", lambda b: b["error"]["message"]),

@@ -23,18 +23,16 @@ from .messages import (
     Usage,
 )
 
-_frozen = dataclass(frozen=True, slots=True, kw_only=True)
-
 PartKind = Literal["text", "thinking", "tool_call", "media"]
 
 
-@_frozen
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Start:
     id: str
     model: str
 
 
-@_frozen
+@dataclass(frozen=True, slots=True, kw_only=True)
 class PartStart:
     """Opens part number `index`; tool calls carry their identity here, media its content."""
 
@@ -46,31 +44,31 @@ class PartStart:
     redacted: bool = False
 
 
-@_frozen
+@dataclass(frozen=True, slots=True, kw_only=True)
 class TextDelta:
     index: int
     text: str
 
 
-@_frozen
+@dataclass(frozen=True, slots=True, kw_only=True)
 class ThinkingDelta:
     index: int
     text: str
 
 
-@_frozen
+@dataclass(frozen=True, slots=True, kw_only=True)
 class ToolArgsDelta:
     index: int
     json: str  # a fragment of the arguments' JSON text
 
 
-@_frozen
+@dataclass(frozen=True, slots=True, kw_only=True)
 class PartEnd:
     index: int
     signature: Signature | None = None
 
 
-@_frozen
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Finish:
     reason: FinishReason
     usage: Usage = Usage()
@@ -105,7 +103,9 @@ def check(events: Iterable[Event]) -> list[Event]:
     return evs
 
 
-def _check_one(ev: Event, open_part: PartStart | None, next_index: int) -> tuple[PartStart | None, int]:
+def _check_one(
+    ev: Event, open_part: PartStart | None, next_index: int
+) -> tuple[PartStart | None, int]:
     if isinstance(ev, Start | Finish):
         raise StreamViolation(f"{type(ev).__name__} may appear only once")
     if isinstance(ev, PartStart):

@@ -16,10 +16,8 @@ FinishReason = Literal["stop", "length", "tool_use", "stop_sequence", "content_f
 ToolChoiceMode = Literal["auto", "none", "required", "tool"]
 Family = Literal["gemini", "claude", "other"]
 
-_frozen = dataclass(frozen=True, slots=True, kw_only=True)
 
-
-@_frozen
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Signature:
     """An opaque upstream signature, tagged with the model family that issued it."""
 
@@ -27,13 +25,13 @@ class Signature:
     family: Family
 
 
-@_frozen
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Text:
     text: str
     signature: Signature | None = None
 
 
-@_frozen
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Media:
     """An image or document: inline bytes (base64 kept as given) or a URL."""
 
@@ -42,14 +40,14 @@ class Media:
     url: str = ""
 
 
-@_frozen
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Thinking:
     text: str
     signature: Signature | None = None
     redacted: bool = False
 
 
-@_frozen
+@dataclass(frozen=True, slots=True, kw_only=True)
 class ToolCall:
     id: str
     name: str
@@ -57,7 +55,7 @@ class ToolCall:
     signature: Signature | None = None
 
 
-@_frozen
+@dataclass(frozen=True, slots=True, kw_only=True)
 class ToolResult:
     call_id: str
     name: str
@@ -68,26 +66,26 @@ class ToolResult:
 Part = Text | Media | Thinking | ToolCall | ToolResult
 
 
-@_frozen
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Message:
     role: Role
     parts: tuple[Part, ...]
 
 
-@_frozen
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Tool:
     name: str
     description: str = ""
     parameters: dict[str, Any] = field(default_factory=dict)  # JSON Schema of the arguments
 
 
-@_frozen
+@dataclass(frozen=True, slots=True, kw_only=True)
 class ToolChoice:
     mode: ToolChoiceMode = "auto"
     name: str = ""  # when mode == "tool"
 
 
-@_frozen
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Reasoning:
     """Thinking request: an effort level, an explicit token budget, or both unset (default)."""
 
@@ -96,7 +94,7 @@ class Reasoning:
     include_thoughts: bool = True
 
 
-@_frozen
+@dataclass(frozen=True, slots=True, kw_only=True)
 class ChatRequest:
     model: str  # the client's model name, before mapping
     messages: tuple[Message, ...]
@@ -114,7 +112,7 @@ class ChatRequest:
     session_key: str = ""
 
 
-@_frozen
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Usage:
     input_tokens: int = 0
     output_tokens: int = 0  # includes reasoning tokens
@@ -126,7 +124,7 @@ class Usage:
         return self.input_tokens + self.output_tokens
 
 
-@_frozen
+@dataclass(frozen=True, slots=True, kw_only=True)
 class ChatResponse:
     id: str
     model: str  # the upstream model that answered

@@ -92,7 +92,9 @@ class CloudCode:
 
     async def call(self, method: str, token: str, body: Mapping[str, Any]) -> dict[str, Any]:
         """A unary `POST /v1internal:<method>`; the parsed JSON answer."""
-        resp = await self._post(f"/v1internal:{method}", token, _json_encode(body), "application/json")
+        resp = await self._post(
+            f"/v1internal:{method}", token, _json_encode(body), "application/json"
+        )
         async with resp:
             return _as_dict(await resp.read())
 
@@ -108,11 +110,14 @@ class CloudCode:
         Fallback to the next base URL happens only before the first chunk (while connecting).
         """
         payload = _json_encode(body)
-        resp = await self._post("/v1internal:streamGenerateContent?alt=sse", token, payload,
-                                "text/event-stream")
+        resp = await self._post(
+            "/v1internal:streamGenerateContent?alt=sse", token, payload, "text/event-stream"
+        )
         return _chunks(resp)
 
-    async def _post(self, path: str, token: str, payload: bytes, accept: str) -> aiohttp.ClientResponse:
+    async def _post(
+        self, path: str, token: str, payload: bytes, accept: str
+    ) -> aiohttp.ClientResponse:
         return await self._request("POST", path, token, payload, accept)
 
     async def _request(
@@ -122,8 +127,12 @@ class CloudCode:
         for base in self._base_urls:
             try:
                 resp = await self._session.request(
-                    verb, base + path, data=payload, headers=self._headers(token, accept),
-                    proxy=self._proxy, timeout=self._timeout,
+                    verb,
+                    base + path,
+                    data=payload,
+                    headers=self._headers(token, accept),
+                    proxy=self._proxy,
+                    timeout=self._timeout,
                 )
             except (aiohttp.ClientError, TimeoutError) as exc:
                 log.warning("upstream %s unreachable: %s", base, type(exc).__name__)
@@ -146,7 +155,9 @@ async def _error_of(resp: aiohttp.ClientResponse) -> UpstreamError:
         except aiohttp.ClientError:
             text = ""
     delay = parse_retry_delay(text, resp.headers)
-    return UpstreamError(resp.status, text, retry_after=delay, message=_message_of(resp.status, text))
+    return UpstreamError(
+        resp.status, text, retry_after=delay, message=_message_of(resp.status, text)
+    )
 
 
 def _message_of(status: int, text: str) -> str:
@@ -167,8 +178,9 @@ def _as_dict(raw: bytes) -> dict[str, Any]:
     try:
         body = _json_decode(raw) if raw else {}
     except msgspec.DecodeError as exc:
-        raise UpstreamError(502, raw[:500].decode(errors="replace"),
-                            message="upstream sent invalid JSON") from exc
+        raise UpstreamError(
+            502, raw[:500].decode(errors="replace"), message="upstream sent invalid JSON"
+        ) from exc
     return body if isinstance(body, dict) else {}
 
 
@@ -181,7 +193,9 @@ async def _chunks(resp: aiohttp.ClientResponse) -> AsyncIterator[dict[str, Any]]
                     if (chunk := _chunk_of(event.data)) is not None:
                         yield chunk
         except (aiohttp.ClientError, TimeoutError) as exc:
-            raise UpstreamError(502, "", message=f"upstream stream broke: {type(exc).__name__}") from exc
+            raise UpstreamError(
+                502, "", message=f"upstream stream broke: {type(exc).__name__}"
+            ) from exc
         for event in decoder.close():
             if (chunk := _chunk_of(event.data)) is not None:
                 yield chunk

@@ -20,20 +20,52 @@ _OPUS = "claude-opus-4-6-thinking"
 
 BUILTIN: Mapping[str, str] = {
     **dict.fromkeys(
-        ["claude-sonnet-4-5", "claude-3-5-sonnet-20241022", "claude-3-5-sonnet-20240620",
-         "claude-haiku-4", "claude-3-haiku-20240307", "claude-haiku-4-5-20251001",
-         "claude-haiku-4-5"], _SONNET),
+        [
+            "claude-sonnet-4-5",
+            "claude-3-5-sonnet-20241022",
+            "claude-3-5-sonnet-20240620",
+            "claude-haiku-4",
+            "claude-3-haiku-20240307",
+            "claude-haiku-4-5-20251001",
+            "claude-haiku-4-5",
+        ],
+        _SONNET,
+    ),
     "claude-sonnet-4-5-thinking": "claude-sonnet-4-6-thinking",
     "claude-sonnet-4-5-20250929": "claude-sonnet-4-6-thinking",
     **dict.fromkeys(
-        ["claude-opus-4", "claude-opus-4-5-thinking", "claude-opus-4-5-20251101",
-         "claude-opus-4-6", "claude-opus-4.6-thinking", "claude-opus-4.6",
-         "claude-opus-4-6-20260201"], _OPUS),
+        [
+            "claude-opus-4",
+            "claude-opus-4-5-thinking",
+            "claude-opus-4-5-20251101",
+            "claude-opus-4-6",
+            "claude-opus-4.6-thinking",
+            "claude-opus-4.6",
+            "claude-opus-4-6-20260201",
+        ],
+        _OPUS,
+    ),
     **dict.fromkeys(
-        ["gpt-4", "gpt-4-turbo", "gpt-4-turbo-preview", "gpt-4-0125-preview",
-         "gpt-4-1106-preview", "gpt-4-0613", "gpt-4o", "gpt-4o-2024-05-13", "gpt-4o-2024-08-06",
-         "gpt-4o-mini", "gpt-4o-mini-2024-07-18", "gpt-3.5-turbo", "gpt-3.5-turbo-16k",
-         "gpt-3.5-turbo-0125", "gpt-3.5-turbo-1106", "gpt-3.5-turbo-0613"], _GEMINI_DEFAULT),
+        [
+            "gpt-4",
+            "gpt-4-turbo",
+            "gpt-4-turbo-preview",
+            "gpt-4-0125-preview",
+            "gpt-4-1106-preview",
+            "gpt-4-0613",
+            "gpt-4o",
+            "gpt-4o-2024-05-13",
+            "gpt-4o-2024-08-06",
+            "gpt-4o-mini",
+            "gpt-4o-mini-2024-07-18",
+            "gpt-3.5-turbo",
+            "gpt-3.5-turbo-16k",
+            "gpt-3.5-turbo-0125",
+            "gpt-3.5-turbo-1106",
+            "gpt-3.5-turbo-0613",
+        ],
+        _GEMINI_DEFAULT,
+    ),
     "gemini-3.1-pro-high": "gemini-pro-agent",
     "gemini-3-pro-high": "gemini-pro-agent",
     "gemini-3.1-pro": "gemini-3.1-pro-low",
@@ -57,14 +89,14 @@ def glob_matches(pattern: str, name: str) -> bool:
     head, *middle, tail = pieces
     if not name.startswith(head) or len(name) < len(head) + len(tail):
         return False
-    rest = name[len(head): len(name) - len(tail)] if tail else name[len(head):]
+    rest = name[len(head) : len(name) - len(tail)] if tail else name[len(head) :]
     if tail and not name.endswith(tail):
         return False
     for piece in middle:
         found = rest.find(piece)
         if found < 0:
             return False
-        rest = rest[found + len(piece):]
+        rest = rest[found + len(piece) :]
     return True
 
 

@@ -67,9 +67,8 @@ def _error_object(body: str) -> dict[str, Any] | None:
         return None
     if isinstance(parsed, list) and parsed:  # some bodies are a one-element array
         parsed = parsed[0]
-    if isinstance(parsed, dict) and isinstance(parsed.get("error"), dict):
-        return parsed["error"]
-    return None
+    error = parsed.get("error") if isinstance(parsed, dict) else None
+    return error if isinstance(error, dict) else None
 
 
 def _details(error: dict[str, Any]) -> Iterator[dict[str, Any]]:

@@ -12,6 +12,7 @@ import hmac
 from collections.abc import Callable, Iterator
 
 from aiohttp import web
+from aiohttp.typedefs import Handler, Middleware
 
 from ..errors import Unauthorized
 from ..settings import Settings
@@ -57,18 +58,23 @@ def check(request: web.Request, settings: Settings) -> None:
     if is_exempt(request, settings.effective_auth_mode):
         return
     admin = request.path.startswith("/api/")
-    expected = settings.proxy.admin_password if admin and settings.proxy.admin_password else (
-        settings.proxy.api_key)
+    expected = (
+        settings.proxy.admin_password
+        if admin and settings.proxy.admin_password
+        else (settings.proxy.api_key)
+    )
     if key_matches(request, expected):
         return
     if not any(presented_keys(request)):
-        raise Unauthorized("missing API key: send it as 'Authorization: Bearer <key>' or 'x-api-key'")
+        raise Unauthorized(
+            "missing API key: send it as 'Authorization: Bearer <key>' or 'x-api-key'"
+        )
     raise Unauthorized("invalid API key")
 
 
-def middleware(get_settings: Callable[[], Settings]) -> web.Middleware:
+def middleware(get_settings: Callable[[], Settings]) -> Middleware:
     @web.middleware
-    async def auth(request: web.Request, handler: web.Handler) -> web.StreamResponse:
+    async def auth(request: web.Request, handler: Handler) -> web.StreamResponse:
         check(request, get_settings())
         return await handler(request)
 

@@ -26,7 +26,7 @@ class Dialect(Enum):
     GEMINI = "gemini"
 
 
-_ENCODERS: dict[Dialect, Callable[[GatewayError], tuple[int, dict[str, Any]]]] = {
+_ENCODERS: dict[Dialect, Callable[[GatewayError], tuple[int, Any]]] = {
     Dialect.OPENAI: openai.encode_error,
     Dialect.ANTHROPIC: anthropic.encode_error,
     Dialect.GEMINI: gemini.encode_error,
@@ -61,8 +61,12 @@ def error_response(dialect: Dialect, err: GatewayError) -> web.Response:
     return json_response(body, status=status, headers=headers)
 
 
-def json_response(body: Any, *, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:
+def json_response(
+    body: Any, *, status: int = 200, headers: dict[str, str] | None = None
+) -> web.Response:
     return web.Response(
-        body=msgspec.json.encode(body), status=status, headers=headers,
+        body=msgspec.json.encode(body),
+        status=status,
+        headers=headers,
         content_type="application/json",
     )

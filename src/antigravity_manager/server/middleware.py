@@ -10,6 +10,7 @@ import logging
 from collections.abc import Callable
 
 from aiohttp import web
+from aiohttp.typedefs import Handler, Middleware
 
 from ..errors import GatewayError, NotFound
 from .context import REQUEST_ID, too_large
@@ -24,9 +25,9 @@ CORS_HEADERS = {
 }
 
 
-def request_ids(new_id: Callable[[], str]) -> web.Middleware:
+def request_ids(new_id: Callable[[], str]) -> Middleware:
     @web.middleware
-    async def with_request_id(request: web.Request, handler: web.Handler) -> web.StreamResponse:
+    async def with_request_id(request: web.Request, handler: Handler) -> web.StreamResponse:
         request_id = request.headers.get("X-Request-Id") or new_id()
         request[REQUEST_ID] = request_id
         response = await handler(request)
@@ -38,10 +39,12 @@ def request_ids(new_id: Callable[[], str]) -> web.Middleware:
 
 
 @web.middleware
-async def cors(request: web.Request, handler: web.Handler) -> web.StreamResponse:
+async def cors(request: web.Request, handler: Handler) -> web.StreamResponse:
     if request.method == "OPTIONS":
         asked = request.headers.get("Access-Control-Request-Headers", "*")
-        return web.Response(status=204, headers={**CORS_HEADERS, "Access-Control-Allow-Headers": asked})
+        return web.Response(
+            status=204, headers={**CORS_HEADERS, "Access-Control-Allow-Headers": asked}
+        )
     response = await handler(request)
     if not response.prepared:
         response.headers.update(CORS_HEADERS)
@@ -49,7 +52,7 @@ async def cors(request: web.Request, handler: web.Handler) -> web.StreamResponse
 
 
 @web.middleware
-async def errors(request: web.Request, handler: web.Handler) -> web.StreamResponse:
+async def errors(request: web.Request, handler: Handler) -> web.StreamResponse:
     try:
         return await handler(request)
     except GatewayError as err:
@@ -59,13 +62,22 @@ async def errors(request: web.Request, handler: web.Handler) -> web.StreamRespon
     except web.HTTPNotFound:
         return _render(request, NotFound(f"no route for {request.method} {request.path}"))
     except web.HTTPMethodNotAllowed as exc:
-        return _render(request, _MethodNotAllowed(
-            f"{request.method} is not allowed on {request.path}; use {', '.join(sorted(exc.allowed_methods))}"))
+        return _render(
+            request,
+            _MethodNotAllowed(
+                f"{request.method} is not allowed on {request.path}; "
+                f"use {', '.join(sorted(exc.allowed_methods))}"
+            ),
+        )
     except web.HTTPException:
         raise
     except Exception:
-        log.exception("[%s] unhandled error on %s %s", request.get(REQUEST_ID, "-"),
-                      request.method, request.path)
+        log.exception(
+            "[%s] unhandled error on %s %s",
+            request.get(REQUEST_ID, "-"),
+            request.method,
+            request.path,
+        )
         return _render(request, GatewayError("internal gateway error; see the gateway log"))
 
 

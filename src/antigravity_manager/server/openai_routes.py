@@ -29,7 +29,9 @@ async def chat_completions(request: web.Request) -> web.StreamResponse:
             openai.encode_response(resp, model=req.model, created=created), headers=headers
         )
     encoder = openai.StreamEncoder(
-        id=f"chatcmpl-{gateway.new_id()}", model=req.model, created=created,
+        id=f"chatcmpl-{gateway.new_id()}",
+        model=req.model,
+        created=created,
         include_usage=openai.wants_usage(body),
     )
     return await relay(request, served.events, encoder, headers)
@@ -38,6 +40,8 @@ async def chat_completions(request: web.Request) -> web.StreamResponse:
 async def list_models(request: web.Request) -> web.Response:
     gateway = gateway_of(request)
     names = sorted(gateway.model_names())
-    data = [{"id": n, "object": "model", "created": MODEL_CREATED, "owned_by": "antigravity"}
-            for n in names]
+    data = [
+        {"id": n, "object": "model", "created": MODEL_CREATED, "owned_by": "antigravity"}
+        for n in names
+    ]
     return json_response({"object": "list", "data": data})

@@ -74,11 +74,13 @@ class Gateway:
         return self.pool.offered_models() | custom
 
     def route(self, model: str) -> models.Route:
-        return models.resolve(model, self.settings.models.custom_mapping, self.pool.offered_models())
+        return models.resolve(
+            model, self.settings.models.custom_mapping, self.pool.offered_models()
+        )
 
     async def serve(self, req: ChatRequest) -> Served:
         route = self.route(req.model)
-        body = gemini.encode_request(req, model=route.upstream)
+        body = dict(gemini.encode_request(req, model=route.upstream))
         session_id = session_id_of(req)
         tried: set[str] = set()
         last: GatewayError | None = None
@@ -95,8 +97,9 @@ class Gateway:
             except UpstreamError as exc:
                 if not _worth_another_account(exc):
                     raise
-                log.info("account %s failed with %d; trying another", account.email,
-                         exc.upstream_status)
+                log.info(
+                    "account %s failed with %d; trying another", account.email, exc.upstream_status
+                )
                 last = exc
         if last is not None:
             raise last
@@ -106,10 +109,15 @@ class Gateway:
         self, account: Account, route: models.Route, body: dict[str, Any], session_id: str
     ) -> Served:
         account = await self._fresh(account, force=False)
-        envelope = wrap(body, Envelope(
-            model=route.upstream, project=account.project_id, session_id=session_id,
-            request_id=f"agent-{self.new_id()}",
-        ))
+        envelope = wrap(
+            body,
+            Envelope(
+                model=route.upstream,
+                project=account.project_id,
+                session_id=session_id,
+                request_id=f"agent-{self.new_id()}",
+            ),
+        )
         try:
             chunks = await self.cloudcode.stream(account.access_token, envelope)
         except UpstreamError as exc:

@@ -7,6 +7,7 @@ once when the client hangs up (so no tokens keep being generated for nobody).
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import AsyncIterator
 from typing import Protocol
@@ -58,7 +59,7 @@ async def relay(
     except GatewayError as err:
         log.warning("stream failed after the first byte: %s", err.message)
         await _write_quietly(response, encoder.fail(_as_stream_error(err)))
-    except (ConnectionResetError, ConnectionError):
+    except ConnectionError:
         log.info("client went away; upstream stream closed")
     finally:
         await events.aclose()  # type: ignore[attr-defined]
@@ -73,14 +74,10 @@ def _as_stream_error(err: GatewayError) -> GatewayError:
 
 
 async def _write_quietly(response: web.StreamResponse, frames: list[bytes]) -> None:
-    try:
+    with contextlib.suppress(ConnectionError):
         await response.write(b"".join(frames))
-    except (ConnectionResetError, ConnectionError):
-        pass
 
 
 async def _eof_quietly(response: web.StreamResponse) -> None:
-    try:
+    with contextlib.suppress(ConnectionError):
         await response.write_eof()
-    except (ConnectionResetError, ConnectionError):
-        pass

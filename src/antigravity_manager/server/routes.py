@@ -7,6 +7,7 @@ saying so (never a bare 404), so a client learns at once what this version does 
 from __future__ import annotations
 
 from aiohttp import web
+from aiohttp.typedefs import Handler
 
 from .. import __version__
 from ..errors import NotImplementedYet
@@ -14,9 +15,11 @@ from . import openai_routes
 from .dialects import json_response
 
 
-def _not_built(what: str) -> web.Handler:
+def _not_built(what: str) -> Handler:
     async def handler(request: web.Request) -> web.StreamResponse:
-        raise NotImplementedYet(f"{what} is not implemented in antigravity-manager {__version__} yet")
+        raise NotImplementedYet(
+            f"{what} is not implemented in antigravity-manager {__version__} yet"
+        )
 
     return handler
 
@@ -87,4 +90,3 @@ def add_routes(app: web.Application) -> None:
     r.add_route("*", "/api/{tail:.*}", _not_built("the admin API"))
     r.add_get("/ui/{tail:.*}", _not_built("the dashboard"))
     r.add_get("/metrics", _not_built("Prometheus metrics"))
-

@@ -1,0 +1,119 @@
+"""The request path against the simulator: fallback, token refresh, disabled accounts, rotation."""
+
+from __future__ import annotations
+
+import aiohttp
+import pytest
+
+from antigravity_manager.account_service import AccountService
+from antigravity_manager.accounts.store import AccountStore
+from antigravity_manager.app import build_app
+from tests.fakes import capacity_exhausted, quota_exhausted, text
+from tests.fakes.cloudcode import FakeGoogle
+
+from .helpers import KEY, settings_with
+
+AUTH = {"Authorization": f"Bearer {KEY}"}
+CHAT = {"model": "gemini-3-flash", "messages": [{"role": "user", "content": "hi"}]}
+
+
+def _settings(fake: FakeGoogle, **proxy):
+    return settings_with(
+        proxy={"auth_mode": "strict", **proxy},
+        upstream={
+            "cloudcode_base_urls": fake.cloudcode_base_urls,
+            "oauth_token_url": fake.token_url,
+            "userinfo_url": fake.userinfo_url,
+            "oauth_client_id": fake.options.client_id,
+            "oauth_client_secret": fake.options.client_secret,
+        },
+    )
+
+
+async def _enroll(fake: FakeGoogle, tmp_path, *emails: str):
+    settings = _settings(fake)
+    async with aiohttp.ClientSession() as session:
+        service = AccountService(session, settings, AccountStore(tmp_path))
+        for email in emails:
+            fake.add_account(email, refresh_token=f"rt-{email}")
+            await service.enroll(f"rt-{email}")
+    return settings
+
+
+@pytest.fixture
+async def gateway(fake_google: FakeGoogle, tmp_path, aiohttp_client):
+    settings = await _enroll(fake_google, tmp_path, "a@example.com", "b@example.com")
+    return await aiohttp_client(build_app(settings, tmp_path))
+
+
+async def _chat(client, **extra) -> aiohttp.ClientResponse:
+    return await client.post("/v1/chat/completions", headers=AUTH, json={**CHAT, **extra})
+
+
+async def test_base_url_fallback_on_5xx_and_network_errors(gateway, fake_google) -> None:
+    fake_google.fail_host("sandbox", capacity_exhausted(status=503), times=1)
+    fake_google.take_down("daily")
+    resp = await _chat(gateway)
+    assert resp.status == 200
+    hosts = [r.host for r in fake_google.calls("streamGenerateContent")]
+    assert hosts[0] == "sandbox" and hosts[-1] == "prod"
+    fake_google.heal()
+
+
+async def test_no_fallback_on_429_but_another_account(gateway, fake_google) -> None:
+    fake_google.script(quota_exhausted("gemini-3-flash"), text("from the other account"))
+    resp = await _chat(gateway)
+    assert resp.status == 200
+    assert (await resp.json())["choices"][0]["message"]["content"] == "from the other account"
+    calls = fake_google.calls("streamGenerateContent")
+    assert [c.host for c in calls] == ["sandbox", "sandbox"]
+    assert calls[0].email != calls[1].email
+    assert resp.headers["X-Account-Email"] == calls[1].email
+
+
+async def test_expired_access_token_is_refreshed_on_401(gateway, fake_google) -> None:
+    for email in ("a@example.com", "b@example.com"):
+        fake_google.expire_access_tokens(email)
+    resp = await _chat(gateway)
+    assert resp.status == 200
+    assert len(fake_google.calls("token")) >= 1
+    statuses = [c.status for c in fake_google.calls("streamGenerateContent")]
+    assert statuses == [401, 200]
+
+
+async def test_invalid_grant_disables_and_moves_on(gateway, fake_google, tmp_path) -> None:
+    fake_google.revoke("rt-a@example.com")
+    fake_google.expire_access_tokens("a@example.com")
+    store = AccountStore(tmp_path)
+    for _ in range(3):
+        resp = await _chat(gateway)
+        assert resp.status == 200
+        assert resp.headers["X-Account-Email"] == "b@example.com"
+    dead = store.by_email("a@example.com")
+    assert dead is not None and dead.disabled
+    assert dead.disabled_reason.startswith("invalid_grant: ")
+    assert not dead.disabled_reason.startswith("invalid_grant: invalid_grant")
+
+
+async def test_400_is_not_retried(gateway, fake_google) -> None:
+    from tests.fakes import corrupted_thought_signature
+
+    fake_google.script(corrupted_thought_signature())
+    resp = await _chat(gateway)
+    assert resp.status == 400
+    assert "Corrupted thought signature" in (await resp.json())["error"]["message"]
+    assert len(fake_google.calls("streamGenerateContent")) == 1
+
+
+async def test_stream_broken_after_first_byte_ends_with_an_error_chunk(
+    gateway, fake_google
+) -> None:
+    from tests.fakes import BrokenStream, Reply
+
+    fake_google.script(Reply(text("a b c d", chunks=4), BrokenStream(after_chunks=2)))
+    resp = await _chat(gateway, stream=True)
+    assert resp.status == 200
+    body = (await resp.read()).decode()
+    assert '"content":"a' in body.replace(" ", "") or "a " in body
+    assert '"error"' in body and body.rstrip().endswith("data: [DONE]")
+    assert len(fake_google.calls("streamGenerateContent")) == 1
