@@ -190,7 +190,7 @@ def mostly(valid: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
 arguments = mostly(st.sampled_from(["{}", "", "[", "1", '{"a": [1]}']))
 function = st.fixed_dictionaries({"name": mostly(st.just("f")), "arguments": arguments})
 tool_call = st.fixed_dictionaries(
-    {"id": st.sampled_from(["a", "b", ""]), "function": mostly(function)},
+    {"id": mostly(st.sampled_from(["a", "b"])), "function": mostly(function)},
     optional={"type": mostly(st.just("function"))},
 )
 part = st.fixed_dictionaries(
