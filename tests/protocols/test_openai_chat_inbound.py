@@ -203,9 +203,11 @@ part = st.fixed_dictionaries(
     },
 )  # fmt: skip
 message = st.fixed_dictionaries(
-    {"role": mostly(st.sampled_from(["system", "developer", "user", "assistant", "tool", "x"]))},
-    optional={
+    {
+        "role": mostly(st.sampled_from(["system", "developer", "user", "assistant", "tool", "x"])),
         "content": mostly(st.text(max_size=5) | st.lists(part, max_size=3)),
+    },
+    optional={
         "tool_calls": mostly(st.lists(tool_call, max_size=2)),
         "tool_call_id": mostly(st.sampled_from(["a", "b"])),
     },
