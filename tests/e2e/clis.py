@@ -24,7 +24,7 @@ def cli_path(name: str) -> Path:
     if not path.exists():
         pytest.skip(f"{name} is not installed: run `npm ci --prefix tests/e2e/clients`")
     if not isolated():
-        pytest.skip(f"{name} runs only in a loopback-only network namespace: python -m tests.isolated")
+        pytest.skip(f"{name} runs only in a loopback-only namespace: python -m tests.isolated")
     return path
 
 
