@@ -111,6 +111,8 @@ def _check_one(
     if isinstance(ev, PartStart):
         if open_part is not None or ev.index != next_index:
             raise StreamViolation(f"part {ev.index} started out of order")
+        if (ev.kind == "media") != (ev.media is not None):
+            raise StreamViolation(f"part {ev.index}: media comes with a media part, and only then")
         return ev, next_index + 1
     if open_part is None or ev.index != open_part.index:
         raise StreamViolation(f"{type(ev).__name__} for part {ev.index} that is not open")

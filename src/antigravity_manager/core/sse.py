@@ -31,14 +31,18 @@ class SseDecoder:
         self._pending_cr = False
 
     def feed(self, chunk: bytes) -> list[SseEvent]:
-        if not self._started:
-            self._started = True
-            if chunk.startswith(b"\xef\xbb\xbf"):
-                chunk = chunk[3:]
+        if not chunk:
+            return []
         if self._pending_cr and chunk.startswith(b"\n"):
             chunk = chunk[1:]  # the \n of a \r\n split across chunks
         self._pending_cr = chunk.endswith(b"\r")
         buffer = self._buffer + chunk
+        if not self._started:
+            if len(buffer) < 3 and b"\xef\xbb\xbf".startswith(buffer):
+                self._buffer = buffer  # maybe a BOM split across chunks: wait for more
+                return []
+            self._started = True
+            buffer = buffer.removeprefix(b"\xef\xbb\xbf")
         lines = buffer.replace(b"\r\n", b"\n").replace(b"\r", b"\n").split(b"\n")
         self._buffer = lines.pop()
         events: list[SseEvent] = []

@@ -6,6 +6,8 @@ Responses API, images and audio answer 501 until built.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from aiohttp import web
 
 from ..protocols.openai_chat import inbound as openai
@@ -24,13 +26,14 @@ async def chat_completions(request: web.Request) -> web.StreamResponse:
     served = await gateway.serve(req)
     headers = served.headers(request_id_of(request))
     created = int(gateway.clock())
+    completion_id = f"chatcmpl-{gateway.new_id()}"
     if not req.stream:
-        resp = await assemble(served.events)
+        resp = replace(await assemble(served.events), id=completion_id)
         return json_response(
             openai.encode_response(resp, model=req.model, created=created), headers=headers
         )
     encoder = openai.StreamEncoder(
-        id=f"chatcmpl-{gateway.new_id()}",
+        id=completion_id,
         model=req.model,
         created=created,
         include_usage=openai.wants_usage(body),

@@ -43,6 +43,7 @@ from .families import EFFORT_BUDGET, LEVELS, ModelSpec, spec_for
 from .schema import PLACEHOLDER, function_parameters
 
 _MODES: dict[str, wire.CallingMode] = {"auto": "AUTO", "none": "NONE", "required": "ANY"}
+_FORCING = ("required", "tool")  # Anthropic: thinking is incompatible with forced tool use
 
 
 def encode_request(req: ChatRequest, *, model: str) -> wire.GenerateContentRequest:
@@ -52,8 +53,9 @@ def encode_request(req: ChatRequest, *, model: str) -> wire.GenerateContentReque
     is raised to budget + the asked maximum when it would not exceed the budget); Gemini 3 takes
     an effort as `thinkingLevel` (rounded up to a level the model accepts; "none" -> its lowest)
     and an explicit budget as `thinkingBudget`; Gemini 2.x takes budgets only ("none" -> 0);
-    GPT-OSS gets no thinkingConfig. `maxOutputTokens` is capped to the family maximum. A Claude
-    tool loop whose first model turn lacks a signed thinking part is sent without thinking.
+    GPT-OSS gets no thinkingConfig. `maxOutputTokens` is capped to the family maximum. Claude is
+    sent without thinking when a tool call is forced, or when the active tool loop does not open
+    with a signed thinking part (both are a 400 upstream).
     """
     spec = spec_for(model)
     body: wire.GenerateContentRequest = {"contents": encode_contents(req.messages, spec.family)}
@@ -65,7 +67,8 @@ def encode_request(req: ChatRequest, *, model: str) -> wire.GenerateContentReque
         body["tools"] = [{"functionDeclarations": [_declaration(t, spec) for t in req.tools]}]
         if config := _tool_config(req.tool_choice, spec.family):
             body["toolConfig"] = config
-    if spec.family == "claude" and not loop_opens_signed(body["contents"]):
+    forced = bool(req.tools) and req.tool_choice is not None and req.tool_choice.mode in _FORCING
+    if spec.family == "claude" and (forced or not loop_opens_signed(body["contents"])):
         req = replace(req, reasoning=Reasoning(effort="none"))  # Claude cannot think here (§7)
     if generation := _generation_config(req, spec):
         body["generationConfig"] = generation
@@ -312,9 +315,9 @@ class StreamDecoder:
         return events
 
     def _media(self, media: Media) -> list[Event]:
-        start = PartStart(index=self._next, kind="media", media=media)
+        start, pending = PartStart(index=self._next, kind="media", media=media), self._pending
         events = self._begin(start)
-        self._open = None  # Media carries no signature: a following one waits for the next part
+        self._open, self._pending = None, pending  # Media carries no signature: keep it waiting
         return [*events, PartEnd(index=start.index)]
 
     def _begin(self, start: PartStart) -> list[Event]:
