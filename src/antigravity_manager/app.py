@@ -73,6 +73,7 @@ def build_app(
         cloudcode=cloudcode,
         new_id=new_id,
         clock=clock,
+        http=http,
     )
     app[GATEWAY] = gateway
     add_routes(app)

@@ -96,13 +96,34 @@ async def test_invalid_grant_disables_and_moves_on(gateway, fake_google, tmp_pat
 
 
 async def test_400_is_not_retried(gateway, fake_google) -> None:
-    from tests.fakes import corrupted_thought_signature
+    from tests.fakes import Fault
 
-    fake_google.script(corrupted_thought_signature())
+    body = {"error": {"code": 400, "message": "Bad field x", "status": "INVALID_ARGUMENT"}}
+    fake_google.script(Fault(400, body))
     resp = await _chat(gateway)
     assert resp.status == 400
-    assert "Corrupted thought signature" in (await resp.json())["error"]["message"]
+    assert "Bad field x" in (await resp.json())["error"]["message"]
     assert len(fake_google.calls("streamGenerateContent")) == 1
+
+
+async def test_signature_400_is_retried_once_without_signatures(gateway, fake_google) -> None:
+    from tests.fakes import corrupted_thought_signature
+
+    fake_google.script(corrupted_thought_signature(), text("recovered"))
+    history = [
+        {"role": "user", "content": "list"},
+        {
+            "role": "assistant",
+            "tool_calls": [
+                {"id": "c1", "type": "function", "function": {"name": "ls", "arguments": "{}"}}
+            ],
+        },
+        {"role": "tool", "tool_call_id": "c1", "content": "a.txt"},
+    ]
+    resp = await _chat(gateway, messages=history)
+    assert resp.status == 200
+    assert (await resp.json())["choices"][0]["message"]["content"] == "recovered"
+    assert len(fake_google.calls("streamGenerateContent")) == 2
 
 
 async def test_stream_broken_after_first_byte_ends_with_an_error_chunk(
@@ -117,3 +138,43 @@ async def test_stream_broken_after_first_byte_ends_with_an_error_chunk(
     assert '"content":"a' in body.replace(" ", "") or "a " in body
     assert '"error"' in body and body.rstrip().endswith("data: [DONE]")
     assert len(fake_google.calls("streamGenerateContent")) == 1
+
+
+async def test_count_tokens_uses_the_upstream_and_grows(gateway, fake_google) -> None:
+    from antigravity_manager.core.messages import ChatRequest, Message, Text
+    from antigravity_manager.server.context import GATEWAY
+
+    gw = gateway.server.app[GATEWAY]
+
+    def request(words: int) -> ChatRequest:
+        text_part = Text(text=" ".join(["word"] * words))
+        return ChatRequest(
+            model="gemini-3-flash",
+            messages=(Message(role="user", parts=(text_part,)),),
+            system=(Text(text="be brief"),),
+        )
+
+    small, large = await gw.count_tokens(request(10)), await gw.count_tokens(request(200))
+    assert 0 < small < large
+    [first, _] = fake_google.calls("countTokens")
+    assert first.body["request"]["model"] == "models/gemini-3-flash"
+
+
+async def test_tool_call_signatures_are_restored_for_clients_that_drop_them(
+    gateway, fake_google
+) -> None:
+    from tests.fakes import tool_call
+
+    fake_google.script([tool_call("ls", {"dir": "."})])
+    first = await (await _chat(gateway, model="gemini-3.1-pro-low")).json()
+    call = first["choices"][0]["message"]["tool_calls"][0]
+    history = [
+        {"role": "user", "content": "list"},
+        {"role": "assistant", "tool_calls": [call]},
+        {"role": "tool", "tool_call_id": call["id"], "content": "a.txt"},
+    ]
+    resp = await _chat(gateway, model="gemini-3.1-pro-low", messages=history)
+    assert resp.status == 200
+    replayed = fake_google.calls("streamGenerateContent")[-1].body["request"]["contents"][1]
+    signature = replayed["parts"][0]["thoughtSignature"]
+    assert signature and signature != "skip_thought_signature_validator"

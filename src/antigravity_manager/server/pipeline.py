@@ -8,25 +8,29 @@ wire format; nothing here knows any client protocol.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import logging
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import Any
 
-from msgspec.structs import replace
+import aiohttp
+import msgspec
+from msgspec.structs import replace as replace_struct
 
 from ..account_service import AccountService
 from ..accounts.oauth import InvalidGrant
 from ..accounts.pool import Pool
 from ..accounts.store import Account
 from ..core.events import Event
-from ..core.messages import ChatRequest, Message, Text
+from ..core.messages import ChatRequest, Message, Text, Thinking, ToolCall
 from ..errors import GatewayError, NoAccount, UpstreamError
 from ..protocols.gemini import outbound as gemini
 from ..providers.cloudcode import CloudCode, Envelope, wrap
 from ..routing import models
 from ..settings import Settings
+from .signatures import SignatureCache
 
 log = logging.getLogger(__name__)
 
@@ -60,7 +64,10 @@ class Gateway:
         cloudcode: CloudCode,
         new_id: Callable[[], str],
         clock: Callable[[], float],
+        http: aiohttp.ClientSession,
     ) -> None:
+        self.http = http  # for handlers that fetch on the client's behalf (image URLs)
+        self.signatures = SignatureCache()
         self.settings = settings
         self.accounts = accounts
         self.pool = pool
@@ -80,6 +87,38 @@ class Gateway:
 
     async def serve(self, req: ChatRequest) -> Served:
         route = self.route(req.model)
+        req = self.signatures.restore(req)
+        try:
+            return await self._serve(req, route)
+        except UpstreamError as exc:
+            if exc.upstream_status != 400 or not _is_signature_error(exc.body):
+                raise
+            log.info("upstream refused a replayed signature; retrying once without them")
+            return await self._serve(without_signatures(req), route)
+
+    async def count_tokens(self, req: ChatRequest) -> int:
+        """The upstream's own count (countTokens) of everything the request would send."""
+        route = self.route(req.model)
+        body: dict[str, Any] = dict(gemini.encode_request(req, model=route.upstream))
+        contents = [*body.get("contents", [])]
+        extra = [*(body.get("systemInstruction") or {}).get("parts", [])]
+        if body.get("tools"):
+            extra.append({"text": msgspec.json.encode(body["tools"]).decode()})
+        if extra:  # countTokens takes only contents: count the rest as a leading user turn
+            contents.insert(0, {"role": "user", "parts": extra})
+        request = {"request": {"model": f"models/{route.upstream}", "contents": contents}}
+        for account in self.pool.usable()[:MAX_ATTEMPTS]:
+            account = await self._fresh(account, force=False)
+            try:
+                answer = await self.cloudcode.call("countTokens", account.access_token, request)
+            except UpstreamError as exc:
+                if not _worth_another_account(exc):
+                    raise
+                continue
+            return int(answer.get("totalTokens", 0))
+        raise NoAccount("no usable account can count tokens right now")
+
+    async def _serve(self, req: ChatRequest, route: models.Route) -> Served:
         body = dict(gemini.encode_request(req, model=route.upstream))
         session_id = session_id_of(req)
         tried: set[str] = set()
@@ -125,7 +164,7 @@ class Gateway:
                 raise
             account = await self._fresh(account, force=True)
             chunks = await self.cloudcode.stream(account.access_token, envelope)
-        events = _decode(chunks, gemini.StreamDecoder(model=route.upstream))
+        events = self.signatures.watch(_decode(chunks, gemini.StreamDecoder(model=route.upstream)))
         first = await _first_events(events)
         return Served(route=route, account=account, events=_chain(first, events))
 
@@ -133,11 +172,34 @@ class Gateway:
         try:
             fresh = await self.accounts.fresh_token(account, force=force)
         except InvalidGrant as exc:
-            self.pool.update(replace(account, disabled=True, disabled_reason=str(exc)))
+            self.pool.update(replace_struct(account, disabled=True, disabled_reason=str(exc)))
             raise
         if fresh is not account:
             self.pool.update(fresh)
         return fresh
+
+
+SIGNATURE_ERRORS = ("signature", "thinking.thinking")
+
+
+def _is_signature_error(body: str) -> bool:
+    """The upstream's 400s about replayed thinking (cloudcode-v1internal.md §4.2)."""
+    lowered = body.lower()
+    return any(marker in lowered for marker in SIGNATURE_ERRORS)
+
+
+def without_signatures(req: ChatRequest) -> ChatRequest:
+    """The reference's recovery: drop thinking and every signature, keep the rest."""
+
+    def clean(message: Message) -> Message:
+        parts = tuple(
+            dataclasses.replace(p, signature=None) if isinstance(p, ToolCall | Text) else p
+            for p in message.parts
+            if not isinstance(p, Thinking)
+        )
+        return dataclasses.replace(message, parts=parts)
+
+    return dataclasses.replace(req, messages=tuple(clean(m) for m in req.messages))
 
 
 def _worth_another_account(exc: UpstreamError) -> bool:
