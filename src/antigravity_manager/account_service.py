@@ -13,6 +13,7 @@ import logging
 import time
 import uuid
 from collections.abc import Callable
+from typing import Any
 
 import aiohttp
 from msgspec.structs import replace
@@ -27,6 +28,7 @@ from .settings import Settings
 log = logging.getLogger(__name__)
 
 REFRESH_MARGIN = 300.0  # seconds: refresh when the access token expires within 5 minutes
+AHEAD_MARGIN = 900.0  # seconds: the background refresh renews tokens this long before expiry
 
 
 class AccountService:
@@ -140,3 +142,19 @@ class AccountService:
         if stored is not None:
             self._store.save(updated)
         return updated
+
+    def expires_soon(self, account: Account, margin: float = AHEAD_MARGIN) -> bool:
+        return account.expires_at - self._clock() < margin
+
+    async def amend(self, account: Account, **changes: Any) -> Account:
+        """Apply `changes` to the stored account and save it, off the event loop.
+
+        Serialised with token refreshes of the same account, so neither overwrites the other.
+        An account removed meanwhile stays removed (the changed copy is only returned).
+        """
+        async with self._locks.setdefault(account.id, asyncio.Lock()):
+            stored = await asyncio.to_thread(self._store.get, account.id)
+            updated = replace(stored or account, **changes)
+            if stored is not None:
+                await asyncio.to_thread(self._store.save, updated)
+            return updated

@@ -30,6 +30,8 @@ from rich.text import Text
 from . import settings as cfg
 from .account_service import AccountService
 from .accounts.oauth import InvalidGrant
+from .accounts.pool import ANY_MODEL, Cooldown
+from .accounts.state import load_cooldowns
 from .accounts.store import Account, AccountStore
 from .errors import GatewayError
 
@@ -156,43 +158,76 @@ async def _enroll(settings: cfg.Settings, store: AccountStore, token: str) -> Ac
 @data_dir_option
 def accounts_list(as_json: bool) -> None:
     """Show accounts with their status and per-model quota."""
-    items = AccountStore(_data_dir()).load_all()
+    data_dir = _data_dir()
+    items = AccountStore(data_dir).load_all()
+    now = time.time()
+    cooling = [c for c in load_cooldowns(data_dir) if c.until > now]
     if as_json:
-        click.echo(json.dumps([_public(a) for a in items], indent=2))
+        click.echo(json.dumps([_public(a, _cooling(a, cooling)) for a in items], indent=2))
     elif not items:
         click.echo("no accounts yet; add one with: agm accounts add --refresh-token T")
     else:
-        Console().print(_accounts_table(items))
+        Console().print(_accounts_table(items, cooling))
 
 
-def _status(account: Account) -> str:
-    if not account.disabled:
-        return "active"
-    return f"disabled ({account.disabled_reason})" if account.disabled_reason else "disabled"
+def _cooling(account: Account, cooldowns: list[Cooldown]) -> list[Cooldown]:
+    return sorted((c for c in cooldowns if c.email == account.email), key=lambda c: c.model)
 
 
-def _public(account: Account) -> dict[str, Any]:
+def _state(account: Account, cooling: list[Cooldown]) -> str:
+    if account.disabled:
+        return "disabled"
+    if account.needs_verification:
+        return "needs_verification"
+    return "cooling" if cooling else "active"
+
+
+def _status(account: Account, cooling: list[Cooldown]) -> str:
+    state = _state(account, cooling)
+    if state == "disabled" and account.disabled_reason:
+        return f"disabled ({account.disabled_reason})"
+    if state == "needs_verification":
+        return "needs verification" + (f": {account.verification_url}"
+                                       if account.verification_url else "")
+    if state == "cooling":
+        return "\n".join(f"cooling until {_when(c.until)} for "
+                         f"{c.model or 'every model'}" + (f" ({c.reason})" if c.reason else "")
+                         for c in cooling)
+    return state
+
+
+def _when(epoch: float) -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(epoch))
+
+
+def _public(account: Account, cooling: list[Cooldown]) -> dict[str, Any]:
     data: dict[str, Any] = msgspec.to_builtins(account)
     for secret in ("refresh_token", "access_token"):
         data.pop(secret, None)
-    data["status"] = "disabled" if account.disabled else "active"
+    data["status"] = _state(account, cooling)
+    data["cooldowns"] = [
+        {"model": c.model or ANY_MODEL, "until": _when(c.until), "reason": c.reason}
+        for c in cooling
+    ]
     for name, model in account.quota.models.items():
         data["quota"]["models"][name]["percentage"] = model.percentage
     return data
 
 
-def _accounts_table(items: list[Account]) -> Table:
+def _accounts_table(items: list[Account], cooldowns: list[Cooldown]) -> Table:
     table = Table(show_lines=True)
     for column in ("Email", "Tier", "Project", "Status", "Quota (remaining, reset)"):
         table.add_column(column, overflow="fold")
+    styles = {"active": "green", "cooling": "yellow", "needs_verification": "magenta"}
     for a in items:
+        cooling = _cooling(a, cooldowns)
         lines = [
             f"{name}: {m.percentage}%" + (f"  resets {m.reset_time}" if m.reset_time else "")
             for name, m in sorted(a.quota.models.items())
         ]
-        style = "red" if a.disabled else "green"
+        style = styles.get(_state(a, cooling), "red")
         table.add_row(Text(a.email), Text(a.tier or "-"), Text(a.project_id or "-"),
-                      Text(_status(a), style=style), Text("\n".join(lines) or "-"))
+                      Text(_status(a, cooling), style=style), Text("\n".join(lines) or "-"))
     return table
 
 
@@ -218,7 +253,7 @@ def accounts_remove(email: str) -> None:
 @click.argument("email")
 @data_dir_option
 def accounts_enable(email: str) -> None:
-    """Put an account back into the pool."""
+    """Put an account back into the pool (also after its verification)."""
     _set_disabled(email, False)
 
 
@@ -233,9 +268,11 @@ def accounts_disable(email: str) -> None:
 def _set_disabled(email: str, disabled: bool) -> None:
     store = AccountStore(_data_dir())
     account = _find(store, email)
+    changes: dict[str, Any] = {} if disabled else {"needs_verification": False,
+                                                    "verification_url": ""}
     store.save(msgspec.structs.replace(
         account, disabled=disabled, disabled_reason="manual" if disabled else "",
-        disabled_at=time.time() if disabled else 0.0))
+        disabled_at=time.time() if disabled else 0.0, **changes))
     click.echo(f"{'disabled' if disabled else 'enabled'} {account.email}")
 
 

@@ -4,6 +4,14 @@
 run), then applies `AGM_*` environment overrides, which are never written back. Unknown keys are
 an error naming the dotted key. It does not watch the file or reload; callers load again.
 `write_atomic` (temp file + fsync + rename) is shared with the account store.
+
+Resilience keys (defaults): proxy.max_attempts = 3 (upstream attempts per request, each on the
+best remaining account), proxy.max_wait_seconds = 10 (wait this long at most for a cooling
+account before answering 429); scheduling.mode = "balance" | "cache_first" | "round_robin",
+scheduling.sticky_ttl_seconds = 600 (a conversation stays on its account while it is used at
+least this often; cache_first ignores it); quota.refresh_minutes = 10 (background quota
+refresh, 0 = off); quota.protection_threshold = 0 (percent: skip an account for a model whose
+known remaining quota is below it).
 """
 
 from __future__ import annotations
@@ -22,6 +30,7 @@ import msgspec
 import tomli_w
 
 AUTH_MODES = ("off", "strict", "all_except_health", "auto")
+SCHEDULING_MODES = ("balance", "cache_first", "round_robin")
 CONFIG_FILE = "config.toml"
 DEFAULT_DATA_DIR = "~/.antigravity_manager"
 DEFAULT_BASE_URLS = [
@@ -58,6 +67,8 @@ class ProxySettings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True, fr
     admin_password: str = ""
     request_timeout: int = 600
     max_body_bytes: int = 104857600
+    max_attempts: int = 3
+    max_wait_seconds: float = 10.0
 
     @property
     def effective_auth_mode(self) -> str:
@@ -87,10 +98,22 @@ class ModelsSettings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True, f
     custom_mapping: dict[str, str] = msgspec.field(default_factory=dict)
 
 
+class SchedulingSettings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True, frozen=True):
+    mode: str = "balance"
+    sticky_ttl_seconds: float = 600.0
+
+
+class QuotaSettings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True, frozen=True):
+    refresh_minutes: float = 10.0
+    protection_threshold: float = 0.0
+
+
 class Settings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True, frozen=True):
     proxy: ProxySettings = msgspec.field(default_factory=ProxySettings)
     upstream: UpstreamSettings = msgspec.field(default_factory=UpstreamSettings)
     models: ModelsSettings = msgspec.field(default_factory=ModelsSettings)
+    scheduling: SchedulingSettings = msgspec.field(default_factory=SchedulingSettings)
+    quota: QuotaSettings = msgspec.field(default_factory=QuotaSettings)
 
     @property
     def effective_auth_mode(self) -> str:
@@ -248,6 +271,7 @@ def validate(settings: Settings) -> None:
         raise SettingsError("proxy.request_timeout", "must be greater than 0")
     if p.max_body_bytes <= 0:
         raise SettingsError("proxy.max_body_bytes", "must be greater than 0")
+    _validate_resilience(settings)
     if not u.cloudcode_base_urls:
         raise SettingsError("upstream.cloudcode_base_urls", "must list at least one URL")
     for url in u.cloudcode_base_urls:
@@ -261,6 +285,22 @@ def validate(settings: Settings) -> None:
     for name in settings.models.custom_mapping:
         if not name:
             raise SettingsError("models.custom_mapping", "model names must not be empty")
+
+
+def _validate_resilience(settings: Settings) -> None:
+    p, s, q = settings.proxy, settings.scheduling, settings.quota
+    if p.max_attempts < 1:
+        raise SettingsError("proxy.max_attempts", "must be at least 1")
+    if p.max_wait_seconds < 0:
+        raise SettingsError("proxy.max_wait_seconds", "must not be negative")
+    if s.mode not in SCHEDULING_MODES:
+        raise SettingsError("scheduling.mode", f"must be one of {', '.join(SCHEDULING_MODES)}")
+    if s.sticky_ttl_seconds < 0:
+        raise SettingsError("scheduling.sticky_ttl_seconds", "must not be negative")
+    if q.refresh_minutes < 0:
+        raise SettingsError("quota.refresh_minutes", "must not be negative (0 turns it off)")
+    if not 0 <= q.protection_threshold <= 100:
+        raise SettingsError("quota.protection_threshold", "must be between 0 and 100 (percent)")
 
 
 def _check_url(key: str, url: str) -> None:

@@ -28,8 +28,15 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def write_config(data_dir: Path, fake: FakeGoogle, port: int, **proxy: object) -> None:
-    config = {
+def write_config(
+    data_dir: Path,
+    fake: FakeGoogle,
+    port: int,
+    *,
+    custom_mapping: dict[str, str] | None = None,
+    **proxy: object,
+) -> None:
+    config: dict[str, object] = {
         "proxy": {"port": port, "api_key": API_KEY, "auth_mode": "strict", **proxy},
         "upstream": {
             "cloudcode_base_urls": fake.cloudcode_base_urls,
@@ -39,6 +46,8 @@ def write_config(data_dir: Path, fake: FakeGoogle, port: int, **proxy: object) -
             "oauth_client_secret": fake.options.client_secret or "any",
         },
     }
+    if custom_mapping:
+        config["models"] = {"custom_mapping": custom_mapping}
     data_dir.mkdir(parents=True, exist_ok=True)
     (data_dir / "config.toml").write_text(tomli_w.dumps(config))
 
@@ -68,10 +77,16 @@ class Gateway:
 
     @classmethod
     def start(
-        cls, fake: FakeGoogle, data_dir: Path, *, accounts: int = 1, **proxy: object
+        cls,
+        fake: FakeGoogle,
+        data_dir: Path,
+        *,
+        accounts: int = 1,
+        custom_mapping: dict[str, str] | None = None,
+        **proxy: object,
     ) -> Gateway:
         port = free_port()
-        write_config(data_dir, fake, port, **proxy)
+        write_config(data_dir, fake, port, custom_mapping=custom_mapping, **proxy)
         emails = [enroll(fake, data_dir, f"user{i}@example.com") for i in range(1, accounts + 1)]
         log = data_dir / "serve.log"
         process = subprocess.Popen(

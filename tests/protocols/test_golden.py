@@ -20,6 +20,7 @@ from antigravity_manager.protocols.gemini import outbound
 from antigravity_manager.protocols.openai_chat import inbound
 
 from . import hubjson
+from .gemini_inbound_cases import gemini_inbound_case
 
 GOLDEN = Path(__file__).resolve().parents[1] / "golden"
 CREATED = 1_700_000_000
@@ -71,13 +72,18 @@ def decode_upstream_sse(raw: bytes) -> list[events.Event]:
 RUNNERS: dict[str, Callable[[Path], dict[str, str]]] = {
     "openai_chat": openai_chat_case,
     "gemini": gemini_case,
+    "gemini_inbound": gemini_inbound_case,  # the client-facing codec: see gemini_inbound_cases.py
 }
 CASES = sorted(case for fmt in RUNNERS for case in (GOLDEN / fmt).iterdir() if case.is_dir())
 
 
 @pytest.mark.parametrize("case", CASES, ids=lambda p: f"{p.parent.name}/{p.name}")
 def test_golden(case: Path, update_golden: bool) -> None:
-    produced = RUNNERS[case.parent.name](case)
+    check_golden(case, RUNNERS[case.parent.name](case), update_golden)
+
+
+def check_golden(case: Path, produced: dict[str, str], update_golden: bool) -> None:
+    """Each produced file equals the expected one (JSON compared as values); or rewrite it."""
     assert produced, f"{case} has no input file"
     for name, text in produced.items():
         expected = case / name

@@ -1,5 +1,6 @@
 import pytest
 
+from antigravity_manager.core.messages import Reasoning
 from antigravity_manager.errors import UnknownModel
 from antigravity_manager.routing.models import BUILTIN, glob_matches, resolve
 
@@ -48,3 +49,101 @@ def test_unknown_model_names_close_matches() -> None:
 
 def test_unknown_catalogue_passes_names_through() -> None:
     assert resolve("whatever", {}, set()).upstream == "whatever"
+
+
+CATALOGUE = {
+    "gemini-3-flash", "gemini-3.1-pro-low", "gemini-pro-agent", "gemini-2.5-flash",
+    "claude-sonnet-4-6", "claude-opus-4-6-thinking", "gpt-oss-120b-medium",
+}
+
+
+@pytest.mark.parametrize(
+    ("name", "upstream"),
+    [
+        # names the table does not know yet: Claude Code's next defaults, Codex's, OpenAI's
+        ("claude-opus-4-8", "claude-opus-4-6-thinking"),
+        ("claude-opus-5-20270101", "claude-opus-4-6-thinking"),
+        ("claude-sonnet-4-7", "claude-sonnet-4-6"),
+        ("claude-3-7-sonnet-latest", "claude-sonnet-4-6"),
+        ("claude-haiku-4-5-20251001", "gemini-3-flash"),
+        ("claude-3-5-haiku-latest", "gemini-3-flash"),
+        ("gpt-5-codex", "gemini-3-flash"),
+        ("gpt-5.1", "gemini-3-flash"),
+        ("chatgpt-4o-latest", "gemini-3-flash"),
+        ("o1", "gemini-3-flash"),
+        ("o3-mini", "gemini-3-flash"),
+        ("o4-mini-high", "gemini-3-flash"),
+    ],
+)
+def test_family_rules(name: str, upstream: str) -> None:
+    route = resolve(name, {}, CATALOGUE)
+    assert (route.upstream, route.rule) == (upstream, "family")
+
+
+def test_family_rules_pick_the_best_offered_model() -> None:
+    offered = {"claude-opus-4-6-thinking", "claude-opus-4-7", "claude-opus-4-7-thinking",
+               "claude-sonnet-4-6", "claude-sonnet-4-6-thinking", "gemini-3.5-flash"}
+    assert resolve("claude-opus-5", {}, offered).upstream == "claude-opus-4-7-thinking"
+    assert resolve("claude-sonnet-9", {}, offered).upstream == "claude-sonnet-4-6"
+    assert resolve("claude-sonnet-9-thinking", {}, offered).upstream == (
+        "claude-sonnet-4-6-thinking")
+    assert resolve("claude-haiku-9", {}, offered).upstream == "gemini-3.5-flash"
+    assert resolve("claude-haiku-9", {}, {"claude-sonnet-4-6"}).upstream == "claude-sonnet-4-6"
+
+
+def test_unknown_catalogue_uses_the_family_defaults() -> None:
+    assert resolve("claude-opus-4-8", {}, set()).upstream == "claude-opus-4-6-thinking"
+    assert resolve("o3", {}, set()).upstream == "gemini-3-flash"
+
+
+def test_custom_mapping_and_offered_names_come_before_family_rules() -> None:
+    mapping = {"claude-opus-*": "gemini-pro-agent"}
+    assert resolve("claude-opus-4-8", mapping, CATALOGUE).upstream == "gemini-pro-agent"
+    assert resolve("gpt-oss-120b-medium", {}, CATALOGUE).rule == "offered"
+
+
+@pytest.mark.parametrize(
+    ("name", "upstream", "effort", "budget"),
+    [
+        ("gemini-3-flash(high)", "gemini-3-flash", "high", None),
+        ("gemini-3-flash(LOW)", "gemini-3-flash", "low", None),
+        ("gemini-3-flash(none)", "gemini-3-flash", "none", None),
+        ("gemini-3-flash(xhigh)", "gemini-3-flash", "high", None),
+        ("gemini-2.5-flash(8192)", "gemini-2.5-flash", None, 8192),
+        ("gpt-4o(medium)", "gemini-3-flash", "medium", None),
+        ("claude-opus-4-8(16384)", "claude-opus-4-6-thinking", None, 16384),
+    ],
+)
+def test_level_suffix(name: str, upstream: str, effort: str | None, budget: int | None) -> None:
+    route = resolve(name, {}, CATALOGUE)
+    assert route.upstream == upstream and route.thinking is not None
+    assert (route.thinking.effort, route.thinking.budget) == (effort, budget)
+    # the suffix wins over the request's own setting
+    assert route.reasoning_for(Reasoning(effort="minimal")) == route.thinking
+
+
+def test_thinking_suffix_turns_thinking_on_unless_the_client_chose() -> None:
+    route = resolve("gemini-3-flash-thinking", {}, CATALOGUE)
+    assert (route.upstream, route.thinking) == ("gemini-3-flash", Reasoning())
+    assert route.reasoning_for(None) == Reasoning()
+    assert route.reasoning_for(Reasoning(effort="low")) == Reasoning(effort="low")
+    # an upstream id that thinks by itself needs nothing more
+    assert resolve("claude-opus-4-5-thinking", {}, CATALOGUE).thinking is None
+    assert resolve("gemini-3-flash", {}, CATALOGUE).reasoning_for(None) is None
+
+
+def test_bad_suffixes_are_unknown_models() -> None:
+    with pytest.raises(UnknownModel):
+        resolve("gemini-3-flash(turbo)", {}, CATALOGUE)
+    with pytest.raises(UnknownModel):
+        resolve("nonsense-thinking", {}, CATALOGUE)
+
+
+def test_custom_mapping_may_name_a_suffixed_model() -> None:
+    route = resolve("fast(high)", {"fast(high)": "gemini-3-flash"}, CATALOGUE)
+    assert (route.upstream, route.thinking) == ("gemini-3-flash", None)
+
+
+def test_upstream_deprecations_are_followed() -> None:
+    route = resolve("gemini-3-flash", {}, CATALOGUE, {"gemini-3-flash": "gemini-3.5-flash"})
+    assert route.upstream == "gemini-3.5-flash"

@@ -131,3 +131,42 @@ def test_no_delay(body: object) -> None:
 def test_timestamp_without_clock_is_ignored() -> None:
     body = {"error": {"details": [{"metadata": {"quotaResetTimeStamp": "2026-09-20T21:03:14Z"}}]}}
     assert parse_retry_delay(json.dumps(body)) is None
+
+
+@pytest.mark.parametrize(
+    ("message", "seconds"),
+    [
+        # every human form of cloudcode-v1internal.md §4.2-4.3
+        ("You have exhausted your capacity on this model. Your quota will reset after 0s.", 0.0),
+        ("Your quota will reset after 19h14m47s.", 69287.0),
+        ("Individual quota reached. Resets in 9h22m20s.", 33740.0),
+        ("Please retry in 1.5s", 1.5),
+        ("Please retry in 539.477544ms", 0.539477544),
+        ("Rate limited, try again in 2m 30s", 150.0),
+        ("quota will reset in 5 seconds", 5.0),
+        ("retry after 30 seconds", 30.0),
+        ("Too many requests (wait 12s)", 12.0),
+        ("backoff for 500 milliseconds", 0.5),
+        ("retry in 2 minutes, 3 seconds", 123.0),
+        ("reset after 1h16m0.667s", 4560.667),
+    ],
+)
+def test_message_delays(message: str, seconds: float) -> None:
+    assert parse_retry_delay(json.dumps({"error": {"message": message}})) == pytest.approx(seconds)
+    assert parse_retry_delay(message) == pytest.approx(seconds)  # a plain-text body
+
+
+@pytest.mark.parametrize(
+    ("headers", "now", "seconds"),
+    [
+        ({"Retry-After": "7"}, None, 7.0),
+        ({"retry-after": "2.5"}, None, 2.5),
+        ({"retry-after-ms": "1500", "Retry-After": "9"}, None, 1.5),
+        ({"Retry-After": "Wed, 21 Oct 2015 07:28:00 GMT"}, 1445412470.0, 10.0),
+        ({"Retry-After": "Wed, 21 Oct 2015 07:28:00 GMT"}, None, None),
+        ({"Retry-After": "soon"}, None, None),
+    ],
+)
+def test_header_delays(headers: dict[str, str], now: float | None, seconds: float | None) -> None:
+    assert parse_retry_delay("", headers, now=now) == (
+        None if seconds is None else pytest.approx(seconds))

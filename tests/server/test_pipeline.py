@@ -85,10 +85,12 @@ async def test_invalid_grant_disables_and_moves_on(gateway, fake_google, tmp_pat
     fake_google.revoke("rt-a@example.com")
     fake_google.expire_access_tokens("a@example.com")
     store = AccountStore(tmp_path)
-    for _ in range(3):
-        resp = await _chat(gateway)
+    for n in range(40):  # new conversations until one is tried on a (no stickiness)
+        resp = await _chat(gateway, messages=[{"role": "user", "content": f"question {n}"}])
         assert resp.status == 200
         assert resp.headers["X-Account-Email"] == "b@example.com"
+        if (stored := store.by_email("a@example.com")) is not None and stored.disabled:
+            break
     dead = store.by_email("a@example.com")
     assert dead is not None and dead.disabled
     assert dead.disabled_reason.startswith("invalid_grant: ")

@@ -1,29 +1,99 @@
-"""The in-memory account pool: which account serves the next request. Pure, no IO.
+"""The in-memory account pool: which account serves the next request for a model. Pure.
 
-This is the simple scheduler: a rotation over the usable accounts, skipping the ones a request
-already tried. It deliberately knows nothing about cooldowns, quota or stickiness yet.
+Eligibility (usable, offers the model, not cooling, known quota not exhausted or below the
+protection threshold; a never-fetched quota counts as available), then a sticky session, then
+power-of-two-choices on the model's remaining quota within tier order ultra > pro > others
+(modes: balance, cache_first, round_robin; antigravity-tools.md §4.3 without its quirks).
+Clock and randomness are injected; no IO: `accounts.state` persists the cooldown table.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable
+import random
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Collection, Iterable
+from dataclasses import dataclass
+from datetime import datetime
 
-from .store import Account
+import msgspec
+
+from ..settings import Settings
+from .store import Account, ModelQuota
+
+ANY_MODEL = ""  # a cooldown of the whole account
+MAX_SESSIONS = 10_000  # sticky bindings kept (the least recently used are forgotten)
+
+
+class Cooldown(msgspec.Struct, frozen=True, kw_only=True):
+    """`email` may not serve `model` (ANY_MODEL: anything) before `until` (unix seconds)."""
+
+    email: str
+    model: str
+    until: float
+    reason: str = ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Policy:
+    mode: str = "balance"  # balance | cache_first | round_robin
+    sticky_ttl: float = 600.0
+    protection_threshold: float = 0.0  # percent
+
+    @classmethod
+    def of(cls, settings: Settings) -> Policy:
+        return cls(
+            mode=settings.scheduling.mode,
+            sticky_ttl=settings.scheduling.sticky_ttl_seconds,
+            protection_threshold=settings.quota.protection_threshold,
+        )
+
+
+def tier_rank(tier: str) -> int:
+    """ultra 0, pro 1, anything else (free, standard, unknown) 2."""
+    lowered = tier.lower()
+    return 0 if "ultra" in lowered else 1 if "pro" in lowered else 2
+
+
+def reset_epoch(quota: ModelQuota) -> float:
+    """The RFC 3339 reset time as unix seconds (0 when absent or unreadable)."""
+    try:
+        return datetime.fromisoformat(quota.reset_time.replace("Z", "+00:00")).timestamp()
+    except ValueError:
+        return 0.0
 
 
 class Pool:
-    def __init__(self, accounts: Iterable[Account] = ()) -> None:
+    def __init__(
+        self,
+        accounts: Iterable[Account] = (),
+        *,
+        clock: Callable[[], float] = time.time,
+        rng: random.Random | None = None,
+        policy: Policy | None = None,
+    ) -> None:
         self._accounts: tuple[Account, ...] = ()
+        self._clock = clock
+        self._rng = rng or random.Random()
+        self.policy = policy or Policy()
+        self._cooldowns: dict[tuple[str, str], Cooldown] = {}
+        self._sessions: OrderedDict[str, tuple[str, float]] = OrderedDict()
         self._turn = 0
+        self.version = 0  # bumped whenever the cooldown table changes (for persistence)
         self.replace(accounts)
 
+    # ---- accounts --------------------------------------------------------------------------
+
     def replace(self, accounts: Iterable[Account]) -> None:
-        """Swap in a new set of accounts (after a reload from disk)."""
+        """Swap in a new set of accounts (after a reload); cooldowns and sessions are kept."""
         self._accounts = tuple(sorted(accounts, key=lambda a: a.email))
 
     def update(self, account: Account) -> None:
         """Put back an account whose state changed (new token, disabled...)."""
         self._accounts = tuple(account if a.email == account.email else a for a in self._accounts)
+
+    def get(self, email: str) -> Account | None:
+        return next((a for a in self._accounts if a.email == email), None)
 
     @property
     def accounts(self) -> tuple[Account, ...]:
@@ -32,15 +102,124 @@ class Pool:
     def usable(self) -> list[Account]:
         return [a for a in self._accounts if a.is_usable]
 
-    def pick(self, *, tried: Collection[str] = ()) -> Account | None:
-        """The next usable account in rotation that this request has not tried yet."""
-        candidates = [a for a in self.usable() if a.email not in tried]
-        if not candidates:
-            return None
-        chosen = candidates[self._turn % len(candidates)]
-        self._turn += 1
-        return chosen
-
     def offered_models(self) -> set[str]:
         """Every model id some usable account's quota snapshot lists."""
         return {name for a in self.usable() for name in a.quota.models}
+
+    def forwarding(self) -> dict[str, str]:
+        """Deprecated model id -> its replacement, as the accounts' snapshots report them."""
+        return {old: new for a in self.usable() for old, new in a.quota.forwarding.items()}
+
+    # ---- cooldowns -------------------------------------------------------------------------
+
+    def cool(self, email: str, model: str, seconds: float, reason: str = "") -> None:
+        """Keep `email` away from `model` (ANY_MODEL: from everything) for `seconds`."""
+        until = self._clock() + seconds
+        current = self._cooldowns.get((email, model))
+        if current is None or current.until < until:
+            self._cooldowns[(email, model)] = Cooldown(
+                email=email, model=model, until=until, reason=reason
+            )
+            self.version += 1
+
+    def cooldowns(self) -> list[Cooldown]:
+        """The active cooldowns (expired ones are dropped)."""
+        now = self._clock()
+        expired = [key for key, c in self._cooldowns.items() if c.until <= now]
+        for key in expired:
+            del self._cooldowns[key]
+        if expired:
+            self.version += 1
+        return sorted(self._cooldowns.values(), key=lambda c: (c.email, c.model))
+
+    def restore(self, cooldowns: Iterable[Cooldown]) -> None:
+        """Load a persisted cooldown table (after a restart)."""
+        now = self._clock()
+        self._cooldowns = {(c.email, c.model): c for c in cooldowns if c.until > now}
+
+    def ready_at(self, account: Account, model: str) -> float:
+        """When `account` may serve `model` again, from cooldowns and its quota snapshot."""
+        times = [0.0]
+        for key in ((account.email, model), (account.email, ANY_MODEL)):
+            if (cooldown := self._cooldowns.get(key)) is not None:
+                times.append(cooldown.until)
+        quota = account.quota.models.get(model)
+        if quota is not None and self._short_of(quota):
+            times.append(reset_epoch(quota) or float("inf"))
+        return max(times)
+
+    def _short_of(self, quota: ModelQuota) -> bool:
+        if quota.remaining_fraction <= 0:
+            return bool(quota.reset_time)  # proto3 omits 0: without a reset time we know nothing
+        return quota.percentage < self.policy.protection_threshold
+
+    # ---- selection -------------------------------------------------------------------------
+
+    def candidates(self, model: str, *, exclude: Collection[str] = ()) -> list[Account]:
+        """Accounts that may serve `model` now, best tier first."""
+        now = self._clock()
+        found = [a for a in self._servers(model, exclude) if self.ready_at(a, model) <= now]
+        return sorted(found, key=lambda a: tier_rank(a.tier))
+
+    def next_ready(self, model: str, *, exclude: Collection[str] = ()) -> float | None:
+        """Seconds until the soonest cooling account may serve `model`; None when none will."""
+        soonest = min((self.ready_at(a, model) for a in self._servers(model, exclude)),
+                      default=float("inf"))
+        return None if soonest == float("inf") else max(0.0, soonest - self._clock())
+
+    def _servers(self, model: str, exclude: Collection[str]) -> list[Account]:
+        """Usable accounts that offer `model` (when any snapshot lists it) and are not excluded."""
+        usable = [a for a in self.usable() if a.email not in exclude]
+        listed = any(model in a.quota.models for a in self.usable())
+        return [a for a in usable if not listed or not a.quota.models or model in a.quota.models]
+
+    def pick(
+        self, model: str, *, exclude: Collection[str] = (), session: str = ""
+    ) -> Account | None:
+        """The account for the next attempt at `model`; None when none may serve it now."""
+        found = self.candidates(model, exclude=exclude)
+        if not found:
+            return None
+        chosen = self._sticky(session, found) if self.policy.mode != "round_robin" else None
+        if chosen is None:
+            chosen = self._rotate(found) if self.policy.mode == "round_robin" else self._p2c(
+                found, model
+            )
+        if session and self.policy.mode != "round_robin":
+            self._sessions[session] = (chosen.email, self._clock())
+            self._sessions.move_to_end(session)
+            while len(self._sessions) > MAX_SESSIONS:
+                self._sessions.popitem(last=False)
+        return chosen
+
+    def _sticky(self, session: str, found: list[Account]) -> Account | None:
+        bound = self._sessions.get(session) if session else None
+        if bound is None:
+            return None
+        email, last = bound
+        if self.policy.mode == "balance" and self._clock() - last > self.policy.sticky_ttl:
+            return None
+        return next((a for a in found if a.email == email), None)
+
+    def _rotate(self, found: list[Account]) -> Account:
+        chosen = sorted(found, key=lambda a: a.email)[self._turn % len(found)]
+        self._turn += 1
+        return chosen
+
+    def _p2c(self, found: list[Account], model: str) -> Account:
+        """Power of two choices on the model's remaining quota, within the best tier present."""
+        best = [a for a in found if tier_rank(a.tier) == tier_rank(found[0].tier)]
+        if len(best) == 1:
+            return best[0]
+        first, second = self._rng.sample(best, 2)
+        return second if _remaining(second, model) > _remaining(first, model) else first
+
+    def bound_to(self, session: str) -> str | None:
+        bound = self._sessions.get(session)
+        return bound[0] if bound else None
+
+
+def _remaining(account: Account, model: str) -> float:
+    """The known remaining fraction of `model`; unknown (never fetched) counts as full."""
+    quota = account.quota.models.get(model)
+    return quota.remaining_fraction if quota is not None else 1.0

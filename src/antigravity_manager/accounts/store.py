@@ -60,6 +60,9 @@ class Account(msgspec.Struct, kw_only=True, frozen=True):
     disabled: bool = False
     disabled_reason: str = ""
     disabled_at: float = 0.0
+    # 403 VALIDATION_REQUIRED: kept out of the pool until `agm accounts enable` clears it.
+    needs_verification: bool = False
+    verification_url: str = ""
     created_at: float = 0.0
     last_used: float = 0.0
 
@@ -69,8 +72,8 @@ class Account(msgspec.Struct, kw_only=True, frozen=True):
 
 
 def is_usable(account: Account) -> bool:
-    """Not disabled and holding a refresh token."""
-    return not account.disabled and bool(account.refresh_token)
+    """Not disabled, not waiting for verification, and holding a refresh token."""
+    return not account.disabled and not account.needs_verification and bool(account.refresh_token)
 
 
 _encode = msgspec.json.Encoder().encode

@@ -110,6 +110,9 @@ class ChatRequest:
     json_schema: dict[str, Any] | None = None  # {} means "any JSON object"
     stream: bool = False
     session_key: str = ""
+    # Wire fields with no hub equivalent, kept verbatim for an upstream codec of the same wire
+    # format, keyed by format (e.g. "gemini": safetySettings, seed); other codecs ignore them.
+    passthrough: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

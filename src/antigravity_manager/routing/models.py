@@ -1,22 +1,31 @@
-"""Model routing: the client's model name -> the upstream model id. Pure.
+"""Model routing: the client's model name -> the upstream model id (and thinking). Pure.
 
 Order (reference/antigravity-tools.md §9.1, improved): an exact key of the custom mapping, then
 its wildcard keys (the most specific pattern wins, ties broken by the longer literal text, then
 alphabetically, so the answer never depends on dict order), then the built-in table, then the
-name itself when some account offers it. Anything else is an `UnknownModel` naming close matches.
+name itself when some account offers it, then a family rule for names the table does not know
+yet (`*opus*`, `*sonnet*`, `*haiku*`, `gpt-*`, `o1`..`o4`), so new client defaults work without
+configuration. Anything else is an `UnknownModel` naming close matches. Thinking suffixes:
+`name(high)` / `name(8192)` set the effort / budget (CLIProxyAPI's convention), and `-thinking`
+turns thinking on when the upstream id does not carry it. Upstream deprecations
+(`deprecatedModelIds`) are followed last.
 """
 
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
+from typing import Literal, cast
 
+from ..core.messages import Reasoning
 from ..errors import UnknownModel
 
 _GEMINI_DEFAULT = "gemini-3-flash"
 _SONNET = "claude-sonnet-4-6"
 _OPUS = "claude-opus-4-6-thinking"
+THINKING = "-thinking"
 
 BUILTIN: Mapping[str, str] = {
     **dict.fromkeys(
@@ -24,10 +33,6 @@ BUILTIN: Mapping[str, str] = {
             "claude-sonnet-4-5",
             "claude-3-5-sonnet-20241022",
             "claude-3-5-sonnet-20240620",
-            "claude-haiku-4",
-            "claude-3-haiku-20240307",
-            "claude-haiku-4-5-20251001",
-            "claude-haiku-4-5",
         ],
         _SONNET,
     ),
@@ -78,7 +83,15 @@ BUILTIN: Mapping[str, str] = {
 class Route:
     requested: str
     upstream: str
-    rule: str  # "custom", "wildcard", "builtin" or "offered"
+    rule: str  # "custom", "wildcard", "builtin", "offered" or "family"
+    thinking: Reasoning | None = None  # what the name's suffix asks for
+    level_suffix: bool = False  # `(high)`: the suffix wins over the request's own setting
+
+    def reasoning_for(self, requested: Reasoning | None) -> Reasoning | None:
+        """The request's reasoning with the suffix applied."""
+        if self.thinking is None or (requested is not None and not self.level_suffix):
+            return requested
+        return self.thinking
 
 
 def glob_matches(pattern: str, name: str) -> bool:
@@ -110,17 +123,106 @@ def wildcard_target(name: str, mapping: Mapping[str, str]) -> str | None:
     return mapping[patterns[0]] if patterns else None
 
 
-def resolve(name: str, custom: Mapping[str, str], offered: Collection[str]) -> Route:
+def resolve(
+    name: str,
+    custom: Mapping[str, str],
+    offered: Collection[str],
+    forwarding: Mapping[str, str] | None = None,
+) -> Route:
     """Route `name`; `offered` is what the accounts offer (empty when not known yet)."""
     if name in custom:
         return Route(name, custom[name], "custom")
+    base, thinking = split_level(name)
+    hit = _lookup(base, custom, offered)
+    if hit is None and base.endswith(THINKING):
+        hit = _lookup(base.removesuffix(THINKING), custom, offered, thinking=True)
+    if hit is None:
+        if offered:
+            raise UnknownModel(_unknown_message(name, [*offered, *custom, *BUILTIN]))
+        hit = (base, "offered")
+    upstream, rule = hit
+    upstream = (forwarding or {}).get(upstream, upstream)
+    if thinking is None and base.endswith(THINKING) and not upstream.endswith(THINKING):
+        thinking = Reasoning()
+    return Route(name, upstream, rule, thinking, level_suffix=base != name)
+
+
+def _lookup(
+    name: str, custom: Mapping[str, str], offered: Collection[str], *, thinking: bool = False
+) -> tuple[str, str] | None:
+    if name in custom:
+        return custom[name], "custom"
     if (target := wildcard_target(name, custom)) is not None:
-        return Route(name, target, "wildcard")
+        return target, "wildcard"
     if name in BUILTIN:
-        return Route(name, BUILTIN[name], "builtin")
-    if not offered or name in offered:
-        return Route(name, name, "offered")
-    raise UnknownModel(_unknown_message(name, [*offered, *custom, *BUILTIN]))
+        return BUILTIN[name], "builtin"
+    if name in offered:
+        return name, "offered"
+    if (target := family_target(name, offered, thinking=thinking)) is not None:
+        return target, "family"
+    return None
+
+
+_LEVEL = re.compile(r"^(?P<base>.+)\((?P<level>[A-Za-z]+|\d+)\)$")
+_EFFORTS = {"none": "none", "minimal": "minimal", "low": "low", "medium": "medium",
+            "high": "high", "xhigh": "high", "max": "high", "auto": None}
+Effort = Literal["none", "minimal", "low", "medium", "high"]
+
+
+def split_level(name: str) -> tuple[str, Reasoning | None]:
+    """`gemini-3-flash(high)` -> ("gemini-3-flash", effort high); `x(8192)` -> budget 8192."""
+    match = _LEVEL.match(name)
+    if match is None:
+        return name, None
+    level = match["level"].lower()
+    if level.isdigit():
+        return match["base"], Reasoning(budget=int(level))
+    if level not in _EFFORTS:
+        return name, None
+    effort = _EFFORTS[level]
+    return match["base"], Reasoning(effort=cast(Effort | None, effort))
+
+
+_GPT = re.compile(r"^(?:gpt-|chatgpt-|o[1-4](?:$|-))")
+_FAST_DEFAULT = _GEMINI_DEFAULT
+
+
+def family_target(name: str, offered: Collection[str], *, thinking: bool = False) -> str | None:
+    """The family rule for names the table does not know yet (Claude Code's next default...)."""
+    lowered = name.lower()
+    thinking = thinking or lowered.endswith(THINKING)
+    if "opus" in lowered:
+        return _best(offered, "opus", prefer_thinking=True) or _OPUS
+    if "sonnet" in lowered:
+        return _best(offered, "sonnet", prefer_thinking=thinking) or _SONNET
+    if "haiku" in lowered:
+        return _fast(offered)
+    if _GPT.match(lowered):
+        return _GEMINI_DEFAULT
+    return None
+
+
+def _best(offered: Collection[str], family: str, *, prefer_thinking: bool) -> str | None:
+    """The newest offered Claude model of `family`, its thinking variant first if preferred."""
+    names = [n for n in offered if n.startswith("claude") and family in n]
+    if not names:
+        return None
+    return max(names, key=lambda n: (_version(n), n.endswith(THINKING) == prefer_thinking, n))
+
+
+def _version(name: str) -> tuple[int, ...]:
+    """The version numbers in a model id, without dates (`claude-opus-4-6-20260201` -> (4, 6))."""
+    return tuple(int(n) for n in re.findall(r"\d+", name) if len(n) < 6)
+
+
+def _fast(offered: Collection[str]) -> str:
+    """A fast model: the Gemini default, else another offered flash, else the best sonnet."""
+    if not offered or _FAST_DEFAULT in offered:
+        return _FAST_DEFAULT
+    flashes = sorted(n for n in offered if "flash" in n and "image" not in n and "lite" not in n)
+    if flashes:
+        return max(flashes, key=_version)
+    return _best(offered, "sonnet", prefer_thinking=False) or _FAST_DEFAULT
 
 
 def _unknown_message(name: str, known: list[str]) -> str:

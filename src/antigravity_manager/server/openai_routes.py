@@ -1,19 +1,27 @@
-"""OpenAI-compatible handlers: chat completions and the model list.
+"""OpenAI-compatible handlers: chat completions, legacy completions, the model list and lookup;
+the Responses API lives in responses_routes.py.
 
-Thin: decode with the codec, let the gateway serve, encode or relay. Legacy completions, the
-Responses API, images and audio answer 501 until built.
+Thin: decode with the codec, fetch URL media, let the gateway serve, encode or relay. Images and
+audio answer 501 until built.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 
 from aiohttp import web
 
+from ..core.messages import ChatRequest, ChatResponse
+from ..errors import UnknownModel
+from ..protocols.openai_chat import completions
 from ..protocols.openai_chat import inbound as openai
 from .context import gateway_of, read_json, request_id_of
 from .dialects import json_response
-from .relay import assemble, relay
+from .media import inline_media
+from .pipeline import Served
+from .relay import StreamEncoder, assemble, relay
+from .responses_routes import Responses
 from .unbuilt import not_built
 
 MODEL_CREATED = 1_706_745_600  # a fixed date: the upstream does not say when a model appeared
@@ -22,45 +30,78 @@ MODEL_CREATED = 1_706_745_600  # a fixed date: the upstream does not say when a 
 async def chat_completions(request: web.Request) -> web.StreamResponse:
     gateway = gateway_of(request)
     body = await read_json(request)
-    req = openai.decode_request(body)
+    req = await inline_media(gateway.http, openai.decode_request(body), body)
     served = await gateway.serve(req)
-    headers = served.headers(request_id_of(request))
-    created = int(gateway.clock())
-    completion_id = f"chatcmpl-{gateway.new_id()}"
-    if not req.stream:
-        resp = replace(await assemble(served.events), id=completion_id)
-        return json_response(
-            openai.encode_response(resp, model=req.model, created=created), headers=headers
-        )
-    encoder = openai.StreamEncoder(
-        id=completion_id,
+    answer_id, created = f"chatcmpl-{gateway.new_id()}", int(gateway.clock())
+
+    def encode(resp: ChatResponse) -> object:
+        resp = replace(resp, id=answer_id)
+        return openai.encode_response(resp, model=req.model, created=created)
+
+    stream = openai.StreamEncoder(
+        id=answer_id, model=req.model, created=created, include_usage=openai.wants_usage(body)
+    )
+    return await _answer(request, served, req, encode, stream)
+
+
+async def legacy_completions(request: web.Request) -> web.StreamResponse:
+    gateway = gateway_of(request)
+    body = await read_json(request)
+    req, echo = completions.decode_request(body), completions.echo_of(body)
+    served = await gateway.serve(req)
+    answer_id, created = f"cmpl-{gateway.new_id()}", int(gateway.clock())
+
+    def encode(resp: ChatResponse) -> object:
+        resp = replace(resp, id=answer_id)
+        return completions.encode_response(resp, model=req.model, created=created, echo=echo)
+
+    stream = completions.StreamEncoder(
+        id=answer_id,
         model=req.model,
         created=created,
         include_usage=openai.wants_usage(body),
+        echo=echo,
     )
-    return await relay(request, served.events, encoder, headers)
+    return await _answer(request, served, req, encode, stream)
+
+
+async def _answer(
+    request: web.Request,
+    served: Served,
+    req: ChatRequest,
+    encode: Callable[[ChatResponse], object],
+    stream: StreamEncoder,
+) -> web.StreamResponse:
+    """The assembled JSON answer, or the live stream when the client asked for one."""
+    headers = served.headers(request_id_of(request))
+    if req.stream:
+        return await relay(request, served.events, stream, headers)
+    return json_response(encode(await assemble(served.events)), headers=headers)
+
+
+def _model(name: str) -> dict[str, object]:
+    return {"id": name, "object": "model", "created": MODEL_CREATED, "owned_by": "antigravity"}
 
 
 async def list_models(request: web.Request) -> web.Response:
-    gateway = gateway_of(request)
-    names = sorted(gateway.model_names())
-    data = [
-        {"id": n, "object": "model", "created": MODEL_CREATED, "owned_by": "antigravity"}
-        for n in names
-    ]
-    return json_response({"object": "list", "data": data})
+    names = sorted(gateway_of(request).model_names())
+    return json_response({"object": "list", "data": [_model(n) for n in names]})
 
 
-get_model = not_built("GET /v1/models/{id}")
+async def get_model(request: web.Request) -> web.Response:
+    """A listed model, or a name the mapping routes (e.g. gpt-4o); else a 404."""
+    gateway, name = gateway_of(request), request.match_info["name"]
+    if name not in gateway.model_names() and gateway.route(name).rule == "offered":
+        raise UnknownModel(f"model '{name}' is not offered by any account and has no mapping")
+    return json_response(_model(name))
 
 
 def add_routes(router: web.UrlDispatcher) -> None:
-    """`GET /v1/models/{id}` is shared with Gemini and registered in `routes.py`."""
-    router.add_get("/v1/models", list_models)
+    """`GET /v1/models` and `/v1/models/{id}` are shared with Gemini: `routes.py` registers
+    them and dispatches to `list_models` / `get_model` here."""
     router.add_post("/v1/chat/completions", chat_completions)
-    router.add_post("/v1/completions", not_built("/v1/completions (legacy completions)"))
-    router.add_post("/v1/responses", not_built("the Responses API (/v1/responses)"))
-    router.add_get("/v1/responses", not_built("the Responses API over WebSocket"))
+    router.add_post("/v1/completions", legacy_completions)
+    Responses().add_routes(router)
     router.add_post("/v1/images/generations", not_built("image generation"))
     router.add_post("/v1/images/edits", not_built("image edits"))
     router.add_post("/v1/audio/transcriptions", not_built("audio transcription"))

@@ -1,17 +1,20 @@
 """The orchestrator: a hub request in, a stream of hub events out, over the account pool.
 
-`Gateway.serve` maps the model, encodes the upstream request once, then tries accounts in
-rotation until one has produced its first events: retries happen only before the client got a
-byte. An upstream 401 refreshes the token once. Protocol handlers turn the events into their
-wire format; nothing here knows any client protocol.
+`Gateway.serve` maps the model, encodes the upstream request once, then makes at most
+`proxy.max_attempts` attempts, each on the best account the pool offers, until one has produced
+its first events: retries happen only before the client got a byte. Each failure is classified
+(`routing.retry.classify`) into a cooldown, a verification flag or a plain "next account"; when
+every account is cooling it waits up to `proxy.max_wait_seconds`, else answers 429 with
+Retry-After. An upstream 401 refreshes the token once. Nothing here knows any client protocol.
 """
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import hashlib
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,7 +24,7 @@ from msgspec.structs import replace as replace_struct
 
 from ..account_service import AccountService
 from ..accounts.oauth import InvalidGrant
-from ..accounts.pool import Pool
+from ..accounts.pool import ANY_MODEL, Pool
 from ..accounts.store import Account
 from ..core.events import Event
 from ..core.messages import ChatRequest, Message, Text, Thinking, ToolCall
@@ -29,13 +32,14 @@ from ..errors import GatewayError, NoAccount, UpstreamError
 from ..protocols.gemini import outbound as gemini
 from ..providers.cloudcode import CloudCode, Envelope, wrap
 from ..routing import models
+from ..routing.retry import Decision, classify
 from ..settings import Settings
 from .signatures import SignatureCache
 
 log = logging.getLogger(__name__)
 
-RETRY_ON_NEXT_ACCOUNT = frozenset({401, 403, 404, 408, 429})
-MAX_ATTEMPTS = 3
+QUOTA_REFETCH_SECONDS = 30.0  # a 429 refetches an account's quota at most this often
+NO_ACCOUNT = "no usable account: add one with `agm accounts add --refresh-token ...`"
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +58,18 @@ class Served:
         }
 
 
+@dataclass(slots=True)
+class _Attempts:
+    """One request's retry bookkeeping."""
+
+    model: str
+    session: str
+    waited: float = 0.0
+    made: int = 0
+    failed: set[str] = dataclasses.field(default_factory=set)  # failed without a cooldown
+    last: GatewayError | None = None
+
+
 class Gateway:
     def __init__(
         self,
@@ -65,6 +81,7 @@ class Gateway:
         new_id: Callable[[], str],
         clock: Callable[[], float],
         http: aiohttp.ClientSession,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
         self.http = http  # for handlers that fetch on the client's behalf (image URLs)
         self.signatures = SignatureCache()
@@ -74,6 +91,9 @@ class Gateway:
         self.cloudcode = cloudcode
         self.new_id = new_id
         self.clock = clock
+        self._sleep = sleep
+        self._tasks: dict[str, asyncio.Task[None]] = {}  # background jobs by name
+        self._quota_asked: dict[str, float] = {}
 
     def model_names(self) -> set[str]:
         """What `/v1/models` lists: the accounts' models and the custom mapping's plain names."""
@@ -82,11 +102,15 @@ class Gateway:
 
     def route(self, model: str) -> models.Route:
         return models.resolve(
-            model, self.settings.models.custom_mapping, self.pool.offered_models()
+            model,
+            self.settings.models.custom_mapping,
+            self.pool.offered_models(),
+            self.pool.forwarding(),
         )
 
     async def serve(self, req: ChatRequest) -> Served:
         route = self.route(req.model)
+        req = dataclasses.replace(req, reasoning=route.reasoning_for(req.reasoning))
         req = self.signatures.restore(req)
         try:
             return await self._serve(req, route)
@@ -99,6 +123,7 @@ class Gateway:
     async def count_tokens(self, req: ChatRequest) -> int:
         """The upstream's own count (countTokens) of everything the request would send."""
         route = self.route(req.model)
+        req = dataclasses.replace(req, reasoning=route.reasoning_for(req.reasoning))
         body: dict[str, Any] = dict(gemini.encode_request(req, model=route.upstream))
         contents = [*body.get("contents", [])]
         extra = [*(body.get("systemInstruction") or {}).get("parts", [])]
@@ -107,12 +132,19 @@ class Gateway:
         if extra:  # countTokens takes only contents: count the rest as a leading user turn
             contents.insert(0, {"role": "user", "parts": extra})
         request = {"request": {"model": f"models/{route.upstream}", "contents": contents}}
-        for account in self.pool.usable()[:MAX_ATTEMPTS]:
-            account = await self._fresh(account, force=False)
+        tried: set[str] = set()
+        while len(tried) < self.settings.proxy.max_attempts:
+            account = self.pool.pick(route.upstream, exclude=tried)
+            if account is None:
+                break
+            tried.add(account.email)
             try:
+                account = await self._fresh(account, force=False)
                 answer = await self.cloudcode.call("countTokens", account.access_token, request)
+            except InvalidGrant:
+                continue
             except UpstreamError as exc:
-                if not _worth_another_account(exc):
+                if not classify(exc, now=self.clock()).retry:
                     raise
                 continue
             return int(answer.get("totalTokens", 0))
@@ -120,34 +152,74 @@ class Gateway:
 
     async def _serve(self, req: ChatRequest, route: models.Route) -> Served:
         body = dict(gemini.encode_request(req, model=route.upstream))
-        session_id = session_id_of(req)
-        tried: set[str] = set()
-        last: GatewayError | None = None
-        for _ in range(MAX_ATTEMPTS):
-            account = self.pool.pick(tried=tried)
-            if account is None:
-                break
-            tried.add(account.email)
+        state = _Attempts(model=route.upstream, session=session_id_of(req))
+        while state.made < self.settings.proxy.max_attempts:
+            account = await self._choose(state)
             try:
-                return await self._attempt(account, route, body, session_id)
-            except InvalidGrant as exc:
+                account = await self._fresh(account, force=False)
+                state.made += 1
+                return await self._attempt(account, route, body, state.session)
+            except InvalidGrant as exc:  # disabled by _fresh: the pool no longer offers it
                 log.warning("account %s disabled: %s", account.email, exc)
-                last = NoAccount(f"account {account.email} was disabled: {exc}")
+                state.last = NoAccount(f"account {account.email} was disabled: {exc}")
             except UpstreamError as exc:
-                if not _worth_another_account(exc):
+                if not self._after_failure(account, state, exc):
                     raise
-                log.info(
-                    "account %s failed with %d; trying another", account.email, exc.upstream_status
-                )
-                last = exc
-        if last is not None:
-            raise last
-        raise NoAccount("no usable account: add one with `agm accounts add --refresh-token ...`")
+        raise self._all_cooling(state) or state.last or NoAccount(NO_ACCOUNT)
+
+    async def _choose(self, state: _Attempts) -> Account:
+        """The best account for the next attempt, waiting for a cooling one when allowed."""
+        while True:
+            account = self.pool.pick(state.model, exclude=state.failed, session=state.session)
+            if account is not None:
+                if not account.quota.fetched_at:
+                    self.refresh_quota_soon(account)  # never fetched: usable, fetched meanwhile
+                return account
+            wait = self.pool.next_ready(state.model, exclude=state.failed)
+            if wait is None:
+                raise state.last or NoAccount(NO_ACCOUNT)
+            if wait > self.settings.proxy.max_wait_seconds - state.waited:
+                raise self._all_cooling(state) or NoAccount(NO_ACCOUNT)
+            log.info("every account is cooling for %s; waiting %.1f s", state.model, wait)
+            state.waited += wait
+            await self._sleep(wait + 0.01)
+
+    def _all_cooling(self, state: _Attempts) -> NoAccount | None:
+        """The 429 for "every account that could serve the model is cooling", if that is so."""
+        wait = self.pool.next_ready(state.model, exclude=state.failed)
+        if wait is None or self.pool.candidates(state.model, exclude=state.failed):
+            return None
+        message = (f"all accounts are rate limited for {state.model}; "
+                   f"next reset in {human_duration(wait)}")
+        return NoAccount(message, retry_after=wait, rate_limited=True)
+
+    def _after_failure(self, account: Account, state: _Attempts, exc: UpstreamError) -> bool:
+        """Record what the failure says about `account`; True when another attempt may help."""
+        decision = classify(exc, now=self.clock())
+        log.info(
+            "account %s failed with %d (%s); %s",
+            account.email, exc.upstream_status, decision.kind,
+            "trying again" if decision.retry else "giving up",
+        )
+        state.last = exc
+        self.apply(account, state.model, decision)
+        if not decision.cooldown:
+            state.failed.add(account.email)
+        return decision.retry
+
+    def apply(self, account: Account, model: str, decision: Decision) -> None:
+        """Turn a decision into pool state: a cooldown, a verification flag, a quota refetch."""
+        if decision.cooldown:
+            scope = ANY_MODEL if decision.whole_account else model
+            self.pool.cool(account.email, scope, decision.cooldown, decision.kind)
+        if decision.kind == "verification":
+            self._flag_verification(account, decision.verification_url)
+        if decision.refresh_quota:
+            self.refresh_quota_soon(account)
 
     async def _attempt(
         self, account: Account, route: models.Route, body: dict[str, Any], session_id: str
     ) -> Served:
-        account = await self._fresh(account, force=False)
         envelope = wrap(
             body,
             Envelope(
@@ -178,6 +250,64 @@ class Gateway:
             self.pool.update(fresh)
         return fresh
 
+    # ---- background work -------------------------------------------------------------------
+
+    def refresh_quota_soon(self, account: Account) -> None:
+        """Fetch the account's quota in the background (at most every QUOTA_REFETCH_SECONDS)."""
+        now = self.clock()
+        if now - self._quota_asked.get(account.email, -1e9) < QUOTA_REFETCH_SECONDS:
+            return
+        self._quota_asked[account.email] = now
+        self._spawn(f"quota:{account.email}", self.refresh_quota(account))
+
+    async def refresh_quota(self, account: Account) -> None:
+        try:
+            fresh = await self.accounts.refresh_quota(account)
+        except InvalidGrant:
+            self.pool.update(replace_struct(account, disabled=True))
+        except GatewayError as exc:
+            log.warning("quota refresh of %s failed: %s", account.email, exc.message)
+        else:
+            if self.pool.get(account.email) is not None:
+                self.pool.update(fresh)
+
+    def _flag_verification(self, account: Account, url: str) -> None:
+        log.warning("account %s needs verification%s", account.email, f": {url}" if url else "")
+        changes = {"needs_verification": True, "verification_url": url}
+        self.pool.update(replace_struct(account, **changes))
+        self._spawn(f"flag:{account.email}", self._save(account, changes))
+
+    async def _save(self, account: Account, changes: dict[str, Any]) -> None:
+        try:
+            await self.accounts.amend(account, **changes)
+        except OSError as exc:
+            log.warning("could not save account %s: %s", account.email, exc)
+
+    def _spawn(self, name: str, job: Awaitable[None]) -> None:
+        if name in self._tasks:
+            job.close()  # type: ignore[attr-defined]
+            return
+        task = asyncio.ensure_future(job)
+        self._tasks[name] = task
+        task.add_done_callback(lambda _: self._tasks.pop(name, None))
+
+    async def close(self) -> None:
+        """Cancel the background jobs (at shutdown)."""
+        tasks = list(self._tasks.values())
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+
+def human_duration(seconds: float) -> str:
+    """`9h22m20s`, `2m30s`, `4s` (rounded up to whole seconds)."""
+    total = max(1, int(-(-seconds // 1)))
+    hours, rest = divmod(total, 3600)
+    minutes, secs = divmod(rest, 60)
+    if hours:
+        return f"{hours}h{minutes}m{secs}s"
+    return f"{minutes}m{secs}s" if minutes else f"{secs}s"
+
 
 SIGNATURE_ERRORS = ("signature", "thinking.thinking")
 
@@ -202,12 +332,9 @@ def without_signatures(req: ChatRequest) -> ChatRequest:
     return dataclasses.replace(req, messages=tuple(clean(m) for m in req.messages))
 
 
-def _worth_another_account(exc: UpstreamError) -> bool:
-    return exc.upstream_status in RETRY_ON_NEXT_ACCOUNT or exc.upstream_status >= 500
-
-
 def session_id_of(req: ChatRequest) -> str:
-    """A stable upstream session id: the client's session key, else its first user text."""
+    """A stable session id (upstream `sessionId`, sticky key): the client's session key, else
+    the text of the conversation's first user message."""
     seed = req.session_key or _first_user_text(req.messages)
     if not seed:
         return ""
@@ -216,11 +343,12 @@ def session_id_of(req: ChatRequest) -> str:
 
 
 def _first_user_text(messages: tuple[Message, ...]) -> str:
+    """All text of the first user message that has any (a leading reminder alone is no key)."""
     for message in messages:
         if message.role == "user":
-            for part in message.parts:
-                if isinstance(part, Text) and part.text:
-                    return part.text
+            text = "\n".join(p.text for p in message.parts if isinstance(p, Text) and p.text)
+            if text:
+                return text
     return ""
 
 

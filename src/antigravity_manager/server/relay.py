@@ -2,14 +2,16 @@
 
 One relay loop for every protocol: it feeds hub events to the protocol's stream encoder, turns
 a mid-stream upstream failure into the protocol's in-stream error, and closes the upstream at
-once when the client hangs up (so no tokens keep being generated for nobody).
+once when the client hangs up (so no tokens keep being generated for nobody). On request it
+writes the protocol's keep-alive frames while the upstream is silent (Anthropic's `ping`).
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Protocol
 
 from aiohttp import web
@@ -48,12 +50,17 @@ async def relay(
     events: AsyncIterator[Event],
     encoder: StreamEncoder,
     headers: dict[str, str],
+    *,
+    keepalive: Callable[[], list[bytes]] | None = None,
+    keepalive_every: float = 10.0,
 ) -> web.StreamResponse:
+    """`keepalive`: frames written whenever the upstream stays silent for `keepalive_every` s."""
     response = web.StreamResponse(headers={**SSE_HEADERS, **headers})
     await response.prepare(request)
+    source = events if keepalive is None else _ticks(events, keepalive_every)
     try:
-        async for event in events:
-            frames = encoder.feed(event)
+        async for item in source:
+            frames = encoder.feed(item) if item is not None else keepalive() if keepalive else []
             if frames:
                 await response.write(b"".join(frames))
     except GatewayError as err:
@@ -62,9 +69,34 @@ async def relay(
     except ConnectionError:
         log.info("client went away; upstream stream closed")
     finally:
+        if source is not events:
+            await source.aclose()  # type: ignore[attr-defined]
         await events.aclose()  # type: ignore[attr-defined]
     await _eof_quietly(response)
     return response
+
+
+async def _ticks(events: AsyncIterator[Event], every: float) -> AsyncIterator[Event | None]:
+    """`events`, with a None (a keep-alive tick) after each `every` seconds without one."""
+    pending: asyncio.Future[Event] | None = None
+    try:
+        while True:
+            if pending is None:
+                pending = asyncio.ensure_future(anext(events))
+            done, _ = await asyncio.wait({pending}, timeout=every)
+            if not done:
+                yield None
+                continue
+            finished, pending = pending, None
+            try:
+                event = finished.result()
+            except StopAsyncIteration:
+                return
+            yield event
+    finally:
+        if pending is not None:  # the client left mid-wait: stop the upstream read first
+            pending.cancel()
+            await asyncio.wait({pending})
 
 
 def _as_stream_error(err: GatewayError) -> GatewayError:

@@ -33,6 +33,13 @@ async def root(request: web.Request) -> web.StreamResponse:
     return json_response({"name": "antigravity-manager", "version": __version__})
 
 
+async def list_models(request: web.Request) -> web.StreamResponse:
+    """`GET /v1/models`: Gemini's model list (google-genai's default path) or OpenAI's."""
+    if dialect_of(request) is Dialect.GEMINI:
+        return await gemini_routes.list_models(request)
+    return await openai_routes.list_models(request)
+
+
 async def get_model(request: web.Request) -> web.StreamResponse:
     """`GET /v1/models/{name}`: Gemini's get-model or OpenAI's retrieve-model, by dialect."""
     if dialect_of(request) is Dialect.GEMINI:
@@ -48,6 +55,7 @@ def add_routes(app: web.Application) -> None:
     r.add_get("/health", health)
     anthropic_routes.add_routes(r)
     r.add_post("/v1/models/detect", not_built("model detection"))
+    r.add_get("/v1/models", list_models)
     openai_routes.add_routes(r)
     gemini_routes.add_routes(r)
     r.add_get("/v1/models/{name}", get_model)

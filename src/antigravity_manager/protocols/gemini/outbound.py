@@ -9,7 +9,7 @@ signature policy in contents.py, schema cleaning in schema.py.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, cast
 
 import msgspec
 
@@ -40,7 +40,7 @@ from antigravity_manager.errors import InvalidRequest, UpstreamError
 from . import wire
 from .contents import encode_contents, encode_system, loop_opens_signed
 from .families import EFFORT_BUDGET, LEVELS, ModelSpec, spec_for
-from .schema import PLACEHOLDER, function_parameters
+from .schema import PLACEHOLDER, clean_schema, function_parameters
 
 _MODES: dict[str, wire.CallingMode] = {"auto": "AUTO", "none": "NONE", "required": "ANY"}
 _FORCING = ("required", "tool")  # Anthropic: thinking is incompatible with forced tool use
@@ -72,7 +72,23 @@ def encode_request(req: ChatRequest, *, model: str) -> wire.GenerateContentReque
         req = replace(req, reasoning=Reasoning(effort="none"))  # Claude cannot think here (§7)
     if generation := _generation_config(req, spec):
         body["generationConfig"] = generation
+    _add_passthrough(body, req.passthrough.get("gemini"))
     return body
+
+
+def _add_passthrough(body: wire.GenerateContentRequest, native: dict[str, Any] | None) -> None:
+    """Gemini-native fields a Gemini client sent that the hub has no place for (see inbound.py):
+    safetySettings, non-function tools, and generationConfig keys such as seed."""
+    if not native:
+        return
+    if settings := native.get("safetySettings"):
+        body["safetySettings"] = settings
+    if tools := native.get("tools"):
+        body["tools"] = [*body.get("tools", []), *tools]
+    if extra := native.get("generationConfig"):
+        body["generationConfig"] = cast(
+            wire.GenerationConfig, {**extra, **body.get("generationConfig", {})}
+        )
 
 
 def _declaration(tool: Tool, spec: ModelSpec) -> wire.FunctionDeclaration:
@@ -110,7 +126,8 @@ def _generation_config(req: ChatRequest, spec: ModelSpec) -> wire.GenerationConf
     if req.json_schema is not None:
         config["responseMimeType"] = "application/json"
         if req.json_schema:
-            config["responseJsonSchema"] = req.json_schema
+            # $ref, $defs, const, ... are a 400 upstream (cloudcode-v1internal.md §6.2)
+            config["responseJsonSchema"] = clean_schema(req.json_schema)
     if thinking is not None:
         config["thinkingConfig"] = thinking
     return config

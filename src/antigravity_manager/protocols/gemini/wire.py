@@ -56,8 +56,12 @@ class FunctionDeclaration(TypedDict):
     parameters: NotRequired[dict[str, Any]]
 
 
-class Tool(TypedDict):
+class Tool(TypedDict, total=False):
     functionDeclarations: list[FunctionDeclaration]
+    googleSearch: dict[str, Any]
+    googleSearchRetrieval: dict[str, Any]
+    codeExecution: dict[str, Any]
+    urlContext: dict[str, Any]
 
 
 class FunctionCallingConfig(TypedDict):
@@ -92,6 +96,7 @@ class GenerateContentRequest(TypedDict, total=False):
     tools: list[Tool]
     toolConfig: ToolConfig
     generationConfig: GenerationConfig
+    safetySettings: list[dict[str, Any]]
 
 
 class Candidate(TypedDict, total=False):

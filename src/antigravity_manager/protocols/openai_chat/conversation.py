@@ -8,6 +8,7 @@ Dropped: message `name`, assistant `refusal` / `audio` / `function_call`, image 
 
 from __future__ import annotations
 
+from collections.abc import Callable, Collection
 from typing import Any
 
 import msgspec
@@ -59,7 +60,7 @@ def decode_messages(value: object) -> tuple[tuple[Text, ...], tuple[Message, ...
             case "assistant":
                 _append(messages, "assistant", _assistant(msg, path, calls))
             case "tool":
-                _add_result(messages, _tool_result(msg, path, calls))
+                add_result(messages, _tool_result(msg, path, calls))
             case None:
                 raise InvalidRequest("is required", path=at(path, "role"))
             case role:
@@ -110,7 +111,8 @@ def _append(messages: list[Message], role: Role, parts: list[Any]) -> None:
         messages.append(Message(role=role, parts=tuple(parts)))
 
 
-def _add_result(messages: list[Message], result: ToolResult) -> None:
+def add_result(messages: list[Message], result: ToolResult) -> None:
+    """A tool result joins the user turn of results just before it, else opens one."""
     last = messages[-1] if messages else None
     if last and last.role == "user" and all(isinstance(p, ToolResult) for p in last.parts):
         messages[-1] = Message(role="user", parts=(*last.parts, result))
@@ -141,15 +143,20 @@ def _tool_call(item: object, path: str) -> ToolCall:
     path = at(path, "function")
     function = fields.obj(call.get("function"), path)
     name = fields.string(function.get("name"), at(path, "name"), nonempty=True)
-    path = at(path, "arguments")
-    text = fields.string(function.get("arguments"), path)
+    arguments = decode_arguments(function.get("arguments"), at(path, "arguments"))
+    return ToolCall(id=call_id, name=name, arguments=arguments)
+
+
+def decode_arguments(value: object, path: str) -> dict[str, Any]:
+    """Tool-call arguments: a string holding a JSON object (empty means `{}`)."""
+    text = fields.string(value, path)
     try:
         arguments = msgspec.json.decode(text) if text.strip() else {}
     except (msgspec.DecodeError, RecursionError) as exc:
         raise InvalidRequest(f"is not valid JSON ({exc})", path=path) from None
     if not isinstance(arguments, dict):
         raise InvalidRequest("must encode a JSON object", path=path)
-    return ToolCall(id=call_id, name=name, arguments=arguments)
+    return arguments
 
 
 def _tool_result(msg: dict[str, Any], path: str, calls: dict[str, str]) -> ToolResult:
@@ -166,8 +173,18 @@ def _texts(value: object, path: str) -> list[Text]:
     return [p for p in _content(value, path, _TEXT) if isinstance(p, Text)]
 
 
-def _content(value: object, path: str, allowed: set[str]) -> list[Text | Media]:
-    """A string or an array of typed parts; empty text is dropped."""
+def _content(value: object, path: str, allowed: Collection[str]) -> list[Text | Media]:
+    return decode_parts(value, path, allowed, _part)
+
+
+PartDecoder = Callable[[dict[str, Any], str], list[Text | Media]]
+
+
+def decode_parts(
+    value: object, path: str, allowed: Collection[str], decode: PartDecoder
+) -> list[Text | Media]:
+    """A string, or an array of parts whose `type` is in `allowed`, each read by `decode`
+    (called with the part and its path); empty strings are dropped."""
     if isinstance(value, str):
         return [Text(text=value)] if value else []
     parts: list[Text | Media] = []
@@ -179,7 +196,7 @@ def _content(value: object, path: str, allowed: set[str]) -> list[Text | Media]:
             raise InvalidRequest(
                 f"unsupported content part type {kind!r}", path=at(part_path, "type")
             )
-        parts += _part(part, part_path)
+        parts += decode(part, part_path)
     return parts
 
 
@@ -193,7 +210,7 @@ def _part(part: dict[str, Any], path: str) -> list[Text | Media]:
             url_path = at(path, "image_url")
             if isinstance(image, dict):
                 image, url_path = image.get("url"), at(url_path, "url")
-            return [_media(fields.string(image, url_path), url_path, web=True)]
+            return [decode_media(fields.string(image, url_path), url_path, web=True)]
         case "input_audio":
             audio = fields.obj(part.get("input_audio"), at(path, "input_audio"))
             fmt = fields.string(audio.get("format"), at(path, "input_audio.format"), nonempty=True)
@@ -202,11 +219,12 @@ def _part(part: dict[str, Any], path: str) -> list[Text | Media]:
         case "file":
             file = fields.obj(part.get("file"), at(path, "file"))
             data_path = at(path, "file.file_data")
-            return [_media(fields.string(file.get("file_data"), data_path), data_path, web=False)]
+            data = fields.string(file.get("file_data"), data_path)
+            return [decode_media(data, data_path, web=False)]
     return []  # refusal: dropped
 
 
-def _media(url: str, path: str, *, web: bool) -> Media:
+def decode_media(url: str, path: str, *, web: bool) -> Media:
     """A base64 data URL -> inline Media; with `web`, an http(s) URL -> Media by reference."""
     if url.startswith("data:"):
         header, comma, data = url[5:].partition(",")

@@ -1,7 +1,8 @@
 """OpenAI Chat Completions, client-facing: request -> hub; hub -> response, SSE chunks, errors.
 
-Read: model, messages/tools/tool_choice (conversation.py), temperature, top_p, max_tokens or
-max_completion_tokens, stop, stream, stream_options.include_usage (`wants_usage`), response_format,
+Read: model, messages/tools/tool_choice (conversation.py; server/media.py downloads http(s) image
+URLs), temperature, top_p, max_tokens or max_completion_tokens, stop, stream,
+stream_options.include_usage (`wants_usage`), response_format (json_object, json_schema),
 reasoning_effort ("xhigh" -> high), user (-> session key), n (1 only). Accepted but ignored:
 frequency_penalty, presence_penalty, logit_bias, logprobs, top_logprobs, seed, service_tier, store,
 metadata, modalities, audio, prediction, parallel_tool_calls, web_search_options, verbosity,
@@ -100,8 +101,8 @@ def decode_request(body: Any) -> ChatRequest:
         max_tokens=fields.opt_int(body, "max_completion_tokens", minimum=1) or limit,
         temperature=fields.opt_number(body, "temperature", low=0, high=2),
         top_p=fields.opt_number(body, "top_p", low=0, high=1),
-        stop=_stop(body.get("stop")),
-        reasoning=_reasoning(body.get("reasoning_effort")),
+        stop=decode_stop(body.get("stop")),
+        reasoning=decode_effort(body.get("reasoning_effort"), "reasoning_effort"),
         json_schema=_json_schema(body.get("response_format")),
         stream=bool(fields.opt_bool(body, "stream")),
         session_key=fields.opt_string(body, "user") or "",
@@ -117,7 +118,7 @@ def wants_usage(body: dict[str, Any]) -> bool:
     return bool(fields.opt_bool(options, "include_usage", "stream_options"))
 
 
-def _stop(value: object) -> tuple[str, ...]:
+def decode_stop(value: object) -> tuple[str, ...]:
     if value is None:
         return ()
     if isinstance(value, str):
@@ -130,12 +131,13 @@ def _stop(value: object) -> tuple[str, ...]:
     return tuple(s for s in stops if s)
 
 
-def _reasoning(value: object) -> Reasoning | None:
+def decode_effort(value: object, path: str) -> Reasoning | None:
+    """OpenAI's reasoning effort names -> the hub's (xhigh is the hub's high)."""
     if value is None:
         return None
     if isinstance(value, str) and value in _EFFORTS:
         return _EFFORTS[value]
-    raise InvalidRequest(f"must be one of {', '.join(_EFFORTS)}", path="reasoning_effort")
+    raise InvalidRequest(f"must be one of {', '.join(_EFFORTS)}", path=path)
 
 
 def _json_schema(value: object) -> dict[str, Any] | None:
@@ -160,7 +162,7 @@ def _json_schema(value: object) -> dict[str, Any] | None:
 def encode_response(resp: ChatResponse, *, model: str, created: int) -> wire.ChatCompletion:
     """A `chat.completion`; `model` is the name the client asked for."""
     calls = [_tool_call(p) for p in resp.parts if isinstance(p, ToolCall)]
-    text = "".join(_visible(p) for p in resp.parts if isinstance(p, Text | Media))
+    text = "".join(visible_text(p) for p in resp.parts if isinstance(p, Text | Media))
     message: wire.ResponseMessage = {
         "role": "assistant",
         "content": text or (None if calls else ""),
@@ -219,7 +221,7 @@ def _tool_call(call: ToolCall) -> wire.ToolCallWire:
     }
 
 
-def _visible(part: Text | Media) -> str:
+def visible_text(part: Text | Media) -> str:
     """Text as is; an image (from image models) as a markdown image, as the reference does."""
     if isinstance(part, Text):
         return part.text
@@ -232,7 +234,44 @@ def _reasoning_text(part: Thinking) -> str:
     return "" if part.redacted else part.text  # redacted thinking is opaque data, not prose
 
 
-class StreamEncoder:
+def error_frames(err: GatewayError) -> list[bytes]:
+    """An in-stream error: the error envelope as a chunk, then `[DONE]`."""
+    return [encode_frame(msgspec.json.encode(encode_error(err)[1])), _DONE]
+
+
+def closing_frames(head: dict[str, Any], usage: Usage | None) -> list[bytes]:
+    """The end of a stream: a usage chunk (`choices: []`) when asked for, then `[DONE]`."""
+    if usage is None:
+        return [_DONE]
+    chunk = {**head, "choices": [], "usage": encode_usage(usage)}
+    return [encode_frame(msgspec.json.encode(chunk)), _DONE]
+
+
+class ChunkStream:
+    """What OpenAI's chunk streams (chat and legacy completions) share: the fields every chunk
+    repeats, a usage chunk and `[DONE]` at the end, and an error chunk on failure."""
+
+    def __init__(self, *, id: str, object: str, created: int, model: str, usage: bool) -> None:
+        self._head = {"id": id, "object": object, "created": created, "model": model}
+        self._include_usage = usage
+        self._done = False
+
+    def fail(self, err: GatewayError) -> list[bytes]:
+        """An error chunk in OpenAI's shape, then `[DONE]` (the stream has already begun)."""
+        if self._done:
+            return []
+        self._done = True
+        return error_frames(err)
+
+    def _end(self, last: bytes, usage: Usage) -> list[bytes]:
+        self._done = True
+        return [last, *closing_frames(self._head, usage if self._include_usage else None)]
+
+    def _choice(self, choice: dict[str, Any]) -> bytes:
+        return encode_frame(msgspec.json.encode({**self._head, "choices": [choice]}))
+
+
+class StreamEncoder(ChunkStream):
     """Hub events -> `chat.completion.chunk` SSE frames, ending with `data: [DONE]`.
 
     A role chunk first; text as `content`, thinking as `reasoning_content`, each tool call as a
@@ -241,17 +280,11 @@ class StreamEncoder:
     """
 
     def __init__(self, *, id: str, model: str, created: int, include_usage: bool) -> None:
-        self._head = {
-            "id": id,
-            "object": "chat.completion.chunk",
-            "created": created,
-            "model": model,
-        }
-        self._include_usage = include_usage
+        kind = "chat.completion.chunk"
+        super().__init__(id=id, object=kind, created=created, model=model, usage=include_usage)
         self._tools: dict[int, int] = {}  # part index -> tool_calls index
         self._redacted: set[int] = set()
         self._with_args: set[int] = set()  # tool call parts that streamed arguments
-        self._done = False
 
     def feed(self, event: Event) -> list[bytes]:
         if self._done:
@@ -270,7 +303,7 @@ class StreamEncoder:
                 }
                 return [self._chunk({"tool_calls": [call]})]
             case PartStart(kind="media", media=Media() as media):
-                return [self._chunk({"content": _visible(media)})]
+                return [self._chunk({"content": visible_text(media)})]
             case PartStart(redacted=True, index=index):
                 self._redacted.add(index)
             case TextDelta(text=text) if text:
@@ -286,20 +319,8 @@ class StreamEncoder:
                 return self._finish(event)
         return []
 
-    def fail(self, err: GatewayError) -> list[bytes]:
-        """An error chunk in OpenAI's shape, then `[DONE]` (the stream has already begun)."""
-        if self._done:
-            return []
-        self._done = True
-        return [encode_frame(msgspec.json.encode(encode_error(err)[1])), _DONE]
-
     def _finish(self, finish: Finish) -> list[bytes]:
-        self._done = True
-        frames = [self._chunk({}, _FINISH[finish.reason])]
-        if self._include_usage:
-            usage = {**self._head, "choices": [], "usage": encode_usage(finish.usage)}
-            frames.append(encode_frame(msgspec.json.encode(usage)))
-        return [*frames, _DONE]
+        return self._end(self._chunk({}, _FINISH[finish.reason]), finish.usage)
 
     def _arguments(self, index: int, fragment: str) -> bytes:
         call = {"index": self._tools[index], "function": {"arguments": fragment}}
@@ -307,4 +328,4 @@ class StreamEncoder:
 
     def _chunk(self, delta: dict[str, Any], finish_reason: str | None = None) -> bytes:
         choice = {"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish_reason}
-        return encode_frame(msgspec.json.encode({**self._head, "choices": [choice]}))
+        return self._choice(choice)

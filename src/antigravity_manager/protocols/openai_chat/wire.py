@@ -130,6 +130,26 @@ class ChatCompletionChunk(TypedDict):
     usage: NotRequired[UsageWire]
 
 
+# --- legacy completions (/v1/completions) -----------------------------------------------
+CompletionFinish = Literal["stop", "length", "content_filter"]
+
+
+class TextChoice(TypedDict):
+    text: str
+    index: int
+    logprobs: None
+    finish_reason: CompletionFinish | None
+
+
+class TextCompletion(TypedDict):
+    id: str
+    object: Literal["text_completion"]
+    created: int
+    model: str
+    choices: list[TextChoice]
+    usage: NotRequired[UsageWire]
+
+
 # --- errors -----------------------------------------------------------------------------
 class ErrorDetail(TypedDict):
     message: str

@@ -1,0 +1,1 @@
+"""OpenAI Responses API codec: inbound (request), items, tools, output, stream."""

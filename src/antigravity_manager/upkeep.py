@@ -1,0 +1,127 @@
+"""Background upkeep of the account pool while the server runs.
+
+Four loops: reload accounts changed by `agm accounts ...`; renew access tokens ahead of expiry
+(so no request waits on a refresh); refresh every quota snapshot every `quota.refresh_minutes`;
+persist the cooldown table when it changed (atomically, off the event loop). Each loop survives
+its own failures; none of them decides anything about requests: the pool and the pipeline do.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Callable, Coroutine
+from pathlib import Path
+from typing import Any
+
+from aiohttp import web
+from msgspec.structs import replace
+
+from .accounts import state
+from .accounts.oauth import InvalidGrant
+from .accounts.store import AccountStore
+from .errors import GatewayError
+from .server.pipeline import Gateway
+
+log = logging.getLogger(__name__)
+
+RELOAD_SECONDS = 2.0
+PERSIST_SECONDS = 1.0
+TOKEN_CHECK_SECONDS = 60.0
+
+
+def context(
+    gateway: Gateway, store: AccountStore, data_dir: Path
+) -> Callable[[web.Application], contextlib.AbstractAsyncContextManager[None]]:
+    """An aiohttp cleanup context running every loop; at exit the cooldowns are saved once more."""
+
+    @contextlib.asynccontextmanager
+    async def upkeep(_: web.Application) -> AsyncIterator[None]:
+        jobs: list[Coroutine[Any, Any, None]] = [
+            watch_accounts(gateway, store),
+            persist_cooldowns(gateway, data_dir),
+            _every(TOKEN_CHECK_SECONDS, lambda: renew_tokens(gateway)),
+            refresh_quotas(gateway),
+        ]
+        tasks = [asyncio.create_task(job) for job in jobs]
+        yield
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        await gateway.close()
+        await asyncio.to_thread(state.save_cooldowns, data_dir, gateway.pool.cooldowns())
+
+    return upkeep
+
+
+async def _every(seconds: float, job: Callable[[], Coroutine[Any, Any, None]]) -> None:
+    while True:
+        try:
+            await job()
+        except (GatewayError, OSError) as exc:
+            log.warning("background job failed: %s", exc)
+        await asyncio.sleep(seconds)
+
+
+async def watch_accounts(gateway: Gateway, store: AccountStore) -> None:
+    """Picks up accounts added, removed or edited by `agm accounts ...` while the server runs."""
+    seen = await asyncio.to_thread(_fingerprint, store.dir)
+    while True:
+        await asyncio.sleep(RELOAD_SECONDS)
+        try:
+            now = await asyncio.to_thread(_fingerprint, store.dir)
+            if now != seen:
+                seen = now
+                gateway.pool.replace(await asyncio.to_thread(store.load_all))
+                log.info("accounts reloaded: %d usable", len(gateway.pool.usable()))
+        except OSError as exc:
+            log.warning("could not reload accounts: %s", exc)
+
+
+def _fingerprint(directory: Path) -> frozenset[tuple[str, int]]:
+    if not directory.is_dir():
+        return frozenset()
+    return frozenset((p.name, p.stat().st_mtime_ns) for p in directory.glob("*.json"))
+
+
+async def persist_cooldowns(gateway: Gateway, data_dir: Path) -> None:
+    saved = gateway.pool.version
+    while True:
+        await asyncio.sleep(PERSIST_SECONDS)
+        cooldowns = gateway.pool.cooldowns()  # drops expired ones (which bumps the version)
+        if gateway.pool.version != saved:
+            saved = gateway.pool.version
+            try:
+                await asyncio.to_thread(state.save_cooldowns, data_dir, cooldowns)
+            except OSError as exc:
+                log.warning("could not save the cooldowns: %s", exc)
+
+
+async def renew_tokens(gateway: Gateway) -> None:
+    """Refresh every access token that expires within AHEAD_MARGIN."""
+    for account in gateway.pool.usable():
+        if not gateway.accounts.expires_soon(account):
+            continue
+        try:
+            fresh = await gateway.accounts.fresh_token(account, force=True)
+        except InvalidGrant as exc:
+            log.warning("account %s disabled: %s", account.email, exc)  # saved by the service
+            fresh = replace(account, disabled=True, disabled_reason=str(exc))
+        except GatewayError as exc:
+            log.warning("token refresh of %s failed: %s", account.email, exc.message)
+            continue
+        if gateway.pool.get(account.email) is not None:
+            gateway.pool.update(fresh)
+
+
+async def refresh_quotas(gateway: Gateway) -> None:
+    """Every snapshot every `quota.refresh_minutes` (never-fetched ones are fetched as soon as
+    the pipeline picks them, so an idle server with test accounts calls nobody at start-up)."""
+    minutes = gateway.settings.quota.refresh_minutes
+    if minutes <= 0:
+        return
+    while True:
+        await asyncio.sleep(minutes * 60)
+        for account in gateway.pool.usable():
+            await gateway.refresh_quota(account)
