@@ -2,7 +2,7 @@
 
 Settings and environment exactly as reference/real-clients.md §3 (no telemetry, no auto-update,
 API-key auth): it never reaches a Google host. Its model names (a router model, then the routed
-one) are mapped to gemini-3-flash with `models.custom_mapping`, as a user would do.
+one) are not upstream ids; the gateway's Gemini family rule routes them with no configuration.
 Runs only in the loopback-only namespace: `python -m tests.isolated tests/e2e/test_gemini_cli.py`.
 """
 
@@ -30,7 +30,7 @@ SETTINGS = {
 @pytest.fixture(scope="module")
 def gateway(fake: FakeGoogle, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Gateway]:
     data_dir = Path(tmp_path_factory.mktemp("agm"))
-    gateway = Gateway.start(fake, data_dir, custom_mapping={"gemini-*": "gemini-3-flash"})
+    gateway = Gateway.start(fake, data_dir)
     yield gateway
     gateway.stop()
 

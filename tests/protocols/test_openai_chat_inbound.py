@@ -4,6 +4,7 @@ InvalidRequest, and the stream encoder's frame sequence is what the openai SDK e
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -130,8 +131,13 @@ BAD: list[tuple[Any, str, str]] = [
 
 @pytest.mark.parametrize(("request_body", "path", "message"), BAD)
 def test_bad_input_names_its_path(request_body: Any, path: str, message: str) -> None:
+    assert_invalid(inbound.decode_request, request_body, path, message)
+
+
+def assert_invalid(decode: Callable[[Any], object], body: Any, path: str, message: str) -> None:
+    """`decode` refuses `body` naming `path`; rendered, that is a 400 in OpenAI's envelope."""
     with pytest.raises(InvalidRequest) as caught:
-        inbound.decode_request(request_body)
+        decode(body)
     assert caught.value.path == path
     assert message in caught.value.message
     status, error = inbound.encode_error(caught.value)

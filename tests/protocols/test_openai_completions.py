@@ -9,8 +9,10 @@ import pytest
 
 from antigravity_manager.core.events import Finish, PartEnd, PartStart, Start, TextDelta
 from antigravity_manager.core.messages import ChatResponse, Media, Text
-from antigravity_manager.errors import InvalidRequest, UpstreamError
+from antigravity_manager.errors import UpstreamError
 from antigravity_manager.protocols.openai_chat import completions
+
+from .test_openai_chat_inbound import assert_invalid
 
 
 def body(**fields: Any) -> dict[str, Any]:
@@ -37,10 +39,7 @@ def body(**fields: Any) -> dict[str, Any]:
     ],
 )
 def test_bad_input_names_its_path(request_body: Any, path: str, message: str) -> None:
-    with pytest.raises(InvalidRequest) as caught:
-        completions.decode_request(request_body)
-    assert caught.value.path == path
-    assert message in caught.value.message
+    assert_invalid(completions.decode_request, request_body, path, message)
 
 
 def test_prompt_forms_and_echo() -> None:

@@ -37,7 +37,7 @@ from antigravity_manager.protocols.openai_responses import inbound, sealed
 from antigravity_manager.protocols.openai_responses.output import encode_response
 from antigravity_manager.protocols.openai_responses.stream import StreamEncoder
 
-from .test_openai_chat_inbound import json_values, mostly
+from .test_openai_chat_inbound import assert_invalid, json_values, mostly
 
 USER = {"role": "user", "content": "hi"}
 FN = {"type": "function", "name": "f", "parameters": {"type": "object", "properties": {}}}
@@ -145,15 +145,11 @@ BAD: list[tuple[Any, str, str]] = [
 
 @pytest.mark.parametrize(("request_body", "path", "message"), BAD)
 def test_bad_input_names_its_path(request_body: Any, path: str, message: str) -> None:
-    with pytest.raises(InvalidRequest) as caught:
-        inbound.previous_response_id(request_body)
-        inbound.decode_request(request_body)
-    assert caught.value.path == path
-    assert message in caught.value.message
-    status, error = inbound.encode_error(caught.value)
-    assert status == 400
-    assert error["error"]["type"] == "invalid_request_error"
-    assert error["error"]["param"] == (path or None)
+    def decode(value: Any) -> object:
+        inbound.previous_response_id(value)
+        return inbound.decode_request(value)
+
+    assert_invalid(decode, request_body, path, message)
 
 
 def test_a_codex_request() -> None:

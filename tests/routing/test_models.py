@@ -52,8 +52,13 @@ def test_unknown_catalogue_passes_names_through() -> None:
 
 
 CATALOGUE = {
-    "gemini-3-flash", "gemini-3.1-pro-low", "gemini-pro-agent", "gemini-2.5-flash",
-    "claude-sonnet-4-6", "claude-opus-4-6-thinking", "gpt-oss-120b-medium",
+    "gemini-3-flash",
+    "gemini-3.1-pro-low",
+    "gemini-pro-agent",
+    "gemini-2.5-flash",
+    "claude-sonnet-4-6",
+    "claude-opus-4-6-thinking",
+    "gpt-oss-120b-medium",
 }
 
 
@@ -81,12 +86,19 @@ def test_family_rules(name: str, upstream: str) -> None:
 
 
 def test_family_rules_pick_the_best_offered_model() -> None:
-    offered = {"claude-opus-4-6-thinking", "claude-opus-4-7", "claude-opus-4-7-thinking",
-               "claude-sonnet-4-6", "claude-sonnet-4-6-thinking", "gemini-3.5-flash"}
+    offered = {
+        "claude-opus-4-6-thinking",
+        "claude-opus-4-7",
+        "claude-opus-4-7-thinking",
+        "claude-sonnet-4-6",
+        "claude-sonnet-4-6-thinking",
+        "gemini-3.5-flash",
+    }
     assert resolve("claude-opus-5", {}, offered).upstream == "claude-opus-4-7-thinking"
     assert resolve("claude-sonnet-9", {}, offered).upstream == "claude-sonnet-4-6"
     assert resolve("claude-sonnet-9-thinking", {}, offered).upstream == (
-        "claude-sonnet-4-6-thinking")
+        "claude-sonnet-4-6-thinking"
+    )
     assert resolve("claude-haiku-9", {}, offered).upstream == "gemini-3.5-flash"
     assert resolve("claude-haiku-9", {}, {"claude-sonnet-4-6"}).upstream == "claude-sonnet-4-6"
 
@@ -147,3 +159,29 @@ def test_custom_mapping_may_name_a_suffixed_model() -> None:
 def test_upstream_deprecations_are_followed() -> None:
     route = resolve("gemini-3-flash", {}, CATALOGUE, {"gemini-3-flash": "gemini-3.5-flash"})
     assert route.upstream == "gemini-3.5-flash"
+
+
+@pytest.mark.parametrize(
+    ("name", "upstream"),
+    [
+        ("gemini-3.5-flash-lite", "gemini-3.1-flash-lite"),  # Gemini CLI's router model
+        ("gemini-3.8-flash", "gemini-3-flash"),
+        ("gemini-3.1-pro-preview", "gemini-3.1-pro-low"),
+        ("gemini-9-pro", "gemini-3.1-pro-low"),
+        ("gemini-4-flash-image", "gemini-3.1-flash-image"),
+    ],
+)
+def test_gemini_names_the_accounts_do_not_offer(name: str, upstream: str) -> None:
+    offered = {
+        "gemini-3-flash",
+        "gemini-3.1-pro-low",
+        "gemini-3.1-flash-lite",
+        "gemini-3.1-flash-image",
+        "claude-sonnet-4-6",
+    }
+    assert resolve(name, {}, offered).upstream == upstream
+
+
+def test_unknown_gemini_image_model_without_image_accounts_is_404() -> None:
+    with pytest.raises(UnknownModel):
+        resolve("gemini-4-pro-image", {}, {"gemini-3-flash"})

@@ -164,8 +164,16 @@ def _lookup(
 
 
 _LEVEL = re.compile(r"^(?P<base>.+)\((?P<level>[A-Za-z]+|\d+)\)$")
-_EFFORTS = {"none": "none", "minimal": "minimal", "low": "low", "medium": "medium",
-            "high": "high", "xhigh": "high", "max": "high", "auto": None}
+_EFFORTS = {
+    "none": "none",
+    "minimal": "minimal",
+    "low": "low",
+    "medium": "medium",
+    "high": "high",
+    "xhigh": "high",
+    "max": "high",
+    "auto": None,
+}
 Effort = Literal["none", "minimal", "low", "medium", "high"]
 
 
@@ -199,7 +207,36 @@ def family_target(name: str, offered: Collection[str], *, thinking: bool = False
         return _fast(offered)
     if _GPT.match(lowered):
         return _GEMINI_DEFAULT
+    if _is_gemini_id(lowered):
+        return _gemini(lowered, offered)
     return None
+
+
+_GEMINI = re.compile(r"^gemini-\d+(?:\.\d+)?((?:-[a-z0-9]+)+)$")
+_GEMINI_TIERS = frozenset({"flash", "pro", "lite", "image"})
+
+
+def _is_gemini_id(name: str) -> bool:
+    """A well-formed Gemini id with a tier word (`gemini-3.8-flash`), not `gemini-3-flsh`."""
+    match = _GEMINI.match(name)
+    return match is not None and not _GEMINI_TIERS.isdisjoint(match[1].split("-"))
+
+
+def _gemini(name: str, offered: Collection[str]) -> str | None:
+    """Gemini names the accounts do not offer (Gemini CLI's `gemini-3.8-flash`, ...): the
+    closest offered model of the same tier: image, pro, lite, else a fast flash."""
+    for tier in ("image", "pro", "lite"):
+        if tier in name:
+            same = [
+                n
+                for n in offered
+                if n.startswith("gemini") and tier in n and (tier == "image" or "image" not in n)
+            ]
+            if same:
+                return max(same, key=lambda n: (_version(n), n))
+            if tier == "image":
+                return None
+    return _fast(offered)
 
 
 def _best(offered: Collection[str], family: str, *, prefer_thinking: bool) -> str | None:

@@ -1,6 +1,6 @@
 """Responses `tools` and `tool_choice` -> hub tools, plus the names to map calls back.
 
-`function` tools pass as they are (`strict` is dropped: the upstream validates by schema anyway).
+`function` tools pass as they are (`strict` is dropped: the upstream has no such switch).
 A `custom` tool (free text, often with a Lark or regex grammar, e.g. Codex's apply_patch) is
 offered as a function with one string argument `input`, its grammar in the description, and its
 calls go back as `custom_tool_call`. A `namespace` is flattened to `<namespace>__<tool>` and split
