@@ -3,6 +3,7 @@ completions, Responses): one account whose token is already issued, so no OAuth 
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -48,8 +49,6 @@ async def healthy(client: TestClient) -> None:
 
 def sse_events(raw: str) -> list[dict[str, Any]]:
     """The JSON payloads of an SSE body, `[DONE]` left out."""
-    import json
-
     return [
         json.loads(line[6:])
         for line in raw.splitlines()

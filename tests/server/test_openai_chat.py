@@ -143,3 +143,25 @@ async def test_model_lookup(client) -> None:
     resp = await client.get("/v1/models/no-such-model", headers=AUTH)
     assert resp.status == 404
     assert (await resp.json())["error"]["code"] == "model_not_found"
+
+
+USER = {"role": "user", "content": "hi"}
+
+
+@pytest.mark.parametrize(
+    ("messages", "param"),
+    [
+        ([{"role": "robot", "content": "x"}], "messages[0].role"),
+        ([USER, {"role": "tool", "content": "42"}], "messages[1].tool_call_id"),
+        ([_image("ftp://example.com/x.png")], "messages[0].content[1].image_url.url"),
+        ([{"role": "user", "content": [{"type": "video"}]}], "messages[0].content[0].type"),
+    ],
+)
+async def test_malformed_chat_is_an_openai_400(client, fake_google, messages, param) -> None:
+    resp = await _chat(client, *messages)
+    assert resp.status == 400
+    error = (await resp.json())["error"]
+    assert error["type"] == "invalid_request_error" and error["param"] == param
+    assert error["message"].startswith(param)
+    assert fake_google.calls("streamGenerateContent") == []
+    await healthy(client)
