@@ -136,9 +136,14 @@ async def measure(call: Call, concurrency: int, seconds: float) -> dict[str, flo
     }
 
 
-async def project_of(data_dir: Path) -> str:
-    account = json.loads(next((data_dir / "accounts").glob("*.json")).read_text())
-    return str(account["project_id"])
+async def project_of(data_dir: Path, fake: dict) -> str:
+    """The project of the account whose token `access_token` uses (the first one)."""
+    refresh = next(iter(fake["accounts"].values()))
+    for path in (data_dir / "accounts").glob("*.json"):
+        account = json.loads(path.read_text())
+        if account["refresh_token"] == refresh:
+            return str(account["project_id"])
+    raise RuntimeError("the benchmark's account was not enrolled")
 
 
 async def run(seconds: float) -> None:
@@ -149,7 +154,7 @@ async def run(seconds: float) -> None:
             await wait_up(url)
             token = await access_token(fake)
             calls = {
-                "direct": direct_call(fake, token, await project_of(Path(tmp))),
+                "direct": direct_call(fake, token, await project_of(Path(tmp), fake)),
                 "chat": gateway_call(url, stream=False),
                 "stream": gateway_call(url, stream=True),
             }

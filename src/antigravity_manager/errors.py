@@ -20,6 +20,7 @@ class GatewayError(Exception):
         super().__init__(message)
         self.message = message
         self.retry_after = retry_after
+        self.headers: dict[str, str] = {}  # e.g. X-Mapped-Model, added on the way out
 
     @property
     def http_status(self) -> int:

@@ -180,3 +180,15 @@ async def test_tool_call_signatures_are_restored_for_clients_that_drop_them(
     replayed = fake_google.calls("streamGenerateContent")[-1].body["request"]["contents"][1]
     signature = replayed["parts"][0]["thoughtSignature"]
     assert signature and signature != "skip_thought_signature_validator"
+
+
+async def test_error_answers_name_the_model_and_the_account(gateway, fake_google) -> None:
+    from tests.fakes import Fault
+
+    body = {"error": {"code": 400, "message": "Bad field x", "status": "INVALID_ARGUMENT"}}
+    fake_google.script(Fault(400, body))
+    resp = await _chat(gateway, model="gpt-4o")
+    assert resp.status == 400
+    assert resp.headers["X-Mapped-Model"] == "gemini-3-flash"
+    assert resp.headers["X-Account-Email"] in ("a@example.com", "b@example.com")
+    assert resp.headers["X-Request-Id"]

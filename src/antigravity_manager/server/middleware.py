@@ -88,5 +88,6 @@ class _MethodNotAllowed(GatewayError):
 
 def _render(request: web.Request, err: GatewayError) -> web.Response:
     response = error_response(dialect_of(request), err)
+    response.headers.update(err.headers)
     response.headers["X-Request-Id"] = request.get(REQUEST_ID, "")
     return response

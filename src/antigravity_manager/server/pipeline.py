@@ -113,12 +113,16 @@ class Gateway:
         req = dataclasses.replace(req, reasoning=route.reasoning_for(req.reasoning))
         req = self.signatures.restore(req)
         try:
-            return await self._serve(req, route)
-        except UpstreamError as exc:
-            if exc.upstream_status != 400 or not _is_signature_error(exc.body):
-                raise
-            log.info("upstream refused a replayed signature; retrying once without them")
-            return await self._serve(without_signatures(req), route)
+            try:
+                return await self._serve(req, route)
+            except UpstreamError as exc:
+                if exc.upstream_status != 400 or not _is_signature_error(exc.body):
+                    raise
+                log.info("upstream refused a replayed signature; retrying once without them")
+                return await self._serve(without_signatures(req), route)
+        except GatewayError as exc:  # INTERFACE.md: every proxied answer names the model
+            exc.headers.setdefault("X-Mapped-Model", route.upstream)
+            raise
 
     async def count_tokens(self, req: ChatRequest) -> int:
         """The upstream's own count (countTokens) of everything the request would send."""
@@ -163,6 +167,7 @@ class Gateway:
                 log.warning("account %s disabled: %s", account.email, exc)
                 state.last = NoAccount(f"account {account.email} was disabled: {exc}")
             except UpstreamError as exc:
+                exc.headers["X-Account-Email"] = account.email
                 if not self._after_failure(account, state, exc):
                     raise
         raise self._all_cooling(state) or state.last or NoAccount(NO_ACCOUNT)
@@ -189,9 +194,18 @@ class Gateway:
         wait = self.pool.next_ready(state.model, exclude=state.failed)
         if wait is None or self.pool.candidates(state.model, exclude=state.failed):
             return None
+        if self._reasons(state.model) == {"forbidden"}:
+            # 503, not 403: Claude Code would send its user to the login screen (issue #5).
+            detail = f": {state.last.message}" if state.last else ""
+            return NoAccount(f"every account was refused by Google (403){detail}; "
+                             f"retrying in {human_duration(wait)}", retry_after=wait)
         message = (f"all accounts are rate limited for {state.model}; "
                    f"next reset in {human_duration(wait)}")
         return NoAccount(message, retry_after=wait, rate_limited=True)
+
+    def _reasons(self, model: str) -> set[str]:
+        """Why the accounts are cooling for `model`: the kinds of the active cooldowns."""
+        return {c.reason for c in self.pool.cooldowns() if c.model in (model, ANY_MODEL)}
 
     def _after_failure(self, account: Account, state: _Attempts, exc: UpstreamError) -> bool:
         """Record what the failure says about `account`; True when another attempt may help."""
@@ -246,8 +260,10 @@ class Gateway:
         except InvalidGrant as exc:
             self.pool.update(replace_struct(account, disabled=True, disabled_reason=str(exc)))
             raise
-        if fresh is not account:
-            self.pool.update(fresh)
+        if fresh is not account and (current := self.pool.get(account.email)) is not None:
+            self.pool.update(replace_struct(  # only the token: keep flags the pool set meanwhile
+                current, access_token=fresh.access_token, expires_at=fresh.expires_at,
+                refresh_token=fresh.refresh_token))
         return fresh
 
     # ---- background work -------------------------------------------------------------------
@@ -267,9 +283,9 @@ class Gateway:
             self.pool.update(replace_struct(account, disabled=True))
         except GatewayError as exc:
             log.warning("quota refresh of %s failed: %s", account.email, exc.message)
-        else:
-            if self.pool.get(account.email) is not None:
-                self.pool.update(fresh)
+        else:  # only the quota: the pool may know newer state (a flag not yet saved)
+            if (current := self.pool.get(account.email)) is not None:
+                self.pool.update(replace_struct(current, quota=fresh.quota))
 
     def _flag_verification(self, account: Account, url: str) -> None:
         log.warning("account %s needs verification%s", account.email, f": {url}" if url else "")
