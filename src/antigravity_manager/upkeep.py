@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import Any
 
 from aiohttp import web
-from msgspec.structs import replace
 
 from .accounts import state
 from .accounts.oauth import InvalidGrant
@@ -104,15 +103,11 @@ async def renew_tokens(gateway: Gateway) -> None:
         if not gateway.accounts.expires_soon(account):
             continue
         try:
-            fresh = await gateway.accounts.fresh_token(account, force=True)
+            await gateway.fresh_token(account, force=True)
         except InvalidGrant as exc:
             log.warning("account %s disabled: %s", account.email, exc)  # saved by the service
-            fresh = replace(account, disabled=True, disabled_reason=str(exc))
         except GatewayError as exc:
             log.warning("token refresh of %s failed: %s", account.email, exc.message)
-            continue
-        if gateway.pool.get(account.email) is not None:
-            gateway.pool.update(fresh)
 
 
 async def refresh_quotas(gateway: Gateway) -> None:

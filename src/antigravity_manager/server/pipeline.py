@@ -14,6 +14,7 @@ import asyncio
 import dataclasses
 import hashlib
 import logging
+from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -143,7 +144,7 @@ class Gateway:
                 break
             tried.add(account.email)
             try:
-                account = await self._fresh(account, force=False)
+                account = await self.fresh_token(account, force=False)
                 answer = await self.cloudcode.call("countTokens", account.access_token, request)
             except InvalidGrant:
                 continue
@@ -160,10 +161,10 @@ class Gateway:
         while state.made < self.settings.proxy.max_attempts:
             account = await self._choose(state)
             try:
-                account = await self._fresh(account, force=False)
+                account = await self.fresh_token(account, force=False)
                 state.made += 1
                 return await self._attempt(account, route, body, state.session)
-            except InvalidGrant as exc:  # disabled by _fresh: the pool no longer offers it
+            except InvalidGrant as exc:  # disabled by fresh_token: the pool no longer offers it
                 log.warning("account %s disabled: %s", account.email, exc)
                 state.last = NoAccount(f"account {account.email} was disabled: {exc}")
             except UpstreamError as exc:
@@ -248,23 +249,35 @@ class Gateway:
         except UpstreamError as exc:
             if exc.upstream_status != 401:
                 raise
-            account = await self._fresh(account, force=True)
+            account = await self.fresh_token(account, force=True)
             chunks = await self.cloudcode.stream(account.access_token, envelope)
-        events = self.signatures.watch(_decode(chunks, gemini.StreamDecoder(model=route.upstream)))
-        first = await _first_events(events)
-        return Served(route=route, account=account, events=_chain(first, events))
+        decoder = gemini.StreamDecoder(model=route.upstream)
+        events = UpstreamEvents(chunks, decoder, self.signatures.watcher())
+        try:
+            await events.prime()
+        except BaseException:
+            await events.aclose()
+            raise
+        return Served(route=route, account=account, events=events)
 
-    async def _fresh(self, account: Account, *, force: bool) -> Account:
+    async def fresh_token(self, account: Account, *, force: bool = False) -> Account:
+        """The account with a fresh access token (the service refreshes and saves it); the pool
+        learns the new token, or that an `invalid_grant` disabled the account."""
         try:
             fresh = await self.accounts.fresh_token(account, force=force)
         except InvalidGrant as exc:
-            self.pool.update(replace_struct(account, disabled=True, disabled_reason=str(exc)))
+            self._amend_pool(account.email, disabled=True, disabled_reason=str(exc))
             raise
-        if fresh is not account and (current := self.pool.get(account.email)) is not None:
-            self.pool.update(replace_struct(  # only the token: keep flags the pool set meanwhile
-                current, access_token=fresh.access_token, expires_at=fresh.expires_at,
-                refresh_token=fresh.refresh_token))
+        if fresh is not account:
+            self._amend_pool(account.email, access_token=fresh.access_token,
+                             expires_at=fresh.expires_at, refresh_token=fresh.refresh_token)
         return fresh
+
+    def _amend_pool(self, email: str, **changes: Any) -> None:
+        """Change only these fields of the pool's copy: it may hold newer state than the caller
+        (a verification flag not saved yet), which a whole stored copy would overwrite."""
+        if (current := self.pool.get(email)) is not None:
+            self.pool.update(replace_struct(current, **changes))
 
     # ---- background work -------------------------------------------------------------------
 
@@ -279,13 +292,12 @@ class Gateway:
     async def refresh_quota(self, account: Account) -> None:
         try:
             fresh = await self.accounts.refresh_quota(account)
-        except InvalidGrant:
-            self.pool.update(replace_struct(account, disabled=True))
+        except InvalidGrant as exc:
+            self._amend_pool(account.email, disabled=True, disabled_reason=str(exc))
         except GatewayError as exc:
             log.warning("quota refresh of %s failed: %s", account.email, exc.message)
-        else:  # only the quota: the pool may know newer state (a flag not yet saved)
-            if (current := self.pool.get(account.email)) is not None:
-                self.pool.update(replace_struct(current, quota=fresh.quota))
+        else:
+            self._amend_pool(account.email, quota=fresh.quota)
 
     def _flag_verification(self, account: Account, url: str) -> None:
         log.warning("account %s needs verification%s", account.email, f": {url}" if url else "")
@@ -368,34 +380,54 @@ def _first_user_text(messages: tuple[Message, ...]) -> str:
     return ""
 
 
-async def _decode(
-    chunks: AsyncIterator[dict[str, Any]], decoder: gemini.StreamDecoder
-) -> AsyncIterator[Event]:
-    try:
-        async for chunk in chunks:
-            for event in decoder.feed(chunk):
-                yield event
-        for event in decoder.close():
-            yield event
-    finally:
-        await chunks.aclose()  # type: ignore[attr-defined]
+class UpstreamEvents:
+    """The upstream's chunks decoded into hub events: one async iterator, one layer per event.
 
+    `prime()` pulls until something beyond the opening Start arrived (or the stream ended), so
+    a failure before the first byte surfaces while another account can still be tried. Every
+    event passes the signature watcher as the client consumes it; `aclose()` closes the
+    upstream response at once (a client that hangs up stops the generation).
+    """
 
-async def _first_events(events: AsyncIterator[Event]) -> list[Event]:
-    """Pull until something beyond the opening Start arrived (or the stream ended)."""
-    first: list[Event] = []
-    async for event in events:
-        first.append(event)
-        if len(first) > 1:
-            break
-    return first
+    def __init__(
+        self,
+        chunks: AsyncIterator[dict[str, Any]],
+        decoder: gemini.StreamDecoder,
+        see: Callable[[Event], None],
+    ) -> None:
+        self._chunks = chunks
+        self._decoder = decoder
+        self._see = see
+        self._ready: deque[Event] = deque()
+        self._ended = False
 
+    async def prime(self) -> None:
+        while len(self._ready) < 2 and await self._pull():
+            pass
 
-async def _chain(first: list[Event], rest: AsyncIterator[Event]) -> AsyncIterator[Event]:
-    try:
-        for event in first:
-            yield event
-        async for event in rest:
-            yield event
-    finally:
-        await rest.aclose()  # type: ignore[attr-defined]
+    async def _pull(self) -> bool:
+        """Decode the next chunk into the buffer; False once the stream has ended."""
+        if self._ended:
+            return False
+        try:
+            chunk = await anext(self._chunks)
+        except StopAsyncIteration:
+            self._ended = True
+            self._ready.extend(self._decoder.close())
+            return bool(self._ready)
+        self._ready.extend(self._decoder.feed(chunk))
+        return True
+
+    def __aiter__(self) -> UpstreamEvents:
+        return self
+
+    async def __anext__(self) -> Event:
+        while not self._ready:
+            if not await self._pull():
+                raise StopAsyncIteration
+        event = self._ready.popleft()
+        self._see(event)
+        return event
+
+    async def aclose(self) -> None:
+        await self._chunks.aclose()  # type: ignore[attr-defined]

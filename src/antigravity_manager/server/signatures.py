@@ -9,7 +9,7 @@ a signature may be sent to a given model family. It keeps nothing else and nothi
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import AsyncIterator
+from collections.abc import Callable
 from dataclasses import replace
 
 from ..core.events import Event, PartEnd, PartStart
@@ -32,14 +32,19 @@ class SignatureCache:
 
     def restore(self, req: ChatRequest) -> ChatRequest:
         """The request with known signatures put back on tool calls that arrived without one."""
-        if not self._by_call:
+        if not self._by_call or not any(self._missing(m) for m in req.messages):
             return req
-        messages = tuple(self._restore_message(m) for m in req.messages)
+        messages = tuple(self._restore_message(m) if self._missing(m) else m for m in req.messages)
         return replace(req, messages=messages)
 
+    def _missing(self, message: Message) -> bool:
+        """Whether `message` has an unsigned tool call whose signature is known."""
+        return message.role == "assistant" and any(
+            isinstance(p, ToolCall) and p.signature is None and p.id in self._by_call
+            for p in message.parts
+        )
+
     def _restore_message(self, message: Message) -> Message:
-        if message.role != "assistant":
-            return message
         parts = tuple(
             replace(p, signature=self._by_call[p.id])
             if isinstance(p, ToolCall) and p.signature is None and p.id in self._by_call
@@ -48,15 +53,14 @@ class SignatureCache:
         )
         return replace(message, parts=parts)
 
-    async def watch(self, events: AsyncIterator[Event]) -> AsyncIterator[Event]:
-        """Pass events through, remembering each signed tool call."""
+    def watcher(self) -> Callable[[Event], None]:
+        """An observer for one stream's events that remembers each signed tool call."""
         call_ids: dict[int, str] = {}
-        try:
-            async for event in events:
-                if isinstance(event, PartStart) and event.kind == "tool_call":
-                    call_ids[event.index] = event.tool_id
-                elif isinstance(event, PartEnd) and event.signature and event.index in call_ids:
-                    self.remember(call_ids[event.index], event.signature)
-                yield event
-        finally:
-            await events.aclose()  # type: ignore[attr-defined]
+
+        def see(event: Event) -> None:
+            if isinstance(event, PartStart) and event.kind == "tool_call":
+                call_ids[event.index] = event.tool_id
+            elif isinstance(event, PartEnd) and event.signature and event.index in call_ids:
+                self.remember(call_ids[event.index], event.signature)
+
+        return see
