@@ -60,7 +60,7 @@ class AccountService:
         project = await cloudcode_setup.discover_project(
             self.cloudcode, grant.access_token, self._polling)
         now = self._clock()
-        existing = self._store.by_email(email)
+        existing = await asyncio.to_thread(self._store.by_email, email)
         fresh = Account(id=str(uuid.uuid4()), email=email, refresh_token="", created_at=now)
         account = replace(
             existing or fresh,
@@ -79,11 +79,11 @@ class AccountService:
             account = replace(account, quota=quota)
         except UpstreamError as exc:  # the account works; the quota is fetched again later
             log.warning("quota fetch for a new account failed: %s", exc.message)
-        self._store.save(account)
+        await asyncio.to_thread(self._store.save, account)
         return account
 
     def needs_refresh(self, account: Account) -> bool:
-        return account.expires_at - self._clock() < REFRESH_MARGIN or not account.access_token
+        return not account.access_token or self.expires_soon(account, REFRESH_MARGIN)
 
     async def fresh_token(self, account: Account, *, force: bool = False) -> Account:
         """The account with a usable access token, refreshed and persisted when needed.
@@ -94,7 +94,7 @@ class AccountService:
         if not force and not self.needs_refresh(account):
             return account
         async with self._locks.setdefault(account.id, asyncio.Lock()):
-            stored = self._store.get(account.id)
+            stored = await asyncio.to_thread(self._store.get, account.id)
             current = stored or account
             if current.disabled_reason.startswith("invalid_grant: "):
                 raise oauth.InvalidGrant(current.disabled_reason.removeprefix("invalid_grant: "))
@@ -113,7 +113,7 @@ class AccountService:
             dead = replace(account, disabled=True, disabled_at=self._clock(),
                            disabled_reason=f"invalid_grant: {exc.description}")
             if persist:
-                self._store.save(dead)
+                await asyncio.to_thread(self._store.save, dead)
             raise
         updated = replace(
             account,
@@ -122,7 +122,7 @@ class AccountService:
             refresh_token=grant.refresh_token or account.refresh_token,
         )
         if persist:  # an account removed meanwhile must not come back
-            self._store.save(updated)
+            await asyncio.to_thread(self._store.save, updated)
         return updated
 
     async def refresh_quota(self, account: Account) -> Account:
@@ -137,10 +137,10 @@ class AccountService:
             account = await self.fresh_token(account, force=True)
             quota = await cloudcode_setup.fetch_quota(
                 self.cloudcode, account.access_token, account.project_id, now=self._clock())
-        stored = self._store.get(account.id)
+        stored = await asyncio.to_thread(self._store.get, account.id)
         updated = replace(stored or account, quota=quota)
         if stored is not None:
-            self._store.save(updated)
+            await asyncio.to_thread(self._store.save, updated)
         return updated
 
     def expires_soon(self, account: Account, margin: float = AHEAD_MARGIN) -> bool:

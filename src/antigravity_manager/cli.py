@@ -30,7 +30,7 @@ from rich.text import Text
 from . import settings as cfg
 from .account_service import AccountService
 from .accounts.oauth import InvalidGrant
-from .accounts.pool import ANY_MODEL, Cooldown
+from .accounts.pool import Cooldown
 from .accounts.state import load_cooldowns
 from .accounts.store import Account, AccountStore
 from .errors import GatewayError
@@ -206,7 +206,7 @@ def _public(account: Account, cooling: list[Cooldown]) -> dict[str, Any]:
         data.pop(secret, None)
     data["status"] = _state(account, cooling)
     data["cooldowns"] = [
-        {"model": c.model or ANY_MODEL, "until": _when(c.until), "reason": c.reason}
+        {"model": c.model, "until": _when(c.until), "reason": c.reason}
         for c in cooling
     ]
     for name, model in account.quota.models.items():

@@ -14,6 +14,7 @@ from typing import Any, Literal
 Role = Literal["user", "assistant"]
 FinishReason = Literal["stop", "length", "tool_use", "stop_sequence", "content_filter", "error"]
 ToolChoiceMode = Literal["auto", "none", "required", "tool"]
+Effort = Literal["none", "minimal", "low", "medium", "high"]
 Family = Literal["gemini", "claude", "other"]
 
 
@@ -89,7 +90,7 @@ class ToolChoice:
 class Reasoning:
     """Thinking request: an effort level, an explicit token budget, or both unset (default)."""
 
-    effort: Literal["none", "minimal", "low", "medium", "high"] | None = None
+    effort: Effort | None = None
     budget: int | None = None
     include_thoughts: bool = True
 

@@ -17,9 +17,8 @@ import difflib
 import re
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
-from typing import Literal, cast
 
-from ..core.messages import Reasoning
+from ..core.messages import Effort, Reasoning
 from ..errors import UnknownModel
 
 _GEMINI_DEFAULT = "gemini-3-flash"
@@ -164,7 +163,7 @@ def _lookup(
 
 
 _LEVEL = re.compile(r"^(?P<base>.+)\((?P<level>[A-Za-z]+|\d+)\)$")
-_EFFORTS = {
+_EFFORTS: dict[str, Effort | None] = {
     "none": "none",
     "minimal": "minimal",
     "low": "low",
@@ -174,7 +173,6 @@ _EFFORTS = {
     "max": "high",
     "auto": None,
 }
-Effort = Literal["none", "minimal", "low", "medium", "high"]
 
 
 def split_level(name: str) -> tuple[str, Reasoning | None]:
@@ -188,7 +186,7 @@ def split_level(name: str) -> tuple[str, Reasoning | None]:
     if level not in _EFFORTS:
         return name, None
     effort = _EFFORTS[level]
-    return match["base"], Reasoning(effort=cast(Effort | None, effort))
+    return match["base"], Reasoning(effort=effort)
 
 
 _GPT = re.compile(r"^(?:gpt-|chatgpt-|o[1-4](?:$|-))")

@@ -58,11 +58,8 @@ def check(request: web.Request, settings: Settings) -> None:
     if is_exempt(request, settings.effective_auth_mode):
         return
     admin = request.path.startswith("/api/")
-    expected = (
-        settings.proxy.admin_password
-        if admin and settings.proxy.admin_password
-        else (settings.proxy.api_key)
-    )
+    proxy = settings.proxy
+    expected = proxy.admin_password if admin and proxy.admin_password else proxy.api_key
     if key_matches(request, expected):
         return
     if not any(presented_keys(request)):

@@ -10,13 +10,14 @@ mcp_servers, betas and any other top-level field. Streaming output lives in stre
 
 from __future__ import annotations
 
-from typing import Any, Literal, assert_never
+from typing import Any, assert_never
 
 import msgspec
 
 from antigravity_manager.core.messages import (
     ChatRequest,
     ChatResponse,
+    Effort,
     FinishReason,
     Media,
     Reasoning,
@@ -27,6 +28,7 @@ from antigravity_manager.core.messages import (
 )
 from antigravity_manager.errors import GatewayError, InvalidRequest, UpstreamError, kind_of
 from antigravity_manager.protocols import fields
+from antigravity_manager.protocols.markdown import markdown_image
 
 from . import wire
 from .blocks import encode_signature
@@ -40,7 +42,6 @@ STOP_REASONS: dict[FinishReason, wire.StopReason] = {
     "content_filter": "refusal",
     "error": "end_turn",
 }
-Effort = Literal["minimal", "low", "medium", "high"]
 _EFFORTS: dict[str, Effort] = {
     "minimal": "minimal",
     "low": "low",
@@ -172,12 +173,6 @@ def encode_block(part: Text | Thinking | ToolCall | Media) -> wire.ContentBlock:
             return {"type": "text", "text": markdown_image(part)}
         case _:
             assert_never(part)
-
-
-def markdown_image(media: Media) -> str:
-    """Generated images have no assistant block in Anthropic's format: a markdown image."""
-    target = f"data:{media.mime};base64,{media.data}" if media.data else media.url
-    return f"![image]({target})"
 
 
 def encode_usage(usage: Usage) -> wire.Usage:

@@ -26,10 +26,11 @@ from antigravity_manager.core.events import (
 from antigravity_manager.core.messages import Media, Usage
 from antigravity_manager.core.sse import encode_frame
 from antigravity_manager.errors import GatewayError
+from antigravity_manager.protocols.markdown import markdown_image
 
 from . import wire
 from .blocks import encode_signature
-from .inbound import STOP_REASONS, encode_error, encode_usage, markdown_image
+from .inbound import STOP_REASONS, encode_error, encode_usage
 
 _PING = encode_frame(b'{"type":"ping"}', event="ping")
 

@@ -13,10 +13,11 @@ the base64 string it came as, JSON-Schema parameters are shared untouched, nothi
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any
 
 from antigravity_manager.core.messages import (
     ChatRequest,
+    Effort,
     Family,
     Reasoning,
     Tool,
@@ -43,7 +44,6 @@ _NATIVE_CONFIG = (
     "seed", "presencePenalty", "frequencyPenalty", "responseModalities", "imageConfig",
     "mediaResolution",
 )  # fmt: skip
-Effort = Literal["minimal", "low", "medium", "high"]
 _LEVELS: dict[str, Effort] = {
     "minimal": "minimal",
     "low": "low",

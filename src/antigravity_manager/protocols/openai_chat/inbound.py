@@ -39,6 +39,7 @@ from antigravity_manager.core.messages import (
 from antigravity_manager.core.sse import encode_frame
 from antigravity_manager.errors import GatewayError, InvalidRequest, UnknownModel, kind_of
 from antigravity_manager.protocols import fields
+from antigravity_manager.protocols.markdown import markdown_image
 
 from . import wire
 from .conversation import decode_messages, decode_tool_choice, decode_tools
@@ -223,11 +224,7 @@ def _tool_call(call: ToolCall) -> wire.ToolCallWire:
 
 def visible_text(part: Text | Media) -> str:
     """Text as is; an image (from image models) as a markdown image, as the reference does."""
-    if isinstance(part, Text):
-        return part.text
-    return (
-        f"![image](data:{part.mime};base64,{part.data})" if part.data else f"![image]({part.url})"
-    )
+    return part.text if isinstance(part, Text) else markdown_image(part)
 
 
 def _reasoning_text(part: Thinking) -> str:
