@@ -53,9 +53,9 @@ def start_gateway(fake: dict, data_dir: Path) -> tuple[subprocess.Popen[str], st
     )
     (data_dir / "config.toml").write_text(config)
     for token in fake["accounts"].values():
-        subprocess.run([sys.executable, "-m", "antigravity_manager", "accounts", "add",
+        subprocess.run([sys.executable, "-m", "antigravity_gateway", "accounts", "add",
                         "--refresh-token", token], env=env, check=True, capture_output=True)
-    proc = subprocess.Popen([sys.executable, "-m", "antigravity_manager", "serve"], env=env,
+    proc = subprocess.Popen([sys.executable, "-m", "antigravity_gateway", "serve"], env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     return proc, f"http://127.0.0.1:{port}"
 

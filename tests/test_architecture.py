@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
-SRC = Path(__file__).resolve().parents[1] / "src" / "antigravity_manager"
-PACKAGE = "antigravity_manager"
+SRC = Path(__file__).resolve().parents[1] / "src" / "antigravity_gateway"
+PACKAGE = "antigravity_gateway"
 MODULES = sorted(p for p in SRC.rglob("*.py"))
 
 # What each layer may import from the package (besides itself).

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import aiohttp
 
-from antigravity_manager.account_service import AccountService
-from antigravity_manager.accounts.store import AccountStore
-from antigravity_manager.providers.cloudcode_setup import Polling
-from antigravity_manager.settings import Settings, UpstreamSettings
+from antigravity_gateway.account_service import AccountService
+from antigravity_gateway.accounts.store import AccountStore
+from antigravity_gateway.providers.cloudcode_setup import Polling
+from antigravity_gateway.settings import Settings, UpstreamSettings
 from tests.fakes.cloudcode import FakeGoogle
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import tomli_w
 from click.testing import CliRunner, Result
 
-from antigravity_manager import cli, settings
+from antigravity_gateway import cli, settings
 from tests.accounts.helpers import settings_for
 from tests.fakes.cloudcode import FakeGoogle
 

@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from antigravity_manager import cli
-from antigravity_manager.accounts.pool import ANY_MODEL, Cooldown
-from antigravity_manager.accounts.state import load_cooldowns, save_cooldowns, state_path
-from antigravity_manager.accounts.store import Account, AccountStore
+from antigravity_gateway import cli
+from antigravity_gateway.accounts.pool import ANY_MODEL, Cooldown
+from antigravity_gateway.accounts.state import load_cooldowns, save_cooldowns, state_path
+from antigravity_gateway.accounts.store import Account, AccountStore
 
 URL = "https://accounts.google.com/signin/continue?plt=FAKE"
 

@@ -8,8 +8,8 @@ import aiohttp
 import msgspec
 import pytest
 
-from antigravity_manager.accounts import oauth
-from antigravity_manager.errors import UpstreamError
+from antigravity_gateway.accounts import oauth
+from antigravity_gateway.errors import UpstreamError
 from tests.accounts.helpers import settings_for
 from tests.fakes.cloudcode import FakeGoogle
 

@@ -8,8 +8,8 @@ from dataclasses import dataclass
 
 import pytest
 
-from antigravity_manager.accounts.pool import ANY_MODEL, Cooldown, Policy, Pool, tier_rank
-from antigravity_manager.accounts.store import Account, ModelQuota, Quota
+from antigravity_gateway.accounts.pool import ANY_MODEL, Cooldown, Policy, Pool, tier_rank
+from antigravity_gateway.accounts.store import Account, ModelQuota, Quota
 
 NOW = 1_800_000_000.0
 FLASH = "gemini-3-flash"

@@ -11,9 +11,9 @@ import aiohttp
 import pytest
 from msgspec.structs import replace
 
-from antigravity_manager.accounts import oauth
-from antigravity_manager.errors import UpstreamError
-from antigravity_manager.providers import cloudcode_setup
+from antigravity_gateway.accounts import oauth
+from antigravity_gateway.errors import UpstreamError
+from antigravity_gateway.providers import cloudcode_setup
 from tests.accounts.helpers import Harness, settings_for
 from tests.fakes.cloudcode import FakeGoogle
 from tests.fakes.errors import VALIDATION_URL, internal_error, not_found

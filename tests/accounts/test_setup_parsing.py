@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from antigravity_manager.providers import cloudcode_setup as setup
+from antigravity_gateway.providers import cloudcode_setup as setup
 
 
 @pytest.mark.parametrize(

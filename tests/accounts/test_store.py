@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from msgspec.structs import replace
 
-from antigravity_manager.accounts.store import (
+from antigravity_gateway.accounts.store import (
     Account,
     AccountStore,
     ModelQuota,

@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 from click.testing import CliRunner, Result
 
-from antigravity_manager import cli
-from antigravity_manager.accounts.store import Account, AccountStore, ModelQuota, Quota
+from antigravity_gateway import cli
+from antigravity_gateway.accounts.store import Account, AccountStore, ModelQuota, Quota
 
 Run = Callable[..., Result]
 
@@ -241,7 +241,7 @@ def test_serve_calls_the_runner(run: Run, data_dir: Path, monkeypatch: pytest.Mo
     def fake_run(settings: Any, path: Path, *, host: str | None, port: int | None) -> None:
         calls.append((settings.proxy.port, path, host, port))
 
-    import antigravity_manager.runner as runner
+    import antigravity_gateway.runner as runner
 
     monkeypatch.setattr(runner, "run", fake_run)
     assert run("serve", "--port", "9123", "--host", "0.0.0.0").exit_code == 0

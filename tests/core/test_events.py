@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from antigravity_manager.core.events import (
+from antigravity_gateway.core.events import (
     Event,
     Finish,
     PartEnd,
@@ -22,7 +22,7 @@ from antigravity_manager.core.events import (
     check,
     replay,
 )
-from antigravity_manager.core.messages import (
+from antigravity_gateway.core.messages import (
     ChatResponse,
     Media,
     Signature,

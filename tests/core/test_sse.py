@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from antigravity_manager.core.sse import SseDecoder, SseEvent, encode_comment, encode_frame
+from antigravity_gateway.core.sse import SseDecoder, SseEvent, encode_comment, encode_frame
 
 
 def decode_whole(raw: bytes) -> list[SseEvent]:

@@ -54,7 +54,7 @@ def write_config(
 
 def agm(data_dir: Path, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "antigravity_manager", *args],
+        [sys.executable, "-m", "antigravity_gateway", *args],
         input=stdin,
         text=True,
         capture_output=True,
@@ -90,7 +90,7 @@ class Gateway:
         emails = [enroll(fake, data_dir, f"user{i}@example.com") for i in range(1, accounts + 1)]
         log = data_dir / "serve.log"
         process = subprocess.Popen(
-            [sys.executable, "-m", "antigravity_manager", "serve"],
+            [sys.executable, "-m", "antigravity_gateway", "serve"],
             text=True,
             stdout=log.open("w"),
             stderr=subprocess.STDOUT,

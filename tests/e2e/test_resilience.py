@@ -23,7 +23,7 @@ from google import genai
 from google.genai import errors as genai_errors
 from google.genai import types
 
-from antigravity_manager.accounts.state import load_cooldowns
+from antigravity_gateway.accounts.state import load_cooldowns
 from tests.e2e.gateway import API_KEY, Gateway, agm
 from tests.fakes import (
     BrokenStream,

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from antigravity_manager.core import events
-from antigravity_manager.protocols.gemini import inbound
+from antigravity_gateway.core import events
+from antigravity_gateway.protocols.gemini import inbound
 
 from . import hubjson
 

@@ -11,7 +11,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from antigravity_manager.core import events, messages
+from antigravity_gateway.core import events, messages
 
 _CLASSES = {
     name: cls

@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from antigravity_manager.core.messages import Reasoning, Thinking
-from antigravity_manager.protocols.anthropic import claude_code, inbound
+from antigravity_gateway.core.messages import Reasoning, Thinking
+from antigravity_gateway.protocols.anthropic import claude_code, inbound
 
 
 def decoded(*messages: dict[str, Any]) -> Any:

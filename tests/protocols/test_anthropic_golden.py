@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from antigravity_manager.core import events
-from antigravity_manager.protocols.anthropic import inbound
-from antigravity_manager.protocols.anthropic.stream import StreamEncoder
+from antigravity_gateway.core import events
+from antigravity_gateway.protocols.anthropic import inbound
+from antigravity_gateway.protocols.anthropic.stream import StreamEncoder
 
 from . import hubjson
 from .test_golden import check_golden

@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from antigravity_manager.core.events import Finish, PartEnd, PartStart, Start, TextDelta, replay
-from antigravity_manager.core.messages import (
+from antigravity_gateway.core.events import Finish, PartEnd, PartStart, Start, TextDelta, replay
+from antigravity_gateway.core.messages import (
     ChatResponse,
     Reasoning,
     Signature,
@@ -19,16 +19,16 @@ from antigravity_manager.core.messages import (
     ToolResult,
     Usage,
 )
-from antigravity_manager.errors import (
+from antigravity_gateway.errors import (
     InvalidRequest,
     NoAccount,
     Unauthorized,
     UnknownModel,
     UpstreamError,
 )
-from antigravity_manager.protocols.anthropic import inbound
-from antigravity_manager.protocols.anthropic.blocks import decode_signature, encode_signature
-from antigravity_manager.protocols.anthropic.stream import StreamEncoder
+from antigravity_gateway.protocols.anthropic import inbound
+from antigravity_gateway.protocols.anthropic.blocks import decode_signature, encode_signature
+from antigravity_gateway.protocols.anthropic.stream import StreamEncoder
 
 from .test_openai_chat_inbound import json_values, mostly
 

@@ -11,8 +11,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from antigravity_manager.core import events
-from antigravity_manager.core.events import (
+from antigravity_gateway.core import events
+from antigravity_gateway.core.events import (
     Finish,
     PartEnd,
     PartStart,
@@ -20,7 +20,7 @@ from antigravity_manager.core.events import (
     TextDelta,
     ToolArgsDelta,
 )
-from antigravity_manager.core.messages import (
+from antigravity_gateway.core.messages import (
     ChatResponse,
     Media,
     Reasoning,
@@ -32,8 +32,8 @@ from antigravity_manager.core.messages import (
     ToolResult,
     Usage,
 )
-from antigravity_manager.errors import InvalidRequest, UpstreamError
-from antigravity_manager.protocols.gemini import inbound, outbound
+from antigravity_gateway.errors import InvalidRequest, UpstreamError
+from antigravity_gateway.protocols.gemini import inbound, outbound
 
 from .test_openai_chat_inbound import json_values, mostly
 

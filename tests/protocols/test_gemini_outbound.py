@@ -10,9 +10,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from antigravity_manager.core import events
-from antigravity_manager.core.events import Finish, PartEnd, PartStart, Start, TextDelta
-from antigravity_manager.core.messages import (
+from antigravity_gateway.core import events
+from antigravity_gateway.core.events import Finish, PartEnd, PartStart, Start, TextDelta
+from antigravity_gateway.core.messages import (
     ChatRequest,
     Message,
     Reasoning,
@@ -23,10 +23,10 @@ from antigravity_manager.core.messages import (
     ToolCall,
     ToolChoice,
 )
-from antigravity_manager.errors import InvalidRequest, UpstreamError
-from antigravity_manager.protocols.gemini import outbound
-from antigravity_manager.protocols.gemini.families import spec_for
-from antigravity_manager.protocols.gemini.schema import clean_schema
+from antigravity_gateway.errors import InvalidRequest, UpstreamError
+from antigravity_gateway.protocols.gemini import outbound
+from antigravity_gateway.protocols.gemini.families import spec_for
+from antigravity_gateway.protocols.gemini.schema import clean_schema
 
 from .test_openai_chat_inbound import json_values
 

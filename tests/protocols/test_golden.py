@@ -14,10 +14,10 @@ from pathlib import Path
 
 import pytest
 
-from antigravity_manager.core import events
-from antigravity_manager.core.sse import SseDecoder
-from antigravity_manager.protocols.gemini import outbound
-from antigravity_manager.protocols.openai_chat import inbound
+from antigravity_gateway.core import events
+from antigravity_gateway.core.sse import SseDecoder
+from antigravity_gateway.protocols.gemini import outbound
+from antigravity_gateway.protocols.openai_chat import inbound
 
 from . import hubjson
 from .gemini_inbound_cases import gemini_inbound_case

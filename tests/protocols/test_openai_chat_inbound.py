@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from antigravity_manager.core.events import (
+from antigravity_gateway.core.events import (
     Event,
     Finish,
     PartEnd,
@@ -21,8 +21,8 @@ from antigravity_manager.core.events import (
     ThinkingDelta,
     ToolArgsDelta,
 )
-from antigravity_manager.core.messages import ChatResponse, Media, Text, ToolCall, Usage
-from antigravity_manager.errors import (
+from antigravity_gateway.core.messages import ChatResponse, Media, Text, ToolCall, Usage
+from antigravity_gateway.errors import (
     GatewayError,
     InvalidRequest,
     NoAccount,
@@ -32,7 +32,7 @@ from antigravity_manager.errors import (
     UnknownModel,
     UpstreamError,
 )
-from antigravity_manager.protocols.openai_chat import inbound
+from antigravity_gateway.protocols.openai_chat import inbound
 
 USER = {"role": "user", "content": "hi"}
 CALL = {"id": "c1", "type": "function", "function": {"name": "f", "arguments": "{}"}}

@@ -7,10 +7,10 @@ from typing import Any
 
 import pytest
 
-from antigravity_manager.core.events import Finish, PartEnd, PartStart, Start, TextDelta
-from antigravity_manager.core.messages import ChatResponse, Media, Text
-from antigravity_manager.errors import UpstreamError
-from antigravity_manager.protocols.openai_chat import completions
+from antigravity_gateway.core.events import Finish, PartEnd, PartStart, Start, TextDelta
+from antigravity_gateway.core.messages import ChatResponse, Media, Text
+from antigravity_gateway.errors import UpstreamError
+from antigravity_gateway.protocols.openai_chat import completions
 
 from .test_openai_chat_inbound import assert_invalid
 

@@ -16,11 +16,11 @@ from typing import Any
 
 import pytest
 
-from antigravity_manager.core import events
-from antigravity_manager.protocols.openai_chat import completions
-from antigravity_manager.protocols.openai_responses import inbound as responses
-from antigravity_manager.protocols.openai_responses.output import encode_response
-from antigravity_manager.protocols.openai_responses.stream import StreamEncoder
+from antigravity_gateway.core import events
+from antigravity_gateway.protocols.openai_chat import completions
+from antigravity_gateway.protocols.openai_responses import inbound as responses
+from antigravity_gateway.protocols.openai_responses.output import encode_response
+from antigravity_gateway.protocols.openai_responses.stream import StreamEncoder
 
 from . import hubjson
 from .test_golden import check_golden

@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from antigravity_manager.core.events import (
+from antigravity_gateway.core.events import (
     Event,
     Finish,
     PartEnd,
@@ -21,7 +21,7 @@ from antigravity_manager.core.events import (
     TextDelta,
     ThinkingDelta,
 )
-from antigravity_manager.core.messages import (
+from antigravity_gateway.core.messages import (
     ChatResponse,
     Media,
     Message,
@@ -32,10 +32,10 @@ from antigravity_manager.core.messages import (
     ToolCall,
     ToolResult,
 )
-from antigravity_manager.errors import InvalidRequest, UpstreamError
-from antigravity_manager.protocols.openai_responses import inbound, sealed
-from antigravity_manager.protocols.openai_responses.output import encode_response
-from antigravity_manager.protocols.openai_responses.stream import StreamEncoder
+from antigravity_gateway.errors import InvalidRequest, UpstreamError
+from antigravity_gateway.protocols.openai_responses import inbound, sealed
+from antigravity_gateway.protocols.openai_responses.output import encode_response
+from antigravity_gateway.protocols.openai_responses.stream import StreamEncoder
 
 from .test_openai_chat_inbound import assert_invalid, json_values, mostly
 

@@ -7,9 +7,9 @@ import json
 
 import pytest
 
-from antigravity_manager.errors import UpstreamError
-from antigravity_manager.routing import retry
-from antigravity_manager.routing.retry import classify, error_reason, validation_url
+from antigravity_gateway.errors import UpstreamError
+from antigravity_gateway.routing import retry
+from antigravity_gateway.routing.retry import classify, error_reason, validation_url
 from tests.fakes import (
     Fault,
     capacity_exhausted,

@@ -1,8 +1,8 @@
 import pytest
 
-from antigravity_manager.core.messages import Reasoning
-from antigravity_manager.errors import UnknownModel
-from antigravity_manager.routing.models import BUILTIN, glob_matches, resolve
+from antigravity_gateway.core.messages import Reasoning
+from antigravity_gateway.errors import UnknownModel
+from antigravity_gateway.routing.models import BUILTIN, glob_matches, resolve
 
 OFFERED = {"gemini-3-flash", "gemini-3.1-pro-low", "claude-sonnet-4-6"}
 

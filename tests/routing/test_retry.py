@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from antigravity_manager.routing.retry import parse_duration, parse_retry_delay
+from antigravity_gateway.routing.retry import parse_duration, parse_retry_delay
 
 QUOTA_EXHAUSTED = {
     "error": {

@@ -9,7 +9,7 @@ from typing import Any
 
 from aiohttp.test_utils import TestClient
 
-from antigravity_manager.app import build_app
+from antigravity_gateway.app import build_app
 from tests.fakes.cloudcode import FakeGoogle
 
 from .helpers import KEY, seed_account, settings_with

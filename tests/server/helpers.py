@@ -7,8 +7,8 @@ from typing import Any
 
 import msgspec
 
-from antigravity_manager.accounts.store import Account, AccountStore, ModelQuota, Quota
-from antigravity_manager.settings import Settings
+from antigravity_gateway.accounts.store import Account, AccountStore, ModelQuota, Quota
+from antigravity_gateway.settings import Settings
 
 KEY = "sk-test-key-0123456789"
 

@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from antigravity_manager.core.messages import ChatRequest, Media, Message, Text, Tool
-from antigravity_manager.server import tokens
+from antigravity_gateway.core.messages import ChatRequest, Media, Message, Text, Tool
+from antigravity_gateway.server import tokens
 from tests.fakes import internal_error
 from tests.fakes.cloudcode import FakeGoogle
 

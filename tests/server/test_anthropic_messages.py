@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from aiohttp import web
 
-from antigravity_manager.server import anthropic_routes
+from antigravity_gateway.server import anthropic_routes
 from tests.fakes import (
     BrokenStream,
     Reply,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from antigravity_manager.app import build_app
+from antigravity_gateway.app import build_app
 
 from .helpers import KEY, settings_with
 

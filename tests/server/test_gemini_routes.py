@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from antigravity_manager.app import build_app
+from antigravity_gateway.app import build_app
 from tests.fakes import BrokenStream, Reply, finish, invalid_argument, text, thinking
 from tests.fakes.cloudcode import FakeGoogle
 

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from aiohttp import web
 
-from antigravity_manager.server import media
+from antigravity_gateway.server import media
 from tests.fakes import BrokenStream, Reply, text, tool_call
 from tests.fakes.cloudcode import FakeGoogle
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import aiohttp
 import pytest
 
-from antigravity_manager.account_service import AccountService
-from antigravity_manager.accounts.store import AccountStore
-from antigravity_manager.app import build_app
+from antigravity_gateway.account_service import AccountService
+from antigravity_gateway.accounts.store import AccountStore
+from antigravity_gateway.app import build_app
 from tests.fakes import capacity_exhausted, quota_exhausted, text
 from tests.fakes.cloudcode import FakeGoogle
 
@@ -143,8 +143,8 @@ async def test_stream_broken_after_first_byte_ends_with_an_error_chunk(
 
 
 async def test_count_tokens_uses_the_upstream_and_grows(gateway, fake_google) -> None:
-    from antigravity_manager.core.messages import ChatRequest, Message, Text
-    from antigravity_manager.server.context import GATEWAY
+    from antigravity_gateway.core.messages import ChatRequest, Message, Text
+    from antigravity_gateway.server.context import GATEWAY
 
     gw = gateway.server.app[GATEWAY]
 

@@ -9,14 +9,14 @@ import time
 import pytest
 from msgspec.structs import replace
 
-from antigravity_manager import upkeep
-from antigravity_manager.accounts.state import load_cooldowns
-from antigravity_manager.accounts.store import AccountStore, Quota
-from antigravity_manager.app import build_app
-from antigravity_manager.errors import NoAccount
-from antigravity_manager.server import dialects
-from antigravity_manager.server.context import GATEWAY
-from antigravity_manager.server.pipeline import Gateway, human_duration
+from antigravity_gateway import upkeep
+from antigravity_gateway.accounts.state import load_cooldowns
+from antigravity_gateway.accounts.store import AccountStore, Quota
+from antigravity_gateway.app import build_app
+from antigravity_gateway.errors import NoAccount
+from antigravity_gateway.server import dialects
+from antigravity_gateway.server.context import GATEWAY
+from antigravity_gateway.server.pipeline import Gateway, human_duration
 from tests.fakes import (
     BrokenStream,
     Reply,

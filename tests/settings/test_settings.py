@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from antigravity_manager import settings as S
+from antigravity_gateway import settings as S
 
 KEY = re.compile(r"^sk-[0-9a-f]{32}$")
 
@@ -221,4 +221,4 @@ def test_resolve_data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> No
     assert S.resolve_data_dir(None, {"AGM_DATA_DIR": str(env_dir)}) == env_dir
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
     default = S.resolve_data_dir(None, {"AGM_DATA_DIR": "  "})
-    assert default == tmp_path / "home" / ".antigravity_manager" and mode(default) == 0o700
+    assert default == tmp_path / "home" / ".antigravity_gateway" and mode(default) == 0o700

@@ -1,0 +1,363 @@
+"""The `agm` command line: thin click commands over settings, the account store and service.
+
+Every command takes `--data-dir` (before or after the subcommand; same as `AGM_DATA_DIR`).
+User errors print one line starting with "error: " on stderr and exit 1 (click usage errors
+exit 2); no tracebacks. Secrets are never printed except by `key` and `config get`/`--reveal`.
+The server itself lives in `server.runner`, imported only by `serve`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import os
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import IO, Any, TypeVar
+
+import aiohttp
+import click
+import msgspec
+import tomli_w
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from . import settings as cfg
+from .account_service import AccountService
+from .accounts.oauth import InvalidGrant
+from .accounts.pool import Cooldown
+from .accounts.state import load_cooldowns
+from .accounts.store import Account, AccountStore
+from .errors import GatewayError
+
+F = TypeVar("F", bound=Callable[..., Any])
+_DATA_DIR = "agm.data_dir"
+
+
+class UserError(click.ClickException):
+    """A one-line `error: ...` on stderr, exit code 1."""
+
+    exit_code = 1
+
+    def show(self, file: IO[Any] | None = None) -> None:
+        click.echo(f"error: {self.message}", err=True)
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split()) or "unknown error"
+
+
+class AgmGroup(click.Group):
+    """Turns expected failures (bad settings, upstream, network, disk) into `UserError`."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except InvalidGrant as exc:
+            raise UserError(f"Google rejected the refresh token ({exc.message})") from None
+        except GatewayError as exc:
+            raise UserError(_one_line(exc.message)) from None
+        except cfg.SettingsError as exc:
+            raise UserError(_one_line(str(exc))) from None
+        except (aiohttp.ClientError, OSError) as exc:
+            raise UserError(_one_line(f"{type(exc).__name__}: {exc}")) from None
+
+
+def _remember_data_dir(ctx: click.Context, _param: click.Parameter, value: str | None) -> None:
+    if value is not None:
+        ctx.meta[_DATA_DIR] = value
+
+
+def data_dir_option(f: F) -> F:
+    return click.option(
+        "--data-dir", type=click.Path(file_okay=False), expose_value=False,
+        callback=_remember_data_dir, help="Data directory (default $AGM_DATA_DIR or "
+        "~/.antigravity_gateway).",
+    )(f)
+
+
+def _data_dir() -> Path:
+    return cfg.resolve_data_dir(click.get_current_context().meta.get(_DATA_DIR), os.environ)
+
+
+@click.group(cls=AgmGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="antigravity-gateway", prog_name="agm")
+@data_dir_option
+def main() -> None:
+    """antigravity-gateway: a local OpenAI/Anthropic/Gemini gateway over Google accounts."""
+
+
+@main.command()
+@click.option("--host", help="Bind address (default from proxy.allow_lan_access).")
+@click.option("--port", type=click.IntRange(1, 65535), help="Port (default proxy.port).")
+@data_dir_option
+def serve(host: str | None, port: int | None) -> None:
+    """Run the gateway in the foreground (SIGINT/SIGTERM stop it gracefully)."""
+    data_dir = _data_dir()
+    settings = cfg.load_settings(data_dir)
+    from .runner import run  # lazily: other commands never load the server
+
+    run(settings, data_dir, host=host, port=port)
+
+
+# --- accounts --------------------------------------------------------------------------------
+
+@main.group(cls=AgmGroup)
+@data_dir_option
+def accounts() -> None:
+    """Manage the upstream Google accounts."""
+
+
+@accounts.command("add")
+@click.option("--refresh-token", "refresh_token", required=True, metavar="T",
+              help="The account's OAuth refresh token; '-' reads it from stdin.")
+@data_dir_option
+def accounts_add(refresh_token: str) -> None:
+    """Add (or refresh) a Google account from its OAuth refresh token."""
+    if refresh_token == "-":
+        refresh_token = sys.stdin.read()
+    refresh_token = refresh_token.strip()
+    if not refresh_token:
+        raise UserError("the refresh token is empty")
+    data_dir = _data_dir()
+    settings = cfg.load_settings(data_dir)
+    store = AccountStore(data_dir)
+    status = Console(stderr=True).status("Adding account: token, email, project, quota…")
+    with _quiet_logs(), status:
+        account = asyncio.run(_enroll(settings, store, refresh_token))
+    click.echo(f"added {account.email} (tier: {account.tier or 'unknown'}, "
+               f"project: {account.project_id or 'none'})")
+    if not account.quota.fetched_at:
+        click.echo("note: the quota could not be fetched yet; it is retried later", err=True)
+
+
+@contextlib.contextmanager
+def _quiet_logs() -> Iterator[None]:
+    """Errors reach the user as one `error:` line; the library's warnings would repeat them."""
+    logger = logging.getLogger("antigravity_gateway")
+    level = logger.level
+    logger.setLevel(logging.CRITICAL)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
+
+
+async def _enroll(settings: cfg.Settings, store: AccountStore, token: str) -> Account:
+    async with aiohttp.ClientSession() as session:
+        return await AccountService(session, settings, store).enroll(token)
+
+
+@accounts.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output (no secrets).")
+@data_dir_option
+def accounts_list(as_json: bool) -> None:
+    """Show accounts with their status and per-model quota."""
+    data_dir = _data_dir()
+    items = AccountStore(data_dir).load_all()
+    now = time.time()
+    cooling = [c for c in load_cooldowns(data_dir) if c.until > now]
+    if as_json:
+        click.echo(json.dumps([_public(a, _cooling(a, cooling)) for a in items], indent=2))
+    elif not items:
+        click.echo("no accounts yet; add one with: agm accounts add --refresh-token T")
+    else:
+        Console().print(_accounts_table(items, cooling))
+
+
+def _cooling(account: Account, cooldowns: list[Cooldown]) -> list[Cooldown]:
+    return sorted((c for c in cooldowns if c.email == account.email), key=lambda c: c.model)
+
+
+def _state(account: Account, cooling: list[Cooldown]) -> str:
+    if account.disabled:
+        return "disabled"
+    if account.needs_verification:
+        return "needs_verification"
+    return "cooling" if cooling else "active"
+
+
+def _status(account: Account, cooling: list[Cooldown]) -> str:
+    state = _state(account, cooling)
+    if state == "disabled" and account.disabled_reason:
+        return f"disabled ({account.disabled_reason})"
+    if state == "needs_verification":
+        return "needs verification" + (f": {account.verification_url}"
+                                       if account.verification_url else "")
+    if state == "cooling":
+        return "\n".join(f"cooling until {_when(c.until)} for "
+                         f"{c.model or 'every model'}" + (f" ({c.reason})" if c.reason else "")
+                         for c in cooling)
+    return state
+
+
+def _when(epoch: float) -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(epoch))
+
+
+def _public(account: Account, cooling: list[Cooldown]) -> dict[str, Any]:
+    data: dict[str, Any] = msgspec.to_builtins(account)
+    for secret in ("refresh_token", "access_token"):
+        data.pop(secret, None)
+    data["status"] = _state(account, cooling)
+    data["cooldowns"] = [
+        {"model": c.model, "until": _when(c.until), "reason": c.reason}
+        for c in cooling
+    ]
+    for name, model in account.quota.models.items():
+        data["quota"]["models"][name]["percentage"] = model.percentage
+    return data
+
+
+def _accounts_table(items: list[Account], cooldowns: list[Cooldown]) -> Table:
+    table = Table(show_lines=True)
+    for column in ("Email", "Tier", "Project", "Status", "Quota (remaining, reset)"):
+        table.add_column(column, overflow="fold")
+    styles = {"active": "green", "cooling": "yellow", "needs_verification": "magenta"}
+    for a in items:
+        cooling = _cooling(a, cooldowns)
+        lines = [
+            f"{name}: {m.percentage}%" + (f"  resets {m.reset_time}" if m.reset_time else "")
+            for name, m in sorted(a.quota.models.items())
+        ]
+        style = styles.get(_state(a, cooling), "red")
+        table.add_row(Text(a.email), Text(a.tier or "-"), Text(a.project_id or "-"),
+                      Text(_status(a, cooling), style=style), Text("\n".join(lines) or "-"))
+    return table
+
+
+def _find(store: AccountStore, email: str) -> Account:
+    account = store.get(email)
+    if account is None:
+        raise UserError(f"no account {email}")
+    return account
+
+
+@accounts.command("remove")
+@click.argument("email")
+@data_dir_option
+def accounts_remove(email: str) -> None:
+    """Delete an account's file."""
+    store = AccountStore(_data_dir())
+    account = _find(store, email)
+    store.remove(account.id)
+    click.echo(f"removed {account.email}")
+
+
+@accounts.command("enable")
+@click.argument("email")
+@data_dir_option
+def accounts_enable(email: str) -> None:
+    """Put an account back into the pool (also after its verification)."""
+    _set_disabled(email, False)
+
+
+@accounts.command("disable")
+@click.argument("email")
+@data_dir_option
+def accounts_disable(email: str) -> None:
+    """Keep an account out of the pool."""
+    _set_disabled(email, True)
+
+
+def _set_disabled(email: str, disabled: bool) -> None:
+    store = AccountStore(_data_dir())
+    account = _find(store, email)
+    changes: dict[str, Any] = {} if disabled else {"needs_verification": False,
+                                                    "verification_url": ""}
+    store.save(msgspec.structs.replace(
+        account, disabled=disabled, disabled_reason="manual" if disabled else "",
+        disabled_at=time.time() if disabled else 0.0, **changes))
+    click.echo(f"{'disabled' if disabled else 'enabled'} {account.email}")
+
+
+# --- config ----------------------------------------------------------------------------------
+
+@main.group(cls=AgmGroup)
+@data_dir_option
+def config() -> None:
+    """Show and change settings (config.toml)."""
+
+
+@config.command("show")
+@click.option("--json", "as_json", is_flag=True, help="JSON instead of TOML.")
+@click.option("--reveal", is_flag=True, help="Show secrets unmasked.")
+@data_dir_option
+def config_show(as_json: bool, reveal: bool) -> None:
+    """Print the effective settings (file + environment overrides)."""
+    settings = cfg.load_settings(_data_dir())
+    data = cfg.to_builtins(settings if reveal else cfg.masked(settings))
+    click.echo(json.dumps(data, indent=2) if as_json else tomli_w.dumps(data).rstrip())
+
+
+@config.command("get")
+@click.argument("key")
+@data_dir_option
+def config_get(key: str) -> None:
+    """Print one setting (dotted key, e.g. proxy.port)."""
+    click.echo(format_value(cfg.get_value(cfg.load_settings(_data_dir()), key)))
+
+
+@config.command("set")
+@click.argument("key")
+@click.argument("value")
+@data_dir_option
+def config_set(key: str, value: str) -> None:
+    """Change one setting; VALUE is parsed as TOML when it parses, else taken as a string."""
+    data_dir = _data_dir()
+    updated = cfg.set_value(cfg.read_config(data_dir), key, value)
+    cfg.save_settings(updated, data_dir)
+    shown = cfg.mask_secret(value) if key in cfg.SECRET_KEYS else format_value(
+        cfg.get_value(updated, key))
+    click.echo(f"{key} = {shown}")
+    _note_env_override(key)
+
+
+def _note_env_override(key: str) -> None:
+    for var, overridden in cfg.ENV_OVERRIDES.items():
+        if overridden == key and os.environ.get(var):
+            click.echo(f"note: {var} is set and overrides {key} at runtime", err=True)
+
+
+@config.command("path")
+@data_dir_option
+def config_path() -> None:
+    """Print the config file path."""
+    click.echo(str(cfg.config_path(_data_dir())))
+
+
+def format_value(value: Any) -> str:
+    """A value as `config set` accepts it back: strings raw, the rest as TOML literals."""
+    return value if isinstance(value, str) else _literal(value)
+
+
+def _literal(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{json.dumps(k)} = {_literal(v)}" for k, v in value.items()) + "}"
+    if isinstance(value, list):
+        return "[" + ", ".join(_literal(v) for v in value) + "]"
+    return json.dumps(value)
+
+
+# --- key -------------------------------------------------------------------------------------
+
+@main.command()
+@click.option("--regenerate", is_flag=True, help="Generate and save a new proxy.api_key.")
+@data_dir_option
+def key(regenerate: bool) -> None:
+    """Print (or rotate) the gateway's API key."""
+    data_dir = _data_dir()
+    if not regenerate:
+        click.echo(cfg.load_settings(data_dir).proxy.api_key)
+        return
+    updated = cfg.with_value(cfg.read_config(data_dir), "proxy.api_key", cfg.generate_api_key())
+    cfg.save_settings(updated, data_dir)
+    click.echo(updated.proxy.api_key)
+    _note_env_override("proxy.api_key")

@@ -1,0 +1,134 @@
+"""Hub events -> Anthropic's SSE, frame for frame as Anthropic sends it (each with `event:`).
+
+message_start (usage zero: the count arrives with the end), then per part content_block_start,
+content_block_delta (text_delta, thinking_delta, input_json_delta; signature_delta just before
+a thinking block stops), content_block_stop; message_delta (stop_reason, usage), message_stop.
+`ping()` is Anthropic's keep-alive frame, `fail()` its in-stream `error` event. Block indexes are
+the hub's part indexes. Redacted thinking is sent whole when its part ends.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+
+from antigravity_gateway.core.events import (
+    Event,
+    Finish,
+    PartEnd,
+    PartStart,
+    Start,
+    TextDelta,
+    ThinkingDelta,
+    ToolArgsDelta,
+)
+from antigravity_gateway.core.messages import Media, Usage
+from antigravity_gateway.core.sse import encode_frame
+from antigravity_gateway.errors import GatewayError
+from antigravity_gateway.protocols.markdown import markdown_image
+
+from . import wire
+from .blocks import encode_signature
+from .inbound import STOP_REASONS, encode_error, encode_usage
+
+_PING = encode_frame(b'{"type":"ping"}', event="ping")
+
+
+def frame(event: str, payload: dict[str, Any]) -> bytes:
+    return encode_frame(msgspec.json.encode({"type": event, **payload}), event=event)
+
+
+def message_start(id: str, model: str) -> bytes:
+    message: wire.Message = {
+        "id": id,
+        "type": "message",
+        "role": "assistant",
+        "model": model,
+        "content": [],
+        "stop_reason": None,
+        "stop_sequence": None,
+        "usage": encode_usage(Usage()),
+    }
+    return frame("message_start", {"message": message})
+
+
+class StreamEncoder:
+    def __init__(self, *, id: str, model: str) -> None:
+        self._id, self._model = id, model
+        self._redacted: dict[int, list[str]] = {}  # redacted thinking parts, buffered
+        self._thinking: set[int] = set()  # thinking parts: the only ones whose signature we send
+        self._done = False
+
+    def feed(self, event: Event) -> list[bytes]:
+        if self._done:
+            return []
+        match event:
+            case Start():
+                return [message_start(self._id, self._model)]
+            case PartStart():
+                return self._start(event)
+            case TextDelta(index=index, text=text) if text:
+                return [self._delta(index, {"type": "text_delta", "text": text})]
+            case ThinkingDelta(index=index, text=text) if index in self._redacted:
+                self._redacted[index].append(text)
+            case ThinkingDelta(index=index, text=text) if text:
+                return [self._delta(index, {"type": "thinking_delta", "thinking": text})]
+            case ToolArgsDelta(index=index, json=fragment) if fragment:
+                return [self._delta(index, {"type": "input_json_delta", "partial_json": fragment})]
+            case PartEnd():
+                return self._end(event)
+            case Finish():
+                return self._finish(event)
+        return []
+
+    def ping(self) -> list[bytes]:
+        return [] if self._done else [_PING]
+
+    def fail(self, err: GatewayError) -> list[bytes]:
+        if self._done:
+            return []
+        self._done = True
+        return [frame("error", {"error": encode_error(err)[1]["error"]})]
+
+    def _start(self, start: PartStart) -> list[bytes]:
+        block: wire.ContentBlock
+        if start.kind == "thinking" and start.redacted:
+            self._redacted[start.index] = []
+            return []
+        if start.kind == "thinking":
+            self._thinking.add(start.index)
+            block = {"type": "thinking", "thinking": "", "signature": ""}
+        elif start.kind == "tool_call":
+            block = {"type": "tool_use", "id": start.tool_id, "name": start.tool_name, "input": {}}
+        else:
+            block = {"type": "text", "text": ""}
+        frames = [frame("content_block_start", {"index": start.index, "content_block": block})]
+        if isinstance(start.media, Media):
+            image = markdown_image(start.media)
+            frames.append(self._delta(start.index, {"type": "text_delta", "text": image}))
+        return frames
+
+    def _end(self, end: PartEnd) -> list[bytes]:
+        stop = frame("content_block_stop", {"index": end.index})
+        if end.index in self._redacted:
+            data = "".join(self._redacted.pop(end.index))
+            block: wire.RedactedThinkingBlock = {"type": "redacted_thinking", "data": data}
+            start = frame("content_block_start", {"index": end.index, "content_block": block})
+            return [start, stop]
+        if end.signature is None or end.index not in self._thinking:
+            return [stop]
+        signature = encode_signature(end.signature)
+        return [self._delta(end.index, {"type": "signature_delta", "signature": signature}), stop]
+
+    def _finish(self, finish: Finish) -> list[bytes]:
+        self._done = True
+        delta: wire.MessageDelta = {
+            "stop_reason": STOP_REASONS[finish.reason],
+            "stop_sequence": None,
+        }
+        usage = encode_usage(finish.usage)
+        return [frame("message_delta", {"delta": delta, "usage": usage}), frame("message_stop", {})]
+
+    def _delta(self, index: int, delta: wire.BlockDelta) -> bytes:
+        return frame("content_block_delta", {"index": index, "delta": delta})

@@ -1,0 +1,111 @@
+"""`agm serve`: bind, print the banner, run until SIGINT/SIGTERM, then stop gracefully.
+
+On a signal the listener closes at once and in-flight requests get up to `SHUTDOWN_SECONDS` to
+finish. A port already in use is a one-line error and exit code 1, never a traceback.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import errno
+import logging
+import signal
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+from aiohttp import web
+
+from .app import build_app
+from .server.context import GATEWAY
+from .settings import Settings
+
+log = logging.getLogger("antigravity_gateway")
+
+SHUTDOWN_SECONDS = 30.0
+
+
+class BindError(Exception):
+    """The listen address is unavailable; the message is meant for the user."""
+
+
+def run(
+    settings: Settings, data_dir: Path, *, host: str | None = None, port: int | None = None
+) -> None:
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    try:
+        with asyncio.Runner(loop_factory=_loop_factory()) as runner:
+            runner.run(
+                serve(
+                    settings,
+                    data_dir,
+                    host=host or settings.bind_host,
+                    port=port or settings.proxy.port,
+                )
+            )
+    except BindError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        raise SystemExit(1) from None
+
+
+def _loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
+    try:
+        import uvloop
+    except ImportError:  # pragma: no cover - uvloop is a dependency except on Windows
+        return None
+    return uvloop.new_event_loop
+
+
+async def serve(settings: Settings, data_dir: Path, *, host: str, port: int) -> None:
+    app = build_app(settings, data_dir)
+    runner = web.AppRunner(app, shutdown_timeout=SHUTDOWN_SECONDS, access_log=None)
+    await runner.setup()
+    try:
+        await _bind(runner, host, port)
+        print(banner(app, host, port), flush=True)
+        await _until_signal()
+        log.info("stopping: finishing in-flight requests (up to %.0f s)", SHUTDOWN_SECONDS)
+    finally:
+        await runner.cleanup()
+    log.info("stopped")
+
+
+async def _bind(runner: web.AppRunner, host: str, port: int) -> None:
+    try:
+        await web.TCPSite(runner, host, port).start()
+    except OSError as exc:
+        if exc.errno == errno.EADDRINUSE:
+            raise BindError(
+                f"port {port} on {host} is already in use (set proxy.port or --port)"
+            ) from None
+        raise BindError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+
+
+async def _until_signal() -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(sig, stop.set)
+    await stop.wait()
+
+
+def banner(app: web.Application, host: str, port: int) -> str:
+    gateway = app[GATEWAY]
+    shown = "127.0.0.1" if host in ("0.0.0.0", "") else host
+    base = f"http://{shown}:{port}"
+    usable = len(gateway.pool.usable())
+    lines = [
+        f"antigravity-gateway listening on http://{host}:{port}",
+        f"  auth mode: {gateway.settings.effective_auth_mode}",
+        f"  usable accounts: {usable}"
+        + ("  (add one: agm accounts add --refresh-token ...)" if usable == 0 else ""),
+        f"  OpenAI SDK / Codex CLI:  base_url = {base}/v1",
+        f"  Anthropic SDK / Claude Code:  ANTHROPIC_BASE_URL = {base}",
+        f"  Gemini SDK / Gemini CLI:  base_url = {base}   (GOOGLE_GEMINI_BASE_URL)",
+        "  API key: `agm key` prints it",
+    ]
+    return "\n".join(lines)

@@ -1,3 +1,0 @@
-"""antigravity-manager: OpenAI, Anthropic and Gemini APIs served from Google Cloud Code accounts."""
-
-__version__ = "0.1.0"
