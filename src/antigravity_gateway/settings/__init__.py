@@ -1,17 +1,11 @@
-"""The one settings object: Structs mirroring `config.toml`, load/save, env overrides, validation.
+"""The one settings object: load/save of `config.toml`, env overrides, dotted-key access.
+
+The Structs and `validate` live in `settings.schema` and are re-exported here.
 
 `load_settings` reads the file (defaults when missing, generating and saving the API key on first
 run), then applies `AGM_*` environment overrides, which are never written back. Unknown keys are
 an error naming the dotted key. It does not watch the file or reload; callers load again.
 `write_atomic` (temp file + fsync + rename) is shared with the account store.
-
-Resilience keys (defaults): proxy.max_attempts = 3 (upstream attempts per request, each on the
-best remaining account), proxy.max_wait_seconds = 10 (wait this long at most for a cooling
-account before answering 429); scheduling.mode = "balance" | "cache_first" | "round_robin",
-scheduling.sticky_ttl_seconds = 600 (a conversation stays on its account while it is used at
-least this often; cache_first ignores it); quota.refresh_minutes = 10 (background quota
-refresh, 0 = off); quota.protection_threshold = 0 (percent: skip an account for a model whose
-known remaining quota is below it).
 """
 
 from __future__ import annotations
@@ -24,105 +18,54 @@ import tomllib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import msgspec
 import tomli_w
 
-AUTH_MODES = ("off", "strict", "all_except_health", "auto")
-SCHEDULING_MODES = ("balance", "cache_first", "round_robin")
+from .schema import (
+    AUTH_MODES,
+    DEFAULT_BASE_URLS,
+    DISPATCH_MODES,
+    SCHEDULING_MODES,
+    STATE_BACKENDS,
+    UPSTREAM_KINDS,
+    ModelsSettings,
+    MonitorSettings,
+    ProxySettings,
+    QuotaSettings,
+    SchedulingSettings,
+    Settings,
+    SettingsError,
+    StateSettings,
+    UpstreamEntry,
+    UpstreamSettings,
+    WarmupSettings,
+    ZaiMcpSettings,
+    ZaiSettings,
+    validate,
+)
+
+__all__ = [
+    "AUTH_MODES", "DEFAULT_BASE_URLS", "DISPATCH_MODES", "SCHEDULING_MODES", "STATE_BACKENDS",
+    "UPSTREAM_KINDS", "ModelsSettings", "MonitorSettings", "ProxySettings", "QuotaSettings",
+    "SchedulingSettings", "Settings", "SettingsError", "StateSettings", "UpstreamEntry",
+    "UpstreamSettings", "WarmupSettings", "ZaiMcpSettings", "ZaiSettings", "validate",
+]
+
 CONFIG_FILE = "config.toml"
 DEFAULT_DATA_DIR = "~/.antigravity_gateway"
 LEGACY_DATA_DIR = "~/.antigravity_manager"  # used by versions before the 2026-12 rename
-DEFAULT_BASE_URLS = [
-    "https://daily-cloudcode-pa.sandbox.googleapis.com",
-    "https://daily-cloudcode-pa.googleapis.com",
-    "https://cloudcode-pa.googleapis.com",
-]
-SECRET_KEYS = ("proxy.api_key", "proxy.admin_password", "upstream.oauth_client_secret")
+SECRET_KEYS = (
+    "proxy.api_key", "proxy.admin_password", "upstream.oauth_client_secret", "zai.api_key")
+MAP_PREFIXES = ("models.custom_mapping.", "zai.model_mapping.")
 ENV_OVERRIDES = {
     "AGM_PORT": "proxy.port",
     "AGM_API_KEY": "proxy.api_key",
     "AGM_AUTH_MODE": "proxy.auth_mode",
     "AGM_ALLOW_LAN_ACCESS": "proxy.allow_lan_access",
 }
-_MAPPING_PREFIX = "models.custom_mapping."
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off"}
-
-
-class SettingsError(ValueError):
-    """An invalid or unknown setting; `str()` is one line naming the dotted key."""
-
-    def __init__(self, key: str, message: str) -> None:
-        super().__init__(f"{key}: {message}" if key else message)
-        self.key = key
-        self.message = message
-
-
-class ProxySettings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True, frozen=True):
-    port: int = 8045
-    allow_lan_access: bool = False
-    auth_mode: str = "auto"
-    api_key: str = ""
-    admin_password: str = ""
-    request_timeout: int = 600
-    max_body_bytes: int = 104857600
-    max_attempts: int = 3
-    max_wait_seconds: float = 10.0
-
-    @property
-    def effective_auth_mode(self) -> str:
-        """`auto` resolves to all_except_health when reachable from the LAN, else off."""
-        if self.auth_mode == "auto":
-            return "all_except_health" if self.allow_lan_access else "off"
-        return self.auth_mode
-
-    @property
-    def bind_host(self) -> str:
-        return "0.0.0.0" if self.allow_lan_access else "127.0.0.1"
-
-
-class UpstreamSettings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True, frozen=True):
-    cloudcode_base_urls: list[str] = msgspec.field(default_factory=lambda: list(DEFAULT_BASE_URLS))
-    oauth_token_url: str = "https://oauth2.googleapis.com/token"
-    userinfo_url: str = "https://www.googleapis.com/oauth2/v2/userinfo"
-    # The public installed-app client of Antigravity (reference/antigravity-tools.md §4.4).
-    oauth_client_id: str = (
-        "1071006060591-tmhssin2h21lcre235vtolojh4g403ep.apps.googleusercontent.com")
-    oauth_client_secret: str = "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"
-    proxy_url: str = ""
-    user_agent: str = "antigravity/1.15.8 linux/amd64"
-
-
-class ModelsSettings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True, frozen=True):
-    custom_mapping: dict[str, str] = msgspec.field(default_factory=dict)
-
-
-class SchedulingSettings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True, frozen=True):
-    mode: str = "balance"
-    sticky_ttl_seconds: float = 600.0
-
-
-class QuotaSettings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True, frozen=True):
-    refresh_minutes: float = 10.0
-    protection_threshold: float = 0.0
-
-
-class Settings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True, frozen=True):
-    proxy: ProxySettings = msgspec.field(default_factory=ProxySettings)
-    upstream: UpstreamSettings = msgspec.field(default_factory=UpstreamSettings)
-    models: ModelsSettings = msgspec.field(default_factory=ModelsSettings)
-    scheduling: SchedulingSettings = msgspec.field(default_factory=SchedulingSettings)
-    quota: QuotaSettings = msgspec.field(default_factory=QuotaSettings)
-
-    @property
-    def effective_auth_mode(self) -> str:
-        return self.proxy.effective_auth_mode
-
-    @property
-    def bind_host(self) -> str:
-        return self.proxy.bind_host
 
 
 # --- files -----------------------------------------------------------------------------------
@@ -265,68 +208,23 @@ def _settings_error(exc: msgspec.ValidationError) -> SettingsError:
     return SettingsError(path, message[:1].lower() + message[1:])
 
 
-def validate(settings: Settings) -> None:
-    """Raise SettingsError for the first invalid value."""
-    p, u = settings.proxy, settings.upstream
-    if not 1 <= p.port <= 65535:
-        raise SettingsError("proxy.port", "must be between 1 and 65535")
-    if p.auth_mode not in AUTH_MODES:
-        raise SettingsError("proxy.auth_mode", f"must be one of {', '.join(AUTH_MODES)}")
-    if p.api_key and (not p.api_key.startswith("sk-") or len(p.api_key) < 10):
-        raise SettingsError("proxy.api_key", 'must start with "sk-" and be at least 10 characters')
-    if p.request_timeout <= 0:
-        raise SettingsError("proxy.request_timeout", "must be greater than 0")
-    if p.max_body_bytes <= 0:
-        raise SettingsError("proxy.max_body_bytes", "must be greater than 0")
-    _validate_resilience(settings)
-    if not u.cloudcode_base_urls:
-        raise SettingsError("upstream.cloudcode_base_urls", "must list at least one URL")
-    for url in u.cloudcode_base_urls:
-        _check_url("upstream.cloudcode_base_urls", url)
-    _check_url("upstream.oauth_token_url", u.oauth_token_url)
-    _check_url("upstream.userinfo_url", u.userinfo_url)
-    if u.proxy_url:
-        _check_url("upstream.proxy_url", u.proxy_url)
-    if not u.oauth_client_id:
-        raise SettingsError("upstream.oauth_client_id", "must not be empty")
-    for name in settings.models.custom_mapping:
-        if not name:
-            raise SettingsError("models.custom_mapping", "model names must not be empty")
-
-
-def _validate_resilience(settings: Settings) -> None:
-    p, s, q = settings.proxy, settings.scheduling, settings.quota
-    if p.max_attempts < 1:
-        raise SettingsError("proxy.max_attempts", "must be at least 1")
-    if p.max_wait_seconds < 0:
-        raise SettingsError("proxy.max_wait_seconds", "must not be negative")
-    if s.mode not in SCHEDULING_MODES:
-        raise SettingsError("scheduling.mode", f"must be one of {', '.join(SCHEDULING_MODES)}")
-    if s.sticky_ttl_seconds < 0:
-        raise SettingsError("scheduling.sticky_ttl_seconds", "must not be negative")
-    if q.refresh_minutes < 0:
-        raise SettingsError("quota.refresh_minutes", "must not be negative (0 turns it off)")
-    if not 0 <= q.protection_threshold <= 100:
-        raise SettingsError("quota.protection_threshold", "must be between 0 and 100 (percent)")
-
-
-def _check_url(key: str, url: str) -> None:
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise SettingsError(key, f"must be an http(s) URL, got {url!r}")
-
-
 # --- dotted keys -----------------------------------------------------------------------------
+# A key walks the sections (`proxy.port`, `zai.mcp.enabled`); below a map setting the rest of the
+# key is one map key, dots and all (`models.custom_mapping.gpt-4.1`). `upstreams` is set whole.
+
+def _split(key: str) -> tuple[list[str], str | None]:
+    """(`path`, map key or None) for a dotted key."""
+    for prefix in MAP_PREFIXES:
+        if key.startswith(prefix) and len(key) > len(prefix):
+            return prefix[:-1].split("."), key[len(prefix):]
+    return key.split("."), None
+
 
 def get_value(settings: Settings, key: str) -> Any:
     """The value at a dotted key (`proxy.port`, `models.custom_mapping.gpt-4`) as plain data."""
-    if key.startswith(_MAPPING_PREFIX):
-        name = key[len(_MAPPING_PREFIX):]
-        if name not in settings.models.custom_mapping:
-            raise SettingsError("", f"unknown setting: {key}")
-        return settings.models.custom_mapping[name]
+    path, map_key = _split(key)
     node: Any = to_builtins(settings)
-    for part in key.split("."):
+    for part in [*path, map_key] if map_key is not None else path:
         if not isinstance(node, dict) or part not in node:
             raise SettingsError("", f"unknown setting: {key}")
         node = node[part]
@@ -336,6 +234,23 @@ def get_value(settings: Settings, key: str) -> Any:
 def set_value(settings: Settings, key: str, raw: str) -> Settings:
     """A copy with `key` set from a command-line string (TOML value when it parses), validated."""
     updated = with_value(settings, key, parse_value(raw, want_str=_is_str_key(key)))
+    validate(updated)
+    return updated
+
+
+def unset_value(settings: Settings, key: str) -> Settings:
+    """A copy with `key` back at its default (a map entry: removed), validated."""
+    path, map_key = _split(key)
+    data = to_builtins(settings)
+    if map_key is not None:
+        mapping = _walk(data, path, key)
+        if map_key not in mapping:
+            raise SettingsError("", f"unknown setting: {key}")
+        del mapping[map_key]
+    else:
+        default = get_value(Settings(), key)
+        _walk(data, path[:-1], key)[path[-1]] = default
+    updated = from_builtins(data)
     validate(updated)
     return updated
 
@@ -350,29 +265,50 @@ def parse_value(raw: str, *, want_str: bool = False) -> Any:
 
 
 def _is_str_key(key: str) -> bool:
-    if key.startswith(_MAPPING_PREFIX):
-        return True
-    section, _, name = key.partition(".")
-    owner = {f.name: f.type for f in msgspec.structs.fields(Settings)}.get(section)
-    if not (isinstance(owner, type) and issubclass(owner, msgspec.Struct)):
-        return False
-    return {f.name: f.type for f in msgspec.structs.fields(owner)}.get(name) is str
+    path, map_key = _split(key)
+    return map_key is not None or _field_type(path) is str
+
+
+def _is_section(kind: Any) -> bool:
+    return isinstance(kind, type) and issubclass(kind, msgspec.Struct)
+
+
+def _field_type(path: list[str]) -> Any:
+    """The declared type at `path`, or None when no such field exists."""
+    owner: Any = Settings
+    for part in path:
+        if not _is_section(owner):
+            return None
+        owner = {f.name: f.type for f in msgspec.structs.fields(owner)}.get(part)
+    return owner
+
+
+def _walk(data: dict[str, Any], path: list[str], key: str) -> dict[str, Any]:
+    node: Any = data
+    for part in path:
+        if not isinstance(node, dict) or part not in node:
+            raise SettingsError("", f"unknown setting: {key}")
+        node = node[part]
+    if not isinstance(node, dict):
+        raise SettingsError("", f"unknown setting: {key}")
+    return node
 
 
 def with_value(settings: Settings, key: str, value: Any) -> Settings:
     """A copy with plain `value` stored at `key`; type-checked but not range-validated."""
     data = to_builtins(settings)
-    section, _, name = key.partition(".")
-    if key.startswith(_MAPPING_PREFIX) and len(key) > len(_MAPPING_PREFIX):
+    path, map_key = _split(key)
+    if map_key is not None:
         if not isinstance(value, str):
             raise SettingsError(key, "must be a string")
-        data["models"]["custom_mapping"][key[len(_MAPPING_PREFIX):]] = value
-    elif isinstance(data.get(section), dict) and name in data[section]:
-        data[section][name] = value
-    elif section in data and not name:
-        raise SettingsError(key, "is a section; set one of its keys, e.g. proxy.port")
-    else:
+        _walk(data, path, key)[map_key] = value
+        return from_builtins(data)
+    parent = _walk(data, path[:-1], key)
+    if path[-1] not in parent:
         raise SettingsError("", f"unknown setting: {key}")
+    if _is_section(_field_type(path)):
+        raise SettingsError(key, "is a section; set one of its keys, e.g. proxy.port")
+    parent[path[-1]] = value
     return from_builtins(data)
 
 
@@ -381,7 +317,11 @@ def masked(settings: Settings) -> Settings:
     result = settings
     for key in SECRET_KEYS:
         result = with_value(result, key, mask_secret(get_value(result, key)))
-    return result
+    upstreams = [
+        msgspec.structs.replace(u, api_keys=[mask_secret(k) for k in u.api_keys])
+        for u in result.upstreams
+    ]
+    return msgspec.structs.replace(result, upstreams=upstreams)
 
 
 def mask_secret(secret: str) -> str:
