@@ -22,6 +22,7 @@ from .account_service import AccountService
 from .accounts import state
 from .accounts.pool import Policy, Pool
 from .accounts.store import AccountStore
+from .dashboard import routes as dashboard
 from .server import auth, middleware
 from .server.context import GATEWAY
 from .server.pipeline import Gateway
@@ -69,6 +70,7 @@ def build_app(
         http=http,
     )
     app[GATEWAY] = gateway
+    dashboard.add_routes(app.router)
     add_routes(app)
     app.cleanup_ctx.append(upkeep.context(gateway, store, data_dir))
     if owned:

@@ -65,5 +65,4 @@ def add_routes(app: web.Application) -> None:
     r.add_post("/v1/api/event_logging", silent_ok)
     r.add_post("/v1/api/event_logging/batch", silent_ok)
     r.add_route("*", "/api/{tail:.*}", not_built("the admin API"))
-    r.add_get("/ui/{tail:.*}", not_built("the dashboard"))
     r.add_get("/metrics", not_built("Prometheus metrics"))
