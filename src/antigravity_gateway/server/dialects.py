@@ -24,17 +24,21 @@ class Dialect(Enum):
     OPENAI = "openai"
     ANTHROPIC = "anthropic"
     GEMINI = "gemini"
+    ADMIN = "admin"  # the admin API: {"error": "<message>"}
 
 
 _ENCODERS: dict[Dialect, Callable[[GatewayError], tuple[int, Any]]] = {
     Dialect.OPENAI: openai.encode_error,
     Dialect.ANTHROPIC: anthropic.encode_error,
     Dialect.GEMINI: gemini.encode_error,
+    Dialect.ADMIN: lambda err: (err.status, {"error": err.message}),
 }
 
 
 def dialect_of(request: web.Request) -> Dialect:
     path = request.path
+    if path.startswith("/api/") or path == "/api":
+        return Dialect.ADMIN
     if path.startswith("/v1/messages"):
         return Dialect.ANTHROPIC
     if path.startswith("/v1beta/") or (path.startswith("/v1/models/") and ":" in path):

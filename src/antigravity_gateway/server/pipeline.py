@@ -35,6 +35,7 @@ from ..providers.cloudcode import CloudCode, Envelope, wrap
 from ..routing import models
 from ..routing.retry import Decision, classify
 from ..settings import Settings
+from . import monitoring
 from .signatures import SignatureCache
 
 log = logging.getLogger(__name__)
@@ -163,6 +164,7 @@ class Gateway:
             try:
                 account = await self.fresh_token(account, force=False)
                 state.made += 1
+                monitoring.attempted(account.email)
                 return await self._attempt(account, route, body, state.session)
             except InvalidGrant as exc:  # disabled by fresh_token: the pool no longer offers it
                 log.warning("account %s disabled: %s", account.email, exc)
