@@ -29,6 +29,7 @@ __all__ = ["Monitor", "Record"]
 
 T = TypeVar("T")
 access_log = logging.getLogger(LOGGER)
+log = logging.getLogger(__name__)
 
 
 class Monitor:
@@ -125,13 +126,20 @@ class Monitor:
 
 
 def read(path: Path, query: Callable[[sqlite3.Connection], T], empty: T) -> T:
-    """Run `query` on a read-only connection; `empty` when there is no database yet."""
-    if not path.exists():
+    """Run `query` on a read-only connection; `empty` when there is no readable database."""
+    if not path.is_file():
         return empty
-    conn = db.connect(path, readonly=True)
+    try:
+        conn = db.connect(path, readonly=True)
+    except sqlite3.Error as exc:
+        log.warning("monitor: cannot read %s: %s", path, exc)
+        return empty
     try:
         if int(conn.execute("PRAGMA user_version").fetchone()[0]) == 0:
             return empty
         return query(conn)
+    except sqlite3.Error as exc:
+        log.warning("monitor: cannot read %s: %s", path, exc)
+        return empty
     finally:
         conn.close()
