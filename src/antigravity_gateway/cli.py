@@ -361,3 +361,11 @@ def key(regenerate: bool) -> None:
     cfg.save_settings(updated, data_dir)
     click.echo(updated.proxy.api_key)
     _note_env_override("proxy.api_key")
+
+
+# --- monitor: `agm logs`, `agm stats` (cli_monitor.py) --------------------------------------
+
+from .cli_monitor import logs, stats  # noqa: E402  (they use the helpers above)
+
+main.add_command(logs)
+main.add_command(stats)

@@ -25,7 +25,7 @@ from .metrics import Metrics
 from .record import Record
 from .writer import Writer
 
-__all__ = ["Monitor", "Record"]
+__all__ = ["Monitor", "Record", "read"]
 
 T = TypeVar("T")
 access_log = logging.getLogger(LOGGER)
