@@ -15,7 +15,8 @@ LOGGER = "antigravity_gateway.access"
 def format_access(record: Record, *, as_json: bool = False) -> str:
     if as_json:
         return msgspec.json.encode({
-            "method": record.method, "path": record.path, "status": record.status,
+            "time": record.timestamp_ms / 1000, "method": record.method, "path": record.path,
+            "status": record.status,
             "protocol": record.protocol, "model": record.model,
             "mapped_model": record.mapped_model, "account": record.account_email,
             "duration_ms": round(record.duration_ms, 1), "attempts": record.attempts,
