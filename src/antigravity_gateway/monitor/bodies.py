@@ -25,13 +25,22 @@ _SECRET_FIELDS = re.compile(
 )
 
 
+# Substrings without which the patterns above cannot match: the regexes run only when one is
+# there (a plain `in` is ~50x cheaper than a regex scan of a whole body).
+_TOKEN_HINTS = ("sk-", "ya29.", "1//", "earer", "GOCSPX-")
+_FIELD_HINTS = ('key"', 'Key"', 'token"', 'Token"', 'password"', 'uthorization"', 'secret"')
+
+
 def scrub(text: str, secrets: Iterable[str] = ()) -> str:
     """`text` without any credential: known secrets, key-shaped strings, secret JSON fields."""
     for secret in secrets:
-        if secret:
+        if secret and secret in text:
             text = text.replace(secret, REDACTED)
-    text = _SECRET_FIELDS.sub(rf'\1"{REDACTED}"', text)
-    return _TOKEN_SHAPES.sub(REDACTED, text)
+    if any(hint in text for hint in _FIELD_HINTS):
+        text = _SECRET_FIELDS.sub(rf'\1"{REDACTED}"', text)
+    if any(hint in text for hint in _TOKEN_HINTS):
+        text = _TOKEN_SHAPES.sub(REDACTED, text)
+    return text
 
 
 def body_text(raw: bytes, limit: int, secrets: Iterable[str] = ()) -> str | None:

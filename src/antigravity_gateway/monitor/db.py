@@ -54,9 +54,9 @@ _INSERT = (
 _ROLLUP = """
     INSERT INTO usage_hourly (hour, account_email, model, protocol, requests, errors,
                               input_tokens, output_tokens, cached_tokens)
-    VALUES (?, ?, ?, ?, 1, ?, ?, ?, ?)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
     ON CONFLICT (hour, account_email, model, protocol) DO UPDATE SET
-        requests = requests + 1, errors = errors + excluded.errors,
+        requests = requests + excluded.requests, errors = errors + excluded.errors,
         input_tokens = input_tokens + excluded.input_tokens,
         output_tokens = output_tokens + excluded.output_tokens,
         cached_tokens = cached_tokens + excluded.cached_tokens
@@ -112,26 +112,34 @@ def open_for_writing(data_dir: Path) -> sqlite3.Connection:
 
 
 def insert(conn: sqlite3.Connection, rows: Sequence[dict[str, Any]]) -> list[int]:
-    """Insert rows and their hourly rollups in one transaction; returns the new ids."""
-    ids = []
+    """Insert rows and add them to the hourly rollups, in one transaction; returns the new ids.
+
+    Ids are consecutive: this is the only writer and it holds the write lock (BEGIN IMMEDIATE).
+    """
     conn.execute("BEGIN IMMEDIATE")
     try:
-        for row in rows:
-            cursor = conn.execute(_INSERT, [row[f] for f in ROW_FIELDS])
-            ids.append(int(cursor.lastrowid or 0))
-            conn.execute(_ROLLUP, _rollup_values(row))
+        conn.executemany(_INSERT, [[row[f] for f in ROW_FIELDS] for row in rows])
+        last = int(conn.execute("SELECT max(id) FROM request_logs").fetchone()[0] or 0)
+        conn.executemany(_ROLLUP, _rollups(rows))
         conn.execute("COMMIT")
     except BaseException:
         conn.execute("ROLLBACK")
         raise
-    return ids
+    return list(range(last - len(rows) + 1, last + 1))
 
 
-def _rollup_values(row: dict[str, Any]) -> tuple[Any, ...]:
-    hour = row["timestamp"] // 1000 // 3600 * 3600
-    failed = int(row["status"] >= 400 or row["status"] < 200)
-    return (hour, row["account_email"], row["mapped_model"] or row["model"], row["protocol"],
-            failed, row["input_tokens"], row["output_tokens"], row["cached_tokens"])
+def _rollups(rows: Sequence[dict[str, Any]]) -> list[tuple[Any, ...]]:
+    """The batch summed per (hour, account, model, protocol)."""
+    sums: dict[tuple[Any, ...], list[int]] = {}
+    for row in rows:
+        key = (row["timestamp"] // 1000 // 3600 * 3600, row["account_email"],
+               row["mapped_model"] or row["model"], row["protocol"])
+        failed = int(row["status"] >= 400 or row["status"] < 200)
+        add = (1, failed, row["input_tokens"], row["output_tokens"], row["cached_tokens"])
+        total = sums.setdefault(key, [0, 0, 0, 0, 0])
+        for i, value in enumerate(add):
+            total[i] += value
+    return [(*key, *total) for key, total in sums.items()]
 
 
 def delete_older(conn: sqlite3.Connection, cutoff_ms: int) -> int:

@@ -9,6 +9,7 @@ at scrape time through callables. `agm_monitor_*` report the monitor itself: rec
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
+from typing import Any
 
 from prometheus_client import (
     CollectorRegistry,
@@ -78,25 +79,34 @@ class Metrics:
                                 ["outcome"], registry=reg)
         self.tokens = Counter("agm_tokens", "Tokens by direction", ["direction", "model"],
                               registry=reg)
+        self._children: dict[tuple[Any, ...], Any] = {}
         reg.register(_Present(accounts, streams, monitor_up, dropped))
         ProcessCollector(registry=reg)
 
     def observe(self, record: Record) -> None:
         """Count one finished request."""
         model = record.usage_model
-        self.requests.labels(record.protocol, model, str(record.status)).inc()
-        self.duration.labels(record.protocol).observe(record.duration_ms / 1000)
+        self._child(self.requests, record.protocol, model, str(record.status)).inc()
+        self._child(self.duration, record.protocol).observe(record.duration_ms / 1000)
         if record.ttfb_ms is not None:
             self.ttfb.observe(record.ttfb_ms / 1000)
         if record.attempts:
             if record.attempts > 1:
-                self.attempts.labels("retried").inc(record.attempts - 1)
-            self.attempts.labels("failed" if record.failed else "success").inc()
+                self._child(self.attempts, "retried").inc(record.attempts - 1)
+            self._child(self.attempts, "failed" if record.failed else "success").inc()
         for direction, count in (("input", record.input_tokens),
                                  ("output", record.output_tokens),
                                  ("cached", record.cached_tokens)):
             if count:
-                self.tokens.labels(direction, model).inc(count)
+                self._child(self.tokens, direction, model).inc(count)
+
+    def _child(self, metric: Any, *labels: str) -> Any:
+        """`metric.labels(*labels)`, cached (prometheus-client's lookup takes a lock)."""
+        key = (id(metric), *labels)
+        child = self._children.get(key)
+        if child is None:
+            child = self._children[key] = metric.labels(*labels)
+        return child
 
     def render(self) -> bytes:
         return generate_latest(self.registry)
