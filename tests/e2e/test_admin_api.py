@@ -124,7 +124,8 @@ def test_logs_paging_filters_and_detail(
     before = api.get("/api/logs").json()["total"]
     for n in range(5):
         ask(chat, f"paging-{n}")
-    ask(chat, "streamed-one", stream=True).parse().close()
+    for _ in ask(chat, "streamed-one", stream=True).parse():  # read to the end
+        pass
     fake.script_for(invalid_argument("bad thing"), model=FLASH)
     with pytest.raises(openai.BadRequestError):
         ask(chat, "failing-one")
