@@ -335,6 +335,20 @@ def test_timeouts_and_scheduling_apply_and_port_needs_restart(
     api.patch("/api/config", json={"proxy.port": gateway.port, "scheduling.mode": "balance"})
 
 
+def test_upstream_urls_apply_at_once(
+    api: Api, chat: openai.OpenAI, fake: FakeGoogle
+) -> None:
+    urls = fake.cloudcode_base_urls
+    assert api.patch("/api/config", json={"upstream.cloudcode_base_urls": urls[-1:]}).json()[
+        "restart_required"] is False
+    try:
+        fake.clear_received()
+        ask(chat, "only the last base URL")
+        assert {c.host for c in fake.calls("streamGenerateContent")} == {"prod"}
+    finally:
+        api.patch("/api/config", json={"upstream.cloudcode_base_urls": urls})
+
+
 def test_auth_mode_change_applies_at_once(api: Api, gateway: Gateway) -> None:
     with Api(gateway.url) as anonymous:
         assert anonymous.get("/v1/models").status_code == 401

@@ -62,8 +62,8 @@ def apply_settings(app: web.Application, settings: Settings) -> None:
     gateway = app[GATEWAY]
     gateway.settings = settings
     gateway.pool.policy = Policy.of(settings)
-    gateway.accounts.use_settings(settings)
-    gateway.cloudcode = gateway.accounts.cloudcode
+    gateway.accounts.use_settings(settings)  # a new Cloud Code client: URLs, proxy, timeout
+    gateway.cloudcode = gateway.google.provider.client = gateway.accounts.cloudcode
     app[MONITOR].settings = settings.monitor
 
 
