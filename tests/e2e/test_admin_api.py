@@ -10,7 +10,6 @@ import sqlite3
 import threading
 import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import openai
 import pytest
@@ -18,23 +17,10 @@ import pytest
 from tests.e2e.gateway import API_KEY, Gateway
 from tests.e2e.webclient import Api
 from tests.fakes import invalid_argument
-from tests.fakes.cloudcode import FakeGoogle, FakeGoogleThread
+from tests.fakes.cloudcode import FakeGoogle
 
 FLASH = "gemini-3-flash"
 AUTH = {"x-api-key": API_KEY}
-
-
-@pytest.fixture(scope="module")
-def fake() -> Iterator[FakeGoogle]:
-    with FakeGoogleThread() as fake:
-        yield fake
-
-
-@pytest.fixture(scope="module")
-def gateway(fake: FakeGoogle, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Gateway]:
-    gateway = Gateway.start(fake, Path(tmp_path_factory.mktemp("agm")), accounts=2)
-    yield gateway
-    gateway.stop()
 
 
 @pytest.fixture(scope="module")

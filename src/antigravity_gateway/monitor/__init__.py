@@ -21,7 +21,7 @@ from . import db, queries
 from .access import LOGGER, format_access
 from .bodies import body_text, readable
 from .feed import Feed
-from .metrics import Metrics
+from .metrics import Metrics, Readings
 from .record import Record
 from .writer import Writer
 
@@ -55,9 +55,9 @@ class Monitor:
         self._loop: asyncio.AbstractEventLoop | None = None
         self.writer = Writer(data_dir, to_row=self._to_row, on_rows=self._hand_over,
                              retention_days=lambda: self.settings.retention_days, clock=clock)
-        self.metrics = Metrics(accounts=accounts, streams=lambda: self.active_streams,
-                               monitor_up=lambda: self.writer.healthy,
-                               dropped=lambda: self.writer.dropped)
+        self.metrics = Metrics(Readings(accounts=accounts, streams=lambda: self.active_streams,
+                                        monitor_up=lambda: self.writer.healthy,
+                                        dropped=lambda: self.writer.dropped))
 
     async def start(self) -> None:
         self._loop = asyncio.get_running_loop()

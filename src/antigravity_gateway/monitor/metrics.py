@@ -9,6 +9,7 @@ at scrape time through callables. `agm_monitor_*` report the monitor itself: rec
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from prometheus_client import (
@@ -29,44 +30,41 @@ TTFB_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60)
 ACCOUNT_STATES = ("usable", "cooling", "disabled")
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Readings:
+    """Where the gauges of the present are read at scrape time."""
+
+    accounts: Callable[[], Mapping[str, int]]  # state -> count
+    streams: Callable[[], int]
+    monitor_up: Callable[[], bool]
+    dropped: Callable[[], int]
+
+
 class _Present(Collector):
     """Gauges computed when scraped."""
 
-    def __init__(
-        self,
-        accounts: Callable[[], Mapping[str, int]],
-        streams: Callable[[], int],
-        monitor_up: Callable[[], bool],
-        dropped: Callable[[], int],
-    ) -> None:
-        self._accounts, self._streams = accounts, streams
-        self._monitor_up, self._dropped = monitor_up, dropped
+    def __init__(self, read: Readings) -> None:
+        self._read = read
 
     def collect(self) -> Iterable[Metric]:
-        by_state = self._accounts()
+        read = self._read
+        by_state = read.accounts()
         accounts = GaugeMetricFamily("agm_accounts", "Upstream accounts by state",
                                      labels=["state"])
         for state in ACCOUNT_STATES:
             accounts.add_metric([state], by_state.get(state, 0))
         yield accounts
         yield GaugeMetricFamily("agm_streams_active", "Streaming answers being relayed now",
-                                value=self._streams())
+                                value=read.streams())
         yield GaugeMetricFamily("agm_monitor_up", "1 while monitor.db is written, 0 when off",
-                                value=int(self._monitor_up()))
+                                value=int(read.monitor_up()))
         yield CounterMetricFamily("agm_monitor_dropped_records",
                                   "Request records the monitor could not store",
-                                  value=self._dropped())
+                                  value=read.dropped())
 
 
 class Metrics:
-    def __init__(
-        self,
-        *,
-        accounts: Callable[[], Mapping[str, int]],
-        streams: Callable[[], int],
-        monitor_up: Callable[[], bool],
-        dropped: Callable[[], int],
-    ) -> None:
+    def __init__(self, readings: Readings) -> None:
         self.registry = CollectorRegistry(auto_describe=True)
         reg = self.registry
         self.requests = Counter("agm_requests", "Proxied requests",
@@ -80,7 +78,7 @@ class Metrics:
         self.tokens = Counter("agm_tokens", "Tokens by direction", ["direction", "model"],
                               registry=reg)
         self._children: dict[tuple[Any, ...], Any] = {}
-        reg.register(_Present(accounts, streams, monitor_up, dropped))
+        reg.register(_Present(readings))
         ProcessCollector(registry=reg)
 
     def observe(self, record: Record) -> None:

@@ -299,22 +299,28 @@ async def logs_stream(request: web.Request) -> web.StreamResponse:
     return response
 
 
+ROUTES = (
+    ("GET", "/api/health", health),
+    ("GET", "/api/status", status),
+    ("GET", "/api/accounts", list_accounts),
+    ("POST", "/api/accounts", add_account),
+    ("POST", "/api/accounts/refresh", refresh_accounts),
+    ("DELETE", "/api/accounts/{key}", remove_account),
+    ("POST", "/api/accounts/{key}/enable", enable_account),
+    ("POST", "/api/accounts/{key}/disable", disable_account),
+    ("GET", "/api/config", admin_config.show),
+    ("PATCH", "/api/config", admin_config.patch),
+    ("POST", "/api/key/regenerate", admin_config.regenerate_key),
+    ("DELETE", "/api/cooldowns", clear_cooldowns),
+    ("GET", "/api/logs", list_logs),
+    ("DELETE", "/api/logs", clear_logs),
+    ("GET", "/api/logs/stream", logs_stream),  # before {id}
+    ("GET", "/api/logs/{id}", get_log),
+    ("GET", "/api/stats", stats),
+    ("GET", "/metrics", metrics),
+)
+
+
 def add_routes(router: web.UrlDispatcher) -> None:
-    router.add_get("/api/health", health)
-    router.add_get("/api/status", status)
-    router.add_get("/api/accounts", list_accounts)
-    router.add_post("/api/accounts", add_account)
-    router.add_post("/api/accounts/refresh", refresh_accounts)
-    router.add_delete("/api/accounts/{key}", remove_account)
-    router.add_post("/api/accounts/{key}/enable", enable_account)
-    router.add_post("/api/accounts/{key}/disable", disable_account)
-    router.add_get("/api/config", admin_config.show)
-    router.add_patch("/api/config", admin_config.patch)
-    router.add_post("/api/key/regenerate", admin_config.regenerate_key)
-    router.add_delete("/api/cooldowns", clear_cooldowns)
-    router.add_get("/api/logs", list_logs)
-    router.add_delete("/api/logs", clear_logs)
-    router.add_get("/api/logs/stream", logs_stream)
-    router.add_get("/api/logs/{id}", get_log)
-    router.add_get("/api/stats", stats)
-    router.add_get("/metrics", metrics)
+    for method, path, handler in ROUTES:
+        router.add_route(method, path, handler)
