@@ -13,16 +13,20 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
+import logging
 import os
 import sqlite3
 import statistics
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench_gateway import (  # noqa: E402
+    CHAT,
     Call,
     gateway_call,
     measure,
@@ -104,12 +108,53 @@ def report(results: dict[tuple[str, str, int], list[dict[str, float]]]) -> None:
                   f"CPU per request {cpu:+.1%}")
 
 
+async def record_cost(count: int = 20_000) -> None:
+    """CPU per request of the monitor itself, in process: `Monitor.finish` with the database
+    off (metrics and the access line only) and on (plus the writer thread's row, batch insert,
+    rollup), for a typical chat request with bodies."""
+    from antigravity_gateway.monitor import Monitor, Record
+    from antigravity_gateway.settings import MonitorSettings
+
+    logging.basicConfig(level=logging.INFO, filename=os.devnull)
+    body = json.dumps(CHAT).encode()
+    answer = json.dumps({"choices": [{"message": {"content": "Hello from gemini-3-flash."}}],
+                         "usage": {"prompt_tokens": 1, "completion_tokens": 8}}).encode()
+
+    def record() -> Record:
+        return Record(timestamp_ms=int(time.time() * 1000), method="POST",
+                      path="/v1/chat/completions", protocol="openai", model="gemini-3-flash",
+                      mapped_model="gemini-3-flash", account_email="a@example.com", status=200,
+                      input_tokens=1, output_tokens=8, attempts=1, duration_ms=1.0,
+                      request_body=body, response_body=answer)
+
+    with tempfile.TemporaryDirectory() as tmp:
+        monitor = Monitor(Path(tmp), MonitorSettings(), secrets=lambda: ["sk-bench-key-123"],
+                          accounts=dict)
+        await monitor.start()
+        costs = {}
+        for enabled in (False, True):
+            monitor.settings = MonitorSettings(enabled=enabled)
+            began = time.process_time()
+            for _ in range(count):
+                monitor.finish(record())
+            while enabled and monitor.writer.written < count:
+                await asyncio.sleep(0.01)
+            costs[enabled] = (time.process_time() - began) / count * 1e6
+        await monitor.stop()
+    print(f"\nCPU per request in process: database off {costs[False]:.1f} us, "
+          f"on {costs[True]:.1f} us (the writer thread's share: "
+          f"{costs[True] - costs[False]:.1f} us)")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=5.0, help="per measurement")
     parser.add_argument("--rounds", type=int, default=3, help="alternations of on and off")
+    parser.add_argument("--cost-only", action="store_true", help="only the in-process cost")
     args = parser.parse_args()
-    asyncio.run(run(args.seconds, args.rounds))
+    if not args.cost_only:
+        asyncio.run(run(args.seconds, args.rounds))
+    asyncio.run(record_cost())
 
 
 if __name__ == "__main__":

@@ -9,6 +9,7 @@ Every request carries a marker (`req-N`) in its body; the row is found by it.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import json
 import re
@@ -28,11 +29,12 @@ from tests.fakes import Reply, delay, internal_error, invalid_argument, text
 from tests.fakes.cloudcode import FakeGoogle, FakeGoogleThread
 
 FLASH, CLAUDE = "gemini-3-flash", "claude-sonnet-4-6"
-REFUSED, RETRIED, HUNG = f"{FLASH}-x", f"{FLASH}-r", f"{FLASH}-h"
+REFUSED, RETRIED, HUNG, WAITED = f"{FLASH}-x", f"{FLASH}-r", f"{FLASH}-h", f"{FLASH}-w"
 AUTH = {"x-api-key": API_KEY}
 PLAN = {  # category: how many
-    "openai": 100, "openai_stream": 60, "anthropic": 60, "anthropic_stream": 40,
-    "gemini": 60, "gemini_stream": 40, "refused": 40, "retried": 40, "bad_json": 30, "hang_up": 30,
+    "openai": 90, "openai_stream": 60, "anthropic": 60, "anthropic_stream": 40, "gemini": 60,
+    "gemini_stream": 40, "refused": 40, "retried": 40, "bad_json": 30, "hang_up": 30,
+    "hang_up_waiting": 10,
 }
 TOTAL = sum(PLAN.values())
 
@@ -50,7 +52,7 @@ class Sent:
 @pytest.fixture(scope="module")
 def fake() -> Iterator[FakeGoogle]:
     with FakeGoogleThread() as fake:
-        for name in (REFUSED, RETRIED, HUNG):
+        for name in (REFUSED, RETRIED, HUNG, WAITED):
             fake.add_model(dataclasses.replace(fake.models[FLASH], id=name))
         yield fake
 
@@ -72,7 +74,7 @@ def _request(sent: Sent) -> tuple[str, dict[str, Any] | bytes]:
     """(path, body) of one request of its kind."""
     say = [{"role": "user", "content": f"req-{sent.n} hello"}]
     kind = sent.kind
-    if kind in ("openai", "refused", "retried"):
+    if kind in ("openai", "refused", "retried", "hang_up_waiting"):
         return "/v1/chat/completions", {"model": sent.model, "messages": say}
     if kind in ("openai_stream", "hang_up"):
         return "/v1/chat/completions", {"model": sent.model, "messages": say, "stream": True,
@@ -115,6 +117,13 @@ async def _send(http: aiohttp.ClientSession, base: str, sent: Sent) -> None:
     path, body = _request(sent)
     data = body if isinstance(body, bytes) else json.dumps(body).encode()
     headers = {**AUTH, "Content-Type": "application/json", "anthropic-version": "2023-06-01"}
+    if sent.kind == "hang_up_waiting":  # gives up before the answer's headers arrive
+        with contextlib.suppress(TimeoutError):
+            async with http.post(base + path, data=data, headers=headers,
+                                 timeout=aiohttp.ClientTimeout(total=1.0)):
+                pass
+        sent.status = 499
+        return
     async with http.post(base + path, data=data, headers=headers) as resp:
         sent.status, sent.account = resp.status, resp.headers.get("X-Account-Email", "")
         if sent.kind == "hang_up":
@@ -129,7 +138,7 @@ async def _send(http: aiohttp.ClientSession, base: str, sent: Sent) -> None:
 
 def _plan() -> list[Sent]:
     models = {"anthropic": CLAUDE, "anthropic_stream": CLAUDE, "refused": REFUSED,
-              "retried": RETRIED, "hang_up": HUNG, "bad_json": ""}
+              "retried": RETRIED, "hang_up": HUNG, "hang_up_waiting": WAITED, "bad_json": ""}
     kinds = [kind for kind, count in PLAN.items() for _ in range(count)]
     kinds = kinds[::2] + kinds[1::2]  # interleave the kinds
     return [Sent(n, kind, models.get(kind, FLASH)) for n, kind in enumerate(kinds)]
@@ -155,6 +164,8 @@ def outcome(gateway: Gateway, fake: FakeGoogle) -> tuple[list[Sent], dict[int, d
     fake.script_for(*[internal_error()] * (3 * PLAN["retried"]), model=RETRIED, email=user1)
     slow = Reply(text("a long answer " * 40, chunks=40), delay(between_chunks=0.05))
     fake.script_for(*[slow] * PLAN["hang_up"], model=HUNG)
+    late = Reply(text("too late"), delay(before_headers=3.0))
+    fake.script_for(*[late] * PLAN["hang_up_waiting"], model=WAITED)
     plan = _plan()
     asyncio.run(_send_all(gateway.url, plan))
     api = Api(gateway.url, AUTH)
@@ -181,12 +192,13 @@ def test_exactly_one_row_per_request(
 
 def test_each_row_says_what_the_client_saw(outcome: tuple[list[Sent], dict[int, dict]]) -> None:
     plan, rows = outcome
-    expected_status = {"refused": 400, "bad_json": 400, "hang_up": 499}
+    expected_status = {"refused": 400, "bad_json": 400, "hang_up": 499, "hang_up_waiting": 499}
     for sent in plan:
         row = rows[sent.n]
         assert row["status"] == sent.status == expected_status.get(sent.kind, 200), (sent, row)
         assert row["model"] == sent.model, (sent, row)
-        assert row["account_email"] == sent.account, (sent, row)
+        if sent.kind != "hang_up_waiting":  # that client never saw the answer's headers
+            assert row["account_email"] == sent.account, (sent, row)
         assert bool(row["stream"]) == (sent.kind in ("openai_stream", "anthropic_stream",
                                                      "gemini_stream", "hang_up"))
         if sent.tokens is not None:
@@ -194,7 +206,7 @@ def test_each_row_says_what_the_client_saw(outcome: tuple[list[Sent], dict[int, 
             assert row["output_tokens"] > 0
         if sent.kind == "bad_json":
             assert row["attempts"] == 0 and row["account_email"] == "" and row["error"]
-        elif sent.kind != "hang_up":
+        elif not sent.kind.startswith("hang_up"):
             assert row["mapped_model"] and row["attempts"] >= 1
             if sent.model != CLAUDE:
                 assert row["mapped_model"] == sent.model

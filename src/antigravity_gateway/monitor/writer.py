@@ -25,7 +25,7 @@ from . import db
 log = logging.getLogger(__name__)
 
 BATCH = 500
-CAPACITY = 20_000
+CAPACITY = 10_000  # records waiting for the writer (each holds its capped bodies)
 REOPEN_SECONDS = 30.0
 RETENTION_SECONDS = 3600.0
 

@@ -107,10 +107,10 @@ def _complete(record: Record, request: web.Request, response: web.StreamResponse
     elif not response.prepared and _gone(request):
         record.status, record.error = CLIENT_CLOSED, "the client hung up before the answer"
     if not response.prepared and isinstance(response, web.Response):
-        body = response.body
-        record.response_body = body if isinstance(body, bytes) else b""
+        body = response.body if isinstance(response.body, bytes) else b""
+        record.response_body = body[:_cap(request)]
         if record.status >= 400 and not record.error:
-            record.error = _error_message(record.response_body)
+            record.error = _error_message(body)
 
 
 def _close(record: Record, request: web.Request) -> None:
@@ -127,7 +127,11 @@ def _close(record: Record, request: web.Request) -> None:
 
 
 def _cap(request: web.Request) -> int:
-    return request.app[MONITOR].settings.max_body_chars * 4 + 4  # UTF-8: <= 4 bytes a char
+    """Bytes of a body worth queueing: none when bodies are not kept."""
+    settings = request.app[MONITOR].settings
+    if not (settings.enabled and settings.log_bodies):
+        return 0
+    return settings.max_body_chars * 4 + 4  # UTF-8: at most 4 bytes a character
 
 
 def _gone(request: web.Request) -> bool:
