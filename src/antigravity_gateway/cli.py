@@ -34,6 +34,7 @@ from .accounts.pool import Cooldown
 from .accounts.state import load_cooldowns
 from .accounts.store import Account, AccountStore
 from .errors import GatewayError
+from .quota_view import quota_lines
 
 F = TypeVar("F", bound=Callable[..., Any])
 _DATA_DIR = "agm.data_dir"
@@ -219,15 +220,12 @@ def _accounts_table(items: list[Account], cooldowns: list[Cooldown]) -> Table:
     for column in ("Email", "Tier", "Project", "Status", "Quota (remaining, reset)"):
         table.add_column(column, overflow="fold")
     styles = {"active": "green", "cooling": "yellow", "needs_verification": "magenta"}
+    now = time.time()
     for a in items:
         cooling = _cooling(a, cooldowns)
-        lines = [
-            f"{name}: {m.percentage}%" + (f"  resets {m.reset_time}" if m.reset_time else "")
-            for name, m in sorted(a.quota.models.items())
-        ]
         style = styles.get(_state(a, cooling), "red")
         table.add_row(Text(a.email), Text(a.tier or "-"), Text(a.project_id or "-"),
-                      Text(_status(a, cooling), style=style), Text("\n".join(lines) or "-"))
+                      Text(_status(a, cooling), style=style), Text(quota_lines(a, now)))
     return table
 
 
@@ -244,8 +242,9 @@ def _find(store: AccountStore, email: str) -> Account:
 def accounts_remove(email: str) -> None:
     """Delete an account's file."""
     store = AccountStore(_data_dir())
-    account = _find(store, email)
-    store.remove(account.id)
+    account = store.remove(_find(store, email).id)
+    if account is None:
+        raise UserError(f"no account {email}")
     click.echo(f"removed {account.email}")
 
 
@@ -267,12 +266,13 @@ def accounts_disable(email: str) -> None:
 
 def _set_disabled(email: str, disabled: bool) -> None:
     store = AccountStore(_data_dir())
-    account = _find(store, email)
     changes: dict[str, Any] = {} if disabled else {"needs_verification": False,
                                                     "verification_url": ""}
-    store.save(msgspec.structs.replace(
-        account, disabled=disabled, disabled_reason="manual" if disabled else "",
+    account = store.update(_find(store, email).id, lambda stored: msgspec.structs.replace(
+        stored, disabled=disabled, disabled_reason="manual" if disabled else "",
         disabled_at=time.time() if disabled else 0.0, **changes))
+    if account is None:
+        raise UserError(f"no account {email}")
     click.echo(f"{'disabled' if disabled else 'enabled'} {account.email}")
 
 
@@ -361,3 +361,6 @@ def key(regenerate: bool) -> None:
     cfg.save_settings(updated, data_dir)
     click.echo(updated.proxy.api_key)
     _note_env_override("proxy.api_key")
+
+
+from . import accounts_cli  # noqa: E402,F401  (registers login, import, export, refresh)

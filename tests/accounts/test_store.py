@@ -64,9 +64,9 @@ def test_save_overwrites(tmp_path: Path) -> None:
 def test_remove(tmp_path: Path) -> None:
     store = AccountStore(tmp_path)
     store.save(make())
-    assert store.remove("a@example.com") is True
+    assert store.remove("a@example.com") is not None
     assert store.load_all() == []
-    assert store.remove("a@example.com") is False
+    assert store.remove("a@example.com") is None
 
 
 def test_corrupt_files_are_skipped(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
