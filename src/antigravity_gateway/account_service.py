@@ -84,6 +84,10 @@ class AccountService:
     def upstream(self) -> UpstreamSettings:
         return self._upstream
 
+    @property
+    def store(self) -> AccountStore:
+        return self._store
+
     async def enroll(self, refresh_token: str) -> Account:
         """Refresh -> userinfo email -> project (onboarding if needed) -> quota; saved.
 
