@@ -19,7 +19,7 @@ from typing import Any
 from . import vscdb
 from .store import Account
 
-TOKEN_SHAPE = re.compile(r"[\x21-\x7e]{10,4096}")
+TOKEN_SHAPE = re.compile(r"[\x21-\x7e]{8,4096}")
 TOOLS_DIR = ".antigravity_tools"
 IDE_NAMES = ("Antigravity", "Antigravity IDE")
 IDE_STATE = ("User", "globalStorage", "state.vscdb")
