@@ -1,4 +1,4 @@
-"""`agm accounts import | export | refresh` against the threaded Google simulator, with real files."""
+"""`agm accounts import | export | refresh` against the threaded simulator, with real files."""
 
 from __future__ import annotations
 

@@ -4,11 +4,8 @@ from __future__ import annotations
 
 import base64
 import hashlib
-from collections.abc import AsyncIterator
-from pathlib import Path
 from urllib.parse import parse_qsl, urlsplit
 
-import aiohttp
 import pytest
 
 from antigravity_gateway.accounts import login
@@ -17,7 +14,6 @@ from antigravity_gateway.settings import UpstreamSettings
 from antigravity_gateway.signin import SignIn, SignInError
 from tests.accounts.helpers import Clock, Harness
 from tests.accounts.test_store import make
-from tests.fakes.cloudcode import FakeGoogle
 
 REDIRECT = "http://127.0.0.1:5555/oauth-callback"
 
@@ -71,12 +67,6 @@ def test_quota_bars() -> None:
         remaining_fraction=0.5, reset_time="2026-01-01T00:30:00Z")}))
     assert quota_lines(account, now) == "gemini-3-flash: 50% █████░░░░░ resets in 30m"
     assert quota_lines(make(), now) == "-"
-
-
-@pytest.fixture
-async def h(fake_google: FakeGoogle, tmp_path: Path) -> AsyncIterator[Harness]:
-    async with aiohttp.ClientSession() as session:
-        yield Harness(fake_google, session, tmp_path)
 
 
 def code_for(h: Harness, auth: login.Authorization, email: str) -> str:

@@ -17,7 +17,6 @@ import pytest
 
 from antigravity_gateway.accounts.store import AccountStore
 from tests.accounts.helpers import Harness
-from tests.accounts.test_service import h  # noqa: F401  (the harness fixture)
 from tests.accounts.test_cli_add import write_config
 from tests.fakes.cloudcode import FakeGoogle
 

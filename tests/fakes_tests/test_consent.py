@@ -56,7 +56,8 @@ async def test_consent_redirects_back_with_code_and_state(client: Client) -> Non
     status, body = await redeem(client, back["code"])
     assert status == 200 and body["refresh_token"] and body["access_token"]
     replayed = await redeem(client, back["code"])
-    assert replayed == (400, {"error": "invalid_grant", "error_description": "Malformed auth code."})
+    assert replayed == (400, {"error": "invalid_grant",
+                              "error_description": "Malformed auth code."})
 
 
 @pytest.mark.parametrize("form, error", [
