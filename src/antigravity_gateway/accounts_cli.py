@@ -28,7 +28,15 @@ from . import settings as cfg
 from .account_service import AccountService, ImportOutcome, failure_reason
 from .accounts import importers
 from .accounts.store import Account, AccountStore
-from .cli import UserError, _data_dir, _find, _quiet_logs, accounts, data_dir_option
+from .cli import (
+    UserError,
+    _data_dir,
+    _find,
+    _quiet_logs,
+    accounts,
+    data_dir_option,
+    enrolled_line,
+)
 from .errors import GatewayError
 from .signin import LoopbackOptions, SignInError, run_loopback
 
@@ -49,11 +57,6 @@ def _with_service(job: Callable[[AccountService], Awaitable[T]]) -> T:
 
     with _quiet_logs():
         return asyncio.run(run())
-
-
-def _summary(account: Account, created: bool) -> str:
-    return (f"{'added' if created else 'updated'} {account.email} (tier: "
-            f"{account.tier or 'unknown'}, project: {account.project_id or 'none'})")
 
 
 # --- login -----------------------------------------------------------------------------------
@@ -81,7 +84,7 @@ def accounts_login(no_browser: bool, timeout: float) -> None:
         account, created = _with_service(lambda service: run_loopback(service, options))
     except SignInError as exc:
         raise UserError(str(exc)) from None
-    click.echo(_summary(account, created))
+    click.echo(enrolled_line(account, created))
 
 
 def _open_browser(url: str) -> None:

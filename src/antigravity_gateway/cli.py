@@ -28,7 +28,7 @@ from rich.table import Table
 from rich.text import Text
 
 from . import settings as cfg
-from .account_service import AccountService
+from .account_service import AccountService, Enrolled
 from .accounts.oauth import InvalidGrant
 from .accounts.pool import Cooldown
 from .accounts.state import load_cooldowns
@@ -130,9 +130,8 @@ def accounts_add(refresh_token: str) -> None:
     store = AccountStore(data_dir)
     status = Console(stderr=True).status("Adding account: token, email, project, quota…")
     with _quiet_logs(), status:
-        account = asyncio.run(_enroll(settings, store, refresh_token))
-    click.echo(f"added {account.email} (tier: {account.tier or 'unknown'}, "
-               f"project: {account.project_id or 'none'})")
+        account, created = asyncio.run(_enroll(settings, store, refresh_token))
+    click.echo(enrolled_line(account, created))
     if not account.quota.fetched_at:
         click.echo("note: the quota could not be fetched yet; it is retried later", err=True)
 
@@ -149,9 +148,14 @@ def _quiet_logs() -> Iterator[None]:
         logger.setLevel(level)
 
 
-async def _enroll(settings: cfg.Settings, store: AccountStore, token: str) -> Account:
+def enrolled_line(account: Account, created: bool) -> str:
+    return (f"{'added' if created else 'updated'} {account.email} (tier: "
+            f"{account.tier or 'unknown'}, project: {account.project_id or 'none'})")
+
+
+async def _enroll(settings: cfg.Settings, store: AccountStore, token: str) -> Enrolled:
     async with aiohttp.ClientSession() as session:
-        return await AccountService(session, settings, store).enroll(token)
+        return await AccountService(session, settings, store).enroll_token(token)
 
 
 @accounts.command("list")
@@ -166,7 +170,8 @@ def accounts_list(as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps([_public(a, _cooling(a, cooling)) for a in items], indent=2))
     elif not items:
-        click.echo("no accounts yet; add one with: agm accounts add --refresh-token T")
+        click.echo("no accounts yet; add one with: agm accounts login "
+                   "(or: agm accounts add --refresh-token T, agm accounts import PATH)")
     else:
         Console().print(_accounts_table(items, cooling))
 

@@ -62,8 +62,10 @@ def test_six_parallel_adds_of_one_token_make_one_account(fake_google_thread: Fak
     fake_google_thread.add_account(EMAIL, refresh_token="1//same-token")
     adds = [agm_process(data_dir, "accounts", "add", "--refresh-token", "1//same-token")
             for _ in range(6)]
-    results = [(p.wait(timeout=120), p.stderr.read() if p.stderr else "") for p in adds]
-    assert all(code == 0 for code, _ in results), results
+    results = [(p.wait(timeout=120), *p.communicate()) for p in adds]
+    assert all(code == 0 for code, _, _ in results), results
+    said = sorted(out.split()[0] for _, out, _ in results)
+    assert said == ["added"] + ["updated"] * 5  # upserts one after the other
     assert [a.email for a in AccountStore(data_dir).load_all()] == [EMAIL]
     assert len(list((data_dir / "accounts").glob("*.json"))) == 1
 
