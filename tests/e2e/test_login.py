@@ -132,9 +132,11 @@ def test_login_in_the_browser_adds_the_account_and_serves(fake: FakeGoogle,
 def test_paste_the_redirected_url(fake: FakeGoogle, data_dir: Path) -> None:
     login = start_login(data_dir)
     redirected = consent_redirect(login.url)  # the browser could not reach the port
-    code, out, err = login.finish(stdin=redirected + "\n")
+    forged = redirected.replace(f"state={login.query['state']}", "state=forged")
+    code, out, err = login.finish(stdin=f"{forged}\n{redirected}\n")
     assert code == 0, err
     assert f"added {EMAIL}" in out
+    assert "note: that is not the answer to this sign-in" in err  # the forged one, skipped
     again = start_login(data_dir)  # a bare code works too; the account is updated, not doubled
     bare = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(
         consent_redirect(again.url)).query))["code"]
