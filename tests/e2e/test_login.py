@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import json
 import os
+import pty
+import socket
 import subprocess
 import sys
 import urllib.error
@@ -173,9 +175,27 @@ def test_access_denied_ends_with_one_line(fake: FakeGoogle, data_dir: Path) -> N
     assert snapshot(data_dir) == before
 
 
-def test_timeout_writes_nothing(data_dir: Path) -> None:
+def test_timeout_writes_nothing_and_the_callback_server_is_gone(data_dir: Path) -> None:
     before = snapshot(data_dir)
     login = start_login(data_dir, "--timeout", "1")
+    callback = urllib.parse.urlsplit(login.query["redirect_uri"])
+    assert callback.hostname == "127.0.0.1"
     code, out, err = login.finish()
     assert code == 1 and err.strip().splitlines()[-1] == "error: no sign-in within 1 seconds"
     assert snapshot(data_dir) == before
+    with pytest.raises(ConnectionRefusedError):
+        socket.create_connection(("127.0.0.1", callback.port or 0), timeout=5).close()
+
+
+def test_export_warns_on_a_terminal(data_dir: Path) -> None:
+    main, secondary = pty.openpty()
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "antigravity_gateway", "accounts", "export"],
+            stdout=secondary, stderr=subprocess.PIPE, text=True, timeout=60,
+            env={**os.environ, "AGM_DATA_DIR": str(data_dir)})
+    finally:
+        os.close(secondary)
+        os.close(main)
+    assert done.returncode == 0
+    assert done.stderr.startswith("warning: this output holds refresh tokens")
