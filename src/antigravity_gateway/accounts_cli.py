@@ -104,7 +104,11 @@ def _open_browser(url: str) -> None:
               help="Also read Antigravity Tools' and the Antigravity IDE's default locations.")
 @data_dir_option
 def accounts_import(paths: tuple[Path, ...], from_antigravity: bool) -> None:
-    """Add or update accounts from files (Antigravity Tools, IDE state.vscdb, export, tokens)."""
+    """Add or update accounts from files or Antigravity's data.
+
+    Formats (found from the content): an Antigravity Tools data dir or account file, an
+    export JSON or list, the Antigravity IDE's state.vscdb, one refresh token per line.
+    """
     sources = list(paths) + (_antigravity_sources() if from_antigravity else [])
     if not sources:
         raise UserError("nothing to import: give PATH... or --from-antigravity")
@@ -146,7 +150,7 @@ def _antigravity_sources() -> list[Path]:
 @click.argument("emails", nargs=-1)
 @data_dir_option
 def accounts_export(emails: tuple[str, ...]) -> None:
-    """Print accounts as JSON {"accounts":[{"email","refresh_token"}]} (holds credentials)."""
+    """Print accounts with their refresh tokens as JSON (private!)."""
     store = AccountStore(_data_dir())
     chosen = [_find(store, email) for email in emails] or store.load_all()
     if sys.stdout.isatty():
@@ -161,7 +165,7 @@ def accounts_export(emails: tuple[str, ...]) -> None:
 @click.argument("emails", nargs=-1)
 @data_dir_option
 def accounts_refresh(emails: tuple[str, ...]) -> None:
-    """Refresh access tokens and quota snapshots now (every enabled account by default)."""
+    """Refresh tokens and quota now (all enabled accounts by default)."""
     store = AccountStore(_data_dir())
     chosen = [_find(store, email) for email in emails] or [
         a for a in store.load_all() if not a.disabled]
