@@ -178,27 +178,35 @@ class AccountService:
             return await self._refresh(current, persist=stored is not None)
 
     async def _refresh(self, account: Account, *, persist: bool) -> Account:
+        """Both writes apply only while the stored refresh token is still the one used: a
+        sign-in that replaced it meanwhile must not be disabled or overwritten."""
         try:
             grant = await oauth.refresh_access_token(
                 self._session, self._upstream, account.refresh_token)
         except oauth.InvalidGrant as exc:
             log.warning("account %s disabled: invalid_grant", account.id)
             if persist:
-                await self._write(account, disabled=True, disabled_at=self._clock(),
+                await self._write(account, same_token=True, disabled=True,
+                                  disabled_at=self._clock(),
                                   disabled_reason=f"invalid_grant: {exc.description}")
             raise
         changes = {"access_token": grant.access_token,
                    "expires_at": self._clock() + grant.expires_in,
                    "refresh_token": grant.refresh_token or account.refresh_token}
         if persist:  # an account removed meanwhile must not come back
-            return await self._write(account, **changes)
+            return await self._write(account, same_token=True, **changes)
         return replace(account, **changes)
 
-    async def _write(self, account: Account, **changes: Any) -> Account:
-        """Save `changes` onto the stored copy (under the store's lock) unless it was removed;
-        the changed account either way."""
-        saved = await asyncio.to_thread(
-            self._store.update, account.id, lambda stored: replace(stored, **changes))
+    async def _write(self, account: Account, *, same_token: bool = False,
+                     **changes: Any) -> Account:
+        """Save `changes` onto the stored copy (under the store's lock) unless it was removed
+        (or, with `same_token`, holds another refresh token by now); the changed account."""
+        def change(stored: Account) -> Account:
+            if same_token and stored.refresh_token != account.refresh_token:
+                return stored
+            return replace(stored, **changes)
+
+        saved = await asyncio.to_thread(self._store.update, account.id, change)
         return saved or replace(account, **changes)
 
     async def refresh_quota(self, account: Account) -> Account:

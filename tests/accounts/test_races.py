@@ -14,7 +14,9 @@ import time
 from pathlib import Path
 
 import pytest
+from msgspec.structs import replace
 
+from antigravity_gateway.accounts import oauth
 from antigravity_gateway.accounts.store import AccountStore
 from tests.accounts.helpers import Harness
 from tests.accounts.test_cli_add import write_config
@@ -48,6 +50,22 @@ async def test_remove_during_a_token_refresh_stays_removed(h: Harness) -> None:
     assert h.store.load_all() == []  # not written back
     await service.amend(fresh, last_used=1.0)
     assert h.store.load_all() == []
+
+
+async def test_a_failing_refresh_does_not_undo_a_sign_in_meanwhile(h: Harness) -> None:
+    h.fake.add_account(EMAIL, refresh_token="1//old-token")
+    service = h.service()
+    account = await service.enroll("1//old-token")
+    h.fake.revoke("1//old-token")
+    h.fake.options.token_delay = 1.0
+    refresh = asyncio.create_task(service.fresh_token(account, force=True))
+    await asyncio.sleep(0.2)  # a sign-in saves a new token while the old one is being refused
+    await asyncio.to_thread(h.store.update, account.id,
+                            lambda stored: replace(stored, refresh_token="1//new-token"))
+    with pytest.raises(oauth.InvalidGrant):
+        await refresh
+    (stored,) = h.store.load_all()
+    assert not stored.disabled and stored.refresh_token == "1//new-token"
 
 
 @pytest.fixture

@@ -156,7 +156,8 @@ class AccountStore:
             if stored is None:
                 return None
             updated = change(stored)
-            self.save(updated)
+            if updated != stored:
+                self.save(updated)
             return updated
 
     def upsert(
