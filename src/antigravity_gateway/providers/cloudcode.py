@@ -174,15 +174,7 @@ class CloudCodeProvider:
         return EventStream(chunks, gemini.StreamDecoder(model=route.upstream))
 
     async def count_tokens(self, req: ChatRequest, route: Route, credential: Account) -> int:
-        """countTokens of everything the request would send (it takes only `contents`: the
-        system prompt and the tools are counted as a leading user turn)."""
-        body: dict[str, Any] = dict(gemini.encode_request(req, model=route.upstream))
-        contents = [*body.get("contents", [])]
-        extra = [*(body.get("systemInstruction") or {}).get("parts", [])]
-        if body.get("tools"):
-            extra.append({"text": _json_encode(body["tools"]).decode()})
-        if extra:
-            contents.insert(0, {"role": "user", "parts": extra})
+        contents = gemini.encode_count_contents(req, model=route.upstream)
         request = {"request": {"model": f"models/{route.upstream}", "contents": contents}}
         answer = await self.client.call("countTokens", credential.access_token, request)
         return int(answer.get("totalTokens", 0))

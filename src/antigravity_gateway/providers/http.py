@@ -127,3 +127,39 @@ async def post(
     if resp.status >= 400:
         raise await error_of(resp)
     return resp
+
+
+class Transport:
+    """An API-key upstream's HTTP side: its base URL, the shared session, proxy and timeout."""
+
+    def __init__(
+        self, session: aiohttp.ClientSession, base_url: str, *, proxy: str = "",
+        timeout: float = 600.0,
+    ) -> None:
+        self.session = session
+        self.base_url = base_url.rstrip("/")
+        self.proxy = proxy or None
+        self.timeout = aiohttp.ClientTimeout(total=timeout, sock_connect=20)
+
+    async def stream(
+        self, path: str, body: Mapping[str, Any], headers: Mapping[str, str]
+    ) -> AsyncIterator[dict[str, Any]]:
+        """POST and read the answer as SSE JSON events (a body without any is a 502)."""
+        resp = await post(self.session, self.base_url + path, body,
+                          {"Accept": "text/event-stream", **headers},
+                          proxy=self.proxy, timeout=self.timeout)
+        return sse_chunks(resp, require=True)
+
+    async def call(
+        self, path: str, body: Mapping[str, Any], headers: Mapping[str, str]
+    ) -> dict[str, Any]:
+        """POST and read the JSON answer."""
+        resp = await post(self.session, self.base_url + path, body,
+                          {"Accept": "application/json", **headers},
+                          proxy=self.proxy, timeout=self.timeout)
+        async with resp:
+            try:
+                raw = await resp.read()
+            except (aiohttp.ClientError, TimeoutError) as exc:
+                raise UpstreamError(502, "", message="upstream answer broke off") from exc
+        return as_dict(raw)
