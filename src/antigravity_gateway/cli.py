@@ -361,3 +361,6 @@ def key(regenerate: bool) -> None:
     cfg.save_settings(updated, data_dir)
     click.echo(updated.proxy.api_key)
     _note_env_override("proxy.api_key")
+
+
+from . import upstreams_cli  # noqa: E402,F401  (registers `agm upstreams`)

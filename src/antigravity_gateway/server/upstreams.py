@@ -84,6 +84,15 @@ def zai_entry(zai: ZaiSettings) -> UpstreamEntry | None:
     return UpstreamEntry(name=ZAI, kind="anthropic", base_url=base, api_keys=[zai.api_key])
 
 
+def entries(settings: Settings) -> list[UpstreamEntry]:
+    """Every API-key upstream: `[[upstreams]]`, and `[zai]` unless an upstream is named zai."""
+    found = list(settings.upstreams)
+    zai = zai_entry(settings.zai)
+    if zai is not None and all(e.name != ZAI for e in found):
+        found.append(zai)
+    return found
+
+
 class Upstreams:
     """The lanes of every API-key upstream, kept in step with the settings."""
 
@@ -101,11 +110,8 @@ class Upstreams:
         if source == self._source:
             return
         self._source = source
-        entries = list(settings.upstreams)
-        zai = zai_entry(settings.zai)
-        if zai is not None and all(e.name != ZAI for e in entries):
-            entries.append(zai)
-        self.lanes = {e.name: self._lane(e, settings, self.lanes.get(e.name)) for e in entries}
+        self.lanes = {e.name: self._lane(e, settings, self.lanes.get(e.name))
+                      for e in entries(settings)}
         self.zai = self.lanes.get(ZAI) if settings.zai.dispatch_mode != "off" else None
         if self.zai is not None and not settings.zai.enabled:
             self.zai = None
