@@ -85,4 +85,4 @@ def test_test_names_unknown_upstreams_and_failures(run, keyed: FakeKeyed) -> Non
 def test_config_set_refuses_bad_entries(run, entry: str, key: str) -> None:
     one_line_error(run("config", "set", "upstreams", entry), key)
     config = Path(run("config", "path").output.strip())
-    assert not config.exists() or "upstreams" not in config.read_text()  # nothing written
+    assert not config.exists() or "api_keys" not in config.read_text()  # nothing written

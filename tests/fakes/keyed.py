@@ -160,9 +160,9 @@ def _foreign_signature(fake: FakeKeyed, body: Any) -> str:
     """A thinking block's signature this fake did not issue ("" when all are its own)."""
     for message in body.get("messages", []) if isinstance(body, dict) else []:
         for block in message.get("content") if isinstance(message.get("content"), list) else []:
-            if isinstance(block, dict) and block.get("type") == "thinking":
-                if block.get("signature") not in fake.signatures:
-                    return str(block.get("signature"))
+            thinking = isinstance(block, dict) and block.get("type") == "thinking"
+            if thinking and block.get("signature") not in fake.signatures:
+                return str(block.get("signature"))
     return ""
 
 
