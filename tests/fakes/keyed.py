@@ -50,7 +50,7 @@ class FakeKeyed:
         self.keys = set(keys or {"fake-key-1"})
         self.lock = threading.Lock()
         self.received: list[KeyedRecord] = []
-        self._scripts: deque[Answer] = deque()
+        self._scripts: deque[tuple[str | None, Answer]] = deque()
         self.signatures: set[str] = set()
         self._n = 0
         self.port = 0
@@ -59,9 +59,10 @@ class FakeKeyed:
     def url(self, prefix: str = "") -> str:
         return f"http://127.0.0.1:{self.port}{prefix}"
 
-    def script(self, *answers: Answer) -> None:
+    def script(self, *answers: Answer, model: str | None = None) -> None:
+        """Queue answers (FIFO) for any generate call, or only for calls asking `model`."""
         with self.lock:
-            self._scripts.extend(answers)
+            self._scripts.extend((model, answer) for answer in answers)
 
     def calls(self, kind: str | None = None, method: str = "generate") -> list[KeyedRecord]:
         with self.lock:
@@ -76,8 +77,11 @@ class FakeKeyed:
     def _next(self, model: str) -> tuple[Answer, int]:
         with self.lock:
             self._n += 1
-            answer = self._scripts.popleft() if self._scripts else say(f"Hello from {model}.")
-            return answer, self._n
+            for entry in self._scripts:
+                if entry[0] in (None, model):
+                    self._scripts.remove(entry)
+                    return entry[1], self._n
+            return say(f"Hello from {model}."), self._n
 
     async def start(self) -> None:
         app = web.Application(client_max_size=64 * 1024 * 1024)
