@@ -5,7 +5,8 @@ upstreams): `<prefix>/v1/messages[/count_tokens]`, `<prefix>/chat/completions`,
 `<prefix>/models/<model>:streamGenerateContent|countTokens`. Keys are checked the way each
 service does (401 `authentication_error` / 401 `invalid_api_key` / 400 `API_KEY_INVALID`). The
 Anthropic side signs every thinking block and refuses (400) a thinking block whose signature it
-did not issue, so a test proves signatures come back intact. Everything received is recorded.
+did not issue, so a test proves signatures come back intact; the Gemini side signs function
+calls (base64, as the SDK expects). Everything received is recorded.
 
     with KeyedThread(keys={"zk-1"}) as fake:
         fake.script(call_tool("Bash", {"command": "ls"}, thinking="Let me look."), say("done"))
@@ -16,6 +17,7 @@ did not issue, so a test proves signatures come back intact. Everything received
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 import socket
 import threading
@@ -178,16 +180,17 @@ async def _generate(request: web.Request, fake: FakeKeyed, record: KeyedRecord, 
         return web.json_response(answer.body, status=answer.status, headers=answer.headers)
     if answer.garbage:
         return web.Response(text="<html>502 Bad Gateway</html>", content_type="text/html")
+    signature = (f"zsig-{n}-" + "s" * 40 if record.kind == "anthropic"
+                 else base64.b64encode(f"gsig-{n}".encode()).decode())
+    with fake.lock:
+        fake.signatures.add(signature)
     if record.kind == "anthropic":
-        signature = f"zsig-{n}-" + "s" * 40
-        with fake.lock:
-            fake.signatures.add(signature)
         frames = anthropic_sse(answer, model=model, n=n, signature=signature, input_tokens=tokens)
     elif record.kind == "openai":
         usage = bool((record.body.get("stream_options") or {}).get("include_usage"))
         frames = openai_sse(answer, model=model, n=n, usage=usage, input_tokens=tokens)
     else:
-        frames = gemini_sse(answer, model=model, n=n, input_tokens=tokens)
+        frames = gemini_sse(answer, model=model, n=n, signature=signature, input_tokens=tokens)
     response = web.StreamResponse(headers={"Content-Type": "text/event-stream"})
     await response.prepare(request)
     for frame in frames:

@@ -119,7 +119,8 @@ def openai_sse(answer: Answer, *, model: str, n: int, usage: bool,
     return [*frames, b"data: [DONE]\n\n"]
 
 
-def gemini_sse(answer: Answer, *, model: str, n: int, input_tokens: int) -> list[bytes]:
+def gemini_sse(answer: Answer, *, model: str, n: int, signature: str,
+               input_tokens: int) -> list[bytes]:
     def chunk(parts: list[dict[str, Any]], **extra: Any) -> bytes:
         candidate = {"content": {"role": "model", "parts": parts}, "index": 0}
         return sse(None, {"candidates": [{**candidate, **extra.pop("candidate", {})}],
@@ -130,7 +131,7 @@ def gemini_sse(answer: Answer, *, model: str, n: int, input_tokens: int) -> list
     if answer.tool:
         name, args = answer.tool
         frames.append(chunk([{"functionCall": {"name": name, "args": args},
-                              "thoughtSignature": f"gsig-{n}"}]))
+                              "thoughtSignature": signature}]))
     usage = {"promptTokenCount": input_tokens, "candidatesTokenCount": 7,
              "totalTokenCount": input_tokens + 7}
     frames.append(chunk([{"text": ""}], candidate={"finishReason": "STOP"}, usageMetadata=usage))
