@@ -133,3 +133,21 @@ async def test_model_mapping_and_count_tokens(fake_google, zai, tmp_path, aiohtt
     assert (await counted.json())["input_tokens"] > 0
     [count] = zai.calls("anthropic", "count")
     assert count.body["model"] == "glm-4.6"
+
+
+async def test_a_refused_signature_is_retried_without_thinking(
+    fake_google, zai, tmp_path, aiohttp_client
+) -> None:
+    client = await _client(fake_google, zai, tmp_path, aiohttp_client, "exclusive")
+    body = _ask("hi")
+    body["messages"] += [
+        {"role": "assistant", "content": [
+            {"type": "thinking", "thinking": "old thoughts", "signature": "not-from-zai"},
+            {"type": "text", "text": "hello"}]},
+        {"role": "user", "content": "again"},
+    ]
+    resp = await client.post("/v1/messages", headers=AUTH, json=body)
+    assert resp.status == 200, await resp.text()
+    refused, accepted = zai.calls("anthropic")
+    assert refused.status == 400 and accepted.status == 200
+    assert [b["type"] for b in accepted.body["messages"][1]["content"]] == ["text"]

@@ -232,4 +232,5 @@ def without_signatures(req: ChatRequest) -> ChatRequest:
         )
         return dataclasses.replace(message, parts=parts)
 
-    return dataclasses.replace(req, messages=tuple(clean(m) for m in req.messages))
+    raw = {k: v for k, v in req.passthrough.items() if k != "anthropic"}  # re-encoded instead
+    return dataclasses.replace(req, messages=tuple(clean(m) for m in req.messages), passthrough=raw)
