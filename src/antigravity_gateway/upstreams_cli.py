@@ -19,11 +19,11 @@ from rich.table import Table
 
 from . import settings as cfg
 from .cli import AgmGroup, UserError, _data_dir, _quiet_logs, data_dir_option, main
-from .core.events import Assembler
 from .core.messages import ChatRequest, ChatResponse, Message, Text
 from .routing.models import Route
 from .routing.zai import zai_model
 from .server.attempt import Limits, attempt
+from .server.relay import assemble
 from .server.upstreams import ZAI, KeyLane, Upstreams, entries
 from .settings.schema import UpstreamEntry
 
@@ -89,14 +89,7 @@ async def _test(settings: cfg.Settings, name: str,
         started = time.perf_counter()
 
         async def call(credential: Any) -> ChatResponse:
-            asm = Assembler()
-            events = await lane.provider.open_stream(req, route, credential)
-            try:
-                async for event in events:
-                    asm.feed(event)
-            finally:
-                await events.aclose()
-            return asm.result()
+            return await assemble(await lane.provider.open_stream(req, route, credential))
 
         limits = Limits(max_attempts=settings.proxy.max_attempts,
                         max_wait=settings.proxy.max_wait_seconds)
