@@ -145,6 +145,11 @@ async def test_unknown_model_is_a_404_listing_what_exists(keyed, aiohttp_client,
     gemini = await client.post("/v1beta/models/no-such-model:generateContent", headers=AUTH,
                                json={"contents": [{"role": "user", "parts": [{"text": "hi"}]}]})
     assert gemini.status == 404 and (await gemini.json())["error"]["status"] == "NOT_FOUND"
+    claude = await client.post("/v1/messages", headers=AUTH, json={
+        "model": "no-such-model", "max_tokens": 5, "messages": [{"role": "user", "content": "x"}]})
+    answer = await claude.json()
+    assert claude.status == 404 and answer["error"]["type"] == "not_found_error"
+    assert "gpt-4o-mini" in answer["error"]["message"]
 
 
 async def test_openai_client_reaches_an_anthropic_upstream_with_tools(
