@@ -110,6 +110,10 @@ class Upstreams:
         if source == self._source:
             return
         self._source = source
+        zai = settings.zai
+        if zai.enabled and zai.dispatch_mode != "off" and not zai.api_key:
+            log.warning("[zai] is enabled (dispatch_mode %s) but zai.api_key is empty: "
+                        "requests are not dispatched to z.ai", zai.dispatch_mode)
         self.lanes = {e.name: self._lane(e, settings, self.lanes.get(e.name))
                       for e in entries(settings)}
         self.zai = self.lanes.get(ZAI) if settings.zai.dispatch_mode != "off" else None
