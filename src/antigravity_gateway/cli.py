@@ -369,3 +369,4 @@ def key(regenerate: bool) -> None:
 
 
 from . import accounts_cli  # noqa: E402,F401  (registers login, import, export, refresh)
+from . import upstreams_cli  # noqa: E402,F401  (registers `agm upstreams`)
