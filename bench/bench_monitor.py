@@ -47,7 +47,7 @@ async def run(seconds: float, rounds: int) -> None:
             for name, extra in CONFIGS.items():
                 data_dir = Path(tmp) / name
                 data_dir.mkdir()
-                proc, urls[name] = start_gateway(fake, data_dir, extra)
+                proc, urls[name] = start_gateway(fake, data_dir, extra_config=extra)
                 procs.append(proc)
                 pids[name] = proc.pid
                 await wait_up(urls[name])

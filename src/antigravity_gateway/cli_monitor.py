@@ -16,7 +16,7 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from .cli import _data_dir, data_dir_option
+from .cli import _data_dir, data_dir_option, main
 from .monitor import db, queries, read
 
 FOLLOW_SECONDS = 1.0
@@ -58,7 +58,7 @@ def _show(console: Console, rows: list[dict[str, Any]], as_json: bool) -> None:
         console.print(logs_table(rows))
 
 
-@click.command()
+@main.command()
 @click.option("--follow", "-f", is_flag=True, help="Keep printing new requests as they come.")
 @click.option("--errors", is_flag=True, help="Only failed requests (status >= 400).")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
@@ -84,7 +84,7 @@ def _page(path: Path, f: queries.LogFilter) -> list[dict[str, Any]]:
     return read(path, lambda c: queries.list_logs(c, f)[0], none)
 
 
-@click.command()
+@main.command()
 @click.option("--by", type=click.Choice(list(queries.BUCKETS)), default="day",
               show_default=True, help="How to group the usage.")
 @click.option("--json", "as_json", is_flag=True, help="JSON instead of a table.")

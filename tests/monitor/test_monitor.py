@@ -43,7 +43,7 @@ def rows(path: Path) -> list[dict]:
 
 
 async def flushed(mon: Monitor, count: int) -> None:
-    for _ in range(200):
+    for _ in range(1000):  # up to 10 s: a locked database makes the writer wait 2 s
         if mon.writer.written + mon.writer.dropped >= count:
             return
         await asyncio.sleep(0.01)

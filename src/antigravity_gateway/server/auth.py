@@ -19,6 +19,7 @@ from ..settings import Settings
 
 HEALTH_PATHS = frozenset({"/healthz", "/health"})
 ADMIN_HEALTH = "/api/health"  # the one admin route without a key
+KEYLESS_PATHS = frozenset({"/auth/callback"})  # Google sign-in callback: its state is the key
 
 
 def presented_keys(request: web.Request) -> Iterator[str]:
@@ -51,6 +52,8 @@ def is_exempt(request: web.Request, mode: str) -> bool:
         return True
     if request.method == "HEAD" and request.path == "/":
         return True  # Claude Code's connection warm-up carries no key
+    if request.path in KEYLESS_PATHS:
+        return True
     if mode == "off":
         return not (request.path.startswith("/api/") or request.path == "/api")
     return mode == "all_except_health" and request.path in HEALTH_PATHS
