@@ -49,6 +49,15 @@ def logged(api: Api, count: int, **query: object) -> dict:
         time.sleep(0.05)
 
 
+def settled(api: Api) -> int:
+    """The row count once every request made so far is written (it stops changing)."""
+    last = -1
+    while (total := api.get("/api/logs").json()["total"]) != last:
+        last = total
+        time.sleep(0.3)  # more than the writer's batching interval
+    return total
+
+
 def config_bytes(gateway: Gateway) -> bytes:
     return (gateway.data_dir / "config.toml").read_bytes()
 
@@ -107,7 +116,7 @@ def test_status(api: Api, gateway: Gateway) -> None:
 def test_logs_paging_filters_and_detail(
     api: Api, chat: openai.OpenAI, fake: FakeGoogle
 ) -> None:
-    before = api.get("/api/logs").json()["total"]
+    before = settled(api)
     for n in range(5):
         ask(chat, f"paging-{n}")
     for _ in ask(chat, "streamed-one", stream=True).parse():  # read to the end
@@ -200,7 +209,7 @@ def test_live_log_stream(api: Api, gateway: Gateway, chat: openai.OpenAI) -> Non
 
 def test_clear_logs_keeps_stats(api: Api, chat: openai.OpenAI) -> None:
     ask(chat, "to be cleared")
-    logged(api, 1)
+    settled(api)
     requests_before = sum(b["requests"] for b in api.get("/api/stats").json()["buckets"])
     assert api.delete("/api/logs").status_code == 200
     assert api.get("/api/logs").json() == {"logs": [], "total": 0}
