@@ -28,6 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_gateway import (  # noqa: E402
     CHAT,
     Call,
+    cpu_seconds,
     gateway_call,
     measure,
     start_fake,
@@ -70,18 +71,12 @@ async def run(seconds: float, rounds: int) -> None:
                 proc.wait()
 
 
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time of a process so far (Linux /proc)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
 async def measure_cpu(
     pid: int, call: Call, concurrency: int, seconds: float
 ) -> dict[str, float]:
     before = cpu_seconds(pid)
     result = await measure(call, concurrency, seconds)
-    requests = result["rps"] * seconds
+    requests = result["rps"] * result["elapsed"]
     result["cpu_us"] = (cpu_seconds(pid) - before) / requests * 1e6
     return result
 
