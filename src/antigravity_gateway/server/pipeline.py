@@ -111,7 +111,7 @@ class Gateway:
 
     async def serve(self, req: ChatRequest) -> Served:
         route = self.route(req.model)
-        req = dataclasses.replace(req, reasoning=route.reasoning_for(req.reasoning))
+        req = route.applied_to(req)
         req = self.signatures.restore(req)
         try:
             try:
@@ -128,7 +128,7 @@ class Gateway:
     async def count_tokens(self, req: ChatRequest) -> int:
         """The upstream's own count (countTokens) of everything the request would send."""
         route = self.route(req.model)
-        req = dataclasses.replace(req, reasoning=route.reasoning_for(req.reasoning))
+        req = route.applied_to(req)
         body: dict[str, Any] = dict(gemini.encode_request(req, model=route.upstream))
         contents = [*body.get("contents", [])]
         extra = [*(body.get("systemInstruction") or {}).get("parts", [])]
@@ -198,10 +198,14 @@ class Gateway:
         if self._reasons(state.model) == {"forbidden"}:
             # 503, not 403: Claude Code would send its user to the login screen (issue #5).
             detail = f": {state.last.message}" if state.last else ""
-            return NoAccount(f"every account was refused by Google (403){detail}; "
-                             f"retrying in {human_duration(wait)}", retry_after=wait)
-        message = (f"all accounts are rate limited for {state.model}; "
-                   f"next reset in {human_duration(wait)}")
+            return NoAccount(
+                f"every account was refused by Google (403){detail}; "
+                f"retrying in {human_duration(wait)}",
+                retry_after=wait,
+            )
+        message = (
+            f"all accounts are rate limited for {state.model}; next reset in {human_duration(wait)}"
+        )
         return NoAccount(message, retry_after=wait, rate_limited=True)
 
     def _reasons(self, model: str) -> set[str]:
@@ -213,7 +217,9 @@ class Gateway:
         decision = classify(exc, now=self.clock())
         log.info(
             "account %s failed with %d (%s); %s",
-            account.email, exc.upstream_status, decision.kind,
+            account.email,
+            exc.upstream_status,
+            decision.kind,
             "trying again" if decision.retry else "giving up",
         )
         state.last = exc
@@ -242,6 +248,7 @@ class Gateway:
                 project=account.project_id,
                 session_id=session_id,
                 request_id=f"agent-{self.new_id()}",
+                request_type=gemini.request_type(body, route.upstream),
             ),
         )
         try:
@@ -269,8 +276,12 @@ class Gateway:
             self._amend_pool(account.email, disabled=True, disabled_reason=str(exc))
             raise
         if fresh is not account:
-            self._amend_pool(account.email, access_token=fresh.access_token,
-                             expires_at=fresh.expires_at, refresh_token=fresh.refresh_token)
+            self._amend_pool(
+                account.email,
+                access_token=fresh.access_token,
+                expires_at=fresh.expires_at,
+                refresh_token=fresh.refresh_token,
+            )
         return fresh
 
     def _amend_pool(self, email: str, **changes: Any) -> None:

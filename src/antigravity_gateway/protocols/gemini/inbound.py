@@ -27,6 +27,7 @@ from antigravity_gateway.errors import InvalidRequest
 from antigravity_gateway.protocols import fields
 
 from .history import decode_contents, decode_system, pick, spelled
+from .modes import SEARCH_TOOL_NAMES
 from .replies import Framing, StreamEncoder, encode_error, encode_response, encode_usage
 
 __all__ = [
@@ -105,6 +106,7 @@ def decode_request(
         tool_choice=_tool_choice(*pick(body, "toolConfig", path)),
         stream=stream,
         passthrough={"gemini": native} if native else {},
+        web_search=any(key in tool for tool in native_tools for key in SEARCH_TOOL_NAMES),
         **generation,
     )
 
