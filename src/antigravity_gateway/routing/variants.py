@@ -3,7 +3,6 @@
 `-online` turns on web-search grounding; an image model's `-4k` / `-2k` / `-1k` (also `-hd`,
 `-medium`, `-standard`) and ratio suffixes (`-16x9`, `-16-9`, ...) set its imageConfig
 (reference/antigravity-tools.md §9.3). `split` strips them, so routing sees the base name.
-Also the mapping of OpenAI's image `size` / `quality` onto the same options (§10.1).
 """
 
 from __future__ import annotations
@@ -63,32 +62,3 @@ def listed_variants(image_model: str) -> list[str]:
     sizes = ("", *(f"-{s}" for s in LISTED_SIZES))
     ratios = ("", *(f"-{r}" for r in LISTED_RATIOS))
     return [f"{image_model}{s}{r}" for s in sizes for r in ratios]
-
-
-def aspect_ratio_of(size: str) -> str | None:
-    """OpenAI's `size` (`1280x720`, `16:9`, `auto`) as an aspect ratio; None when it is no size.
-    A W x H size takes the listed ratio within 0.05 of it, else 1:1 (the reference's rule)."""
-    text = size.strip().lower()
-    if text in ("", "auto"):
-        return ""
-    if text in RATIOS:
-        return text
-    match = re.fullmatch(r"(\d{1,5})\s*[x×*]\s*(\d{1,5})", text)
-    if match is None or not int(match[1]) or not int(match[2]):
-        return None
-    wanted = int(match[1]) / int(match[2])
-    for ratio in RATIOS:
-        width, height = ratio.split(":")
-        if abs(int(width) / int(height) - wanted) <= 0.05:
-            return ratio
-    return "1:1"
-
-
-def image_size_of(quality: str) -> str | None:
-    """OpenAI's `quality` / an `image_size` as Gemini's imageSize; None when unknown."""
-    text = quality.strip().lower()
-    if text in ("", "auto", "low"):
-        return ""
-    if text == "high":
-        return "4K"
-    return _SIZE_WORDS.get(text)
