@@ -34,6 +34,7 @@ from ..protocols.gemini import outbound as gemini
 from ..providers.cloudcode import CloudCode, Envelope, wrap
 from ..routing import models
 from ..routing.retry import Decision, classify
+from ..routing.variants import is_image_model, listed_variants
 from ..settings import Settings
 from .signatures import SignatureCache
 
@@ -99,7 +100,9 @@ class Gateway:
     def model_names(self) -> set[str]:
         """What `/v1/models` lists: the accounts' models and the custom mapping's plain names."""
         custom = {name for name in self.settings.models.custom_mapping if "*" not in name}
-        return self.pool.offered_models() | custom
+        offered = self.pool.offered_models()
+        images = {v for name in offered if is_image_model(name) for v in listed_variants(name)}
+        return offered | custom | images
 
     def route(self, model: str) -> models.Route:
         return models.resolve(
@@ -109,18 +112,19 @@ class Gateway:
             self.pool.forwarding(),
         )
 
-    async def serve(self, req: ChatRequest) -> Served:
+    async def serve(self, req: ChatRequest, *, account: str = "") -> Served:
+        """`account`: only that account may answer (a warmup)."""
         route = self.route(req.model)
         req = route.applied_to(req)
         req = self.signatures.restore(req)
         try:
             try:
-                return await self._serve(req, route)
+                return await self._serve(req, route, account)
             except UpstreamError as exc:
                 if exc.upstream_status != 400 or not _is_signature_error(exc.body):
                     raise
                 log.info("upstream refused a replayed signature; retrying once without them")
-                return await self._serve(without_signatures(req), route)
+                return await self._serve(without_signatures(req), route, account)
         except GatewayError as exc:  # INTERFACE.md: every proxied answer names the model
             exc.headers.setdefault("X-Mapped-Model", route.upstream)
             raise
@@ -155,9 +159,11 @@ class Gateway:
             return int(answer.get("totalTokens", 0))
         raise NoAccount("no usable account can count tokens right now")
 
-    async def _serve(self, req: ChatRequest, route: models.Route) -> Served:
+    async def _serve(self, req: ChatRequest, route: models.Route, only: str = "") -> Served:
         body = dict(gemini.encode_request(req, model=route.upstream))
         state = _Attempts(model=route.upstream, session=session_id_of(req))
+        if only:
+            state.failed = {a.email for a in self.pool.accounts if a.email != only}
         while state.made < self.settings.proxy.max_attempts:
             account = await self._choose(state)
             try:
