@@ -1,6 +1,6 @@
 """Background upkeep of the account pool while the server runs.
 
-Four loops: reload accounts changed by `agm accounts ...`; renew access tokens ahead of expiry
+Five loops: reload accounts changed by `agm accounts ...`; renew access tokens ahead of expiry
 (so no request waits on a refresh); refresh every quota snapshot every `quota.refresh_minutes`;
 persist the cooldown table when it changed (atomically, off the event loop); and, when
 `[warmup] enabled`, warm the accounts whose quota window is idle (accounts/warmup.py).

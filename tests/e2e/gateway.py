@@ -34,9 +34,11 @@ def write_config(
     port: int,
     *,
     custom_mapping: dict[str, str] | None = None,
+    sections: dict[str, dict[str, object]] | None = None,
     **proxy: object,
 ) -> None:
     config: dict[str, object] = {
+        **(sections or {}),
         "proxy": {"port": port, "api_key": API_KEY, "auth_mode": "strict", **proxy},
         "upstream": {
             "cloudcode_base_urls": fake.cloudcode_base_urls,
@@ -83,10 +85,13 @@ class Gateway:
         *,
         accounts: int = 1,
         custom_mapping: dict[str, str] | None = None,
+        sections: dict[str, dict[str, object]] | None = None,
         **proxy: object,
     ) -> Gateway:
         port = free_port()
-        write_config(data_dir, fake, port, custom_mapping=custom_mapping, **proxy)
+        write_config(
+            data_dir, fake, port, custom_mapping=custom_mapping, sections=sections, **proxy
+        )
         emails = [enroll(fake, data_dir, f"user{i}@example.com") for i in range(1, accounts + 1)]
         log = data_dir / "serve.log"
         process = subprocess.Popen(
