@@ -10,6 +10,8 @@ from typing import Any
 import openai
 import pytest
 import requests
+from google import genai
+from google.genai import types
 
 from tests.e2e.gateway import API_KEY, Gateway
 from tests.fakes.defaults import PNG_1X1
@@ -220,3 +222,21 @@ def test_bad_transcriptions(gateway: Gateway, fake: Any) -> None:
         gateway.url + "/healthz", headers={"Authorization": f"Bearer {API_KEY}"}, timeout=10
     )
     assert healthy.status_code == 200
+
+
+def test_genai_image_model_passes_image_config_through(gateway: Gateway, fake: Any) -> None:
+    options = types.HttpOptions(base_url=gateway.url, api_version="v1beta")
+    client = genai.Client(api_key=API_KEY, http_options=options)
+    config = types.GenerateContentConfig(
+        response_modalities=["TEXT", "IMAGE"],
+        image_config=types.ImageConfig(aspect_ratio="3:4"),
+    )
+    done = client.models.generate_content(model=IMAGE_MODEL, contents="a fox", config=config)
+    assert done.candidates and done.candidates[0].content and done.candidates[0].content.parts
+    blobs = [p.inline_data for p in done.candidates[0].content.parts if p.inline_data]
+    assert [b.data for b in blobs] == [PNG] and blobs[0].mime_type == "image/png"
+    [body] = image_requests(fake)
+    generation = body["request"]["generationConfig"]
+    assert generation["imageConfig"] == {"aspectRatio": "3:4"}
+    assert generation["responseModalities"] == ["TEXT", "IMAGE"]
+    assert body["requestType"] == "image_gen"
