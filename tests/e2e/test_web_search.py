@@ -161,3 +161,21 @@ def test_genai_google_search(gateway: Gateway, fake: Any, stream: bool) -> None:
     assert meta.grounding_supports and meta.grounding_supports[0].segment
     assert meta.search_entry_point is not None  # passed through unchanged
     assert_search_upstream(searched(fake))
+
+
+def test_responses_stream_ends_with_the_search_item(
+    openai_client: openai.OpenAI, fake: Any
+) -> None:
+    fake.script(text(ANSWER))
+    stream = openai_client.responses.create(
+        model="gemini-3-flash", input="Rust 1.80?", tools=[{"type": "web_search"}], stream=True
+    )
+    events = list(stream)
+    added = [e.item.type for e in events if e.type == "response.output_item.added"]
+    assert added == ["message", "web_search_call"]
+    completed = events[-1]
+    assert completed.type == "response.completed"
+    final = completed.response  # type: ignore[union-attr]
+    assert [item.type for item in final.output] == ["message", "web_search_call"]
+    annotations = final.output[0].content[0].annotations
+    assert [a.url for a in annotations] == URLS
