@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import base64
+import contextlib
 import io
 import wave
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from antigravity_gateway.core.messages import ImageOptions, Media, Text, Usage
 from antigravity_gateway.errors import InvalidRequest
@@ -127,3 +130,46 @@ def test_transcription_formats() -> None:
     assert timed["text"] == "Hallo Welt"
     text_job = audio.decode_transcription(audio_form("a.mp3", b"x", response_format="text"))
     assert audio.encode_transcription("hi\n", text_job) == ("text/plain", "hi")
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=8),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3)
+    ),  # fmt: skip
+    max_leaves=8,
+)
+KEYS = ["prompt", "model", "n", "size", "quality", "image_size", "style", "response_format"]
+
+
+@given(st.dictionaries(st.sampled_from(KEYS), json_values) | json_values)
+@settings(max_examples=300, deadline=None)
+def test_generation_decoder_raises_only_invalid_request(body: object) -> None:
+    with contextlib.suppress(InvalidRequest):
+        images.decode_generation(body)
+
+
+uploads = st.builds(
+    Upload,
+    field=st.sampled_from(["image", "image[]", "mask", "image1", "file", "x"]),
+    filename=st.text(max_size=12),
+    content_type=st.just(""),
+    data=st.binary(max_size=16) | st.sampled_from([PNG, JPEG, WEBP]),
+)
+forms = st.builds(
+    Form,
+    fields=st.dictionaries(
+        st.sampled_from([*KEYS, "aspect_ratio", "language"]), st.text(max_size=10)
+    ),  # fmt: skip
+    files=st.lists(uploads, max_size=3).map(tuple),
+)
+
+
+@given(forms)
+@settings(max_examples=300, deadline=None)
+def test_form_decoders_raise_only_invalid_request(form: Form) -> None:
+    for decode in (images.decode_edit, audio.decode_transcription):
+        try:
+            decode(form)  # type: ignore[operator]
+        except InvalidRequest:
+            pass

@@ -23,7 +23,7 @@ def is_search_tool(tool: Any) -> bool:
         return True
     function = tool.get("function")
     name = function.get("name") if isinstance(function, dict) else tool.get("name")
-    return kind in (None, "function", "custom") and name in SEARCH_NAMES
+    return kind in (None, "function", "custom") and isinstance(name, str) and name in SEARCH_NAMES
 
 
 def wants_search(tools: Any) -> bool:
