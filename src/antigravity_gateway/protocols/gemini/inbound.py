@@ -6,7 +6,8 @@ stopSequences, candidateCount 1, responseMimeType + responseSchema / responseJso
 thinkingConfig: level -> effort, budget -> budget, -1 -> model default, includeThoughts).
 Kept verbatim for a Gemini upstream (ChatRequest.passthrough): safetySettings, googleSearch /
 codeExecution / urlContext tools, and seed, presencePenalty, frequencyPenalty, responseModalities,
-imageConfig, mediaResolution. Dropped: cachedContent, labels, anything else. Numbered enums
+imageConfig, mediaResolution; a googleSearch tool also sets `web_search` (answers carry the
+groundingMetadata). Dropped: cachedContent, labels, anything else. Numbered enums
 (google-generativeai's wire form) become names. Cheap for big bodies: one pass, inline data stays
 the base64 string it came as, JSON-Schema parameters are shared untouched, nothing is re-checked.
 """
