@@ -38,7 +38,6 @@ def write_config(
     **proxy: object,
 ) -> None:
     config: dict[str, object] = {
-        **(sections or {}),
         "proxy": {"port": port, "api_key": API_KEY, "auth_mode": "strict", **proxy},
         "upstream": {
             "cloudcode_base_urls": fake.cloudcode_base_urls,
@@ -50,6 +49,7 @@ def write_config(
     }
     if custom_mapping:
         config["models"] = {"custom_mapping": custom_mapping}
+    config.update(sections or {})
     data_dir.mkdir(parents=True, exist_ok=True)
     (data_dir / "config.toml").write_text(tomli_w.dumps(config))
 
