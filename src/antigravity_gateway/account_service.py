@@ -47,13 +47,8 @@ class AccountService:
         self._clock = clock
         self._polling = polling or cloudcode_setup.Polling()
         self._locks: dict[str, asyncio.Lock] = {}
-        self.cloudcode = CloudCode(
-            session,
-            up.cloudcode_base_urls,
-            proxy=up.proxy_url or None,
-            timeout=settings.proxy.request_timeout,
-            user_agent=up.user_agent,
-        )
+        self.cloudcode = CloudCode(session, up.cloudcode_base_urls, proxy=up.proxy_url or None,
+                                   timeout=settings.proxy.request_timeout, user_agent=up.user_agent)
 
     async def enroll(self, refresh_token: str) -> Account:
         """Refresh -> userinfo email -> project (onboarding if needed) -> quota; saved.
@@ -63,8 +58,7 @@ class AccountService:
         grant = await oauth.refresh_access_token(self._session, self._upstream, refresh_token)
         email = await oauth.fetch_email(self._session, self._upstream, grant.access_token)
         project = await cloudcode_setup.discover_project(
-            self.cloudcode, grant.access_token, self._polling
-        )
+            self.cloudcode, grant.access_token, self._polling)
         now = self._clock()
         existing = await asyncio.to_thread(self._store.by_email, email)
         fresh = Account(id=str(uuid.uuid4()), email=email, refresh_token="", created_at=now)
@@ -81,8 +75,7 @@ class AccountService:
         )
         try:
             quota = await cloudcode_setup.fetch_quota(
-                self.cloudcode, account.access_token, account.project_id, now=now
-            )
+                self.cloudcode, account.access_token, account.project_id, now=now)
             account = replace(account, quota=quota)
         except UpstreamError as exc:  # the account works; the quota is fetched again later
             log.warning("quota fetch for a new account failed: %s", exc.message)
@@ -114,16 +107,11 @@ class AccountService:
     async def _refresh(self, account: Account, *, persist: bool) -> Account:
         try:
             grant = await oauth.refresh_access_token(
-                self._session, self._upstream, account.refresh_token
-            )
+                self._session, self._upstream, account.refresh_token)
         except oauth.InvalidGrant as exc:
             log.warning("account %s disabled: invalid_grant", account.id)
-            dead = replace(
-                account,
-                disabled=True,
-                disabled_at=self._clock(),
-                disabled_reason=f"invalid_grant: {exc.description}",
-            )
+            dead = replace(account, disabled=True, disabled_at=self._clock(),
+                           disabled_reason=f"invalid_grant: {exc.description}")
             if persist:
                 await asyncio.to_thread(self._store.save, dead)
             raise
@@ -142,15 +130,13 @@ class AccountService:
         account = await self.fresh_token(account)
         try:
             quota = await cloudcode_setup.fetch_quota(
-                self.cloudcode, account.access_token, account.project_id, now=self._clock()
-            )
+                self.cloudcode, account.access_token, account.project_id, now=self._clock())
         except UpstreamError as exc:
             if exc.upstream_status != 401:
                 raise
             account = await self.fresh_token(account, force=True)
             quota = await cloudcode_setup.fetch_quota(
-                self.cloudcode, account.access_token, account.project_id, now=self._clock()
-            )
+                self.cloudcode, account.access_token, account.project_id, now=self._clock())
         stored = await asyncio.to_thread(self._store.get, account.id)
         updated = replace(stored or account, quota=quota)
         if stored is not None:

@@ -75,11 +75,9 @@ def _remember_data_dir(ctx: click.Context, _param: click.Parameter, value: str |
 
 def data_dir_option(f: F) -> F:
     return click.option(
-        "--data-dir",
-        type=click.Path(file_okay=False),
-        expose_value=False,
-        callback=_remember_data_dir,
-        help="Data directory (default $AGM_DATA_DIR or ~/.antigravity_gateway).",
+        "--data-dir", type=click.Path(file_okay=False), expose_value=False,
+        callback=_remember_data_dir, help="Data directory (default $AGM_DATA_DIR or "
+        "~/.antigravity_gateway).",
     )(f)
 
 
@@ -109,7 +107,6 @@ def serve(host: str | None, port: int | None) -> None:
 
 # --- accounts --------------------------------------------------------------------------------
 
-
 @main.group(cls=AgmGroup)
 @data_dir_option
 def accounts() -> None:
@@ -117,13 +114,8 @@ def accounts() -> None:
 
 
 @accounts.command("add")
-@click.option(
-    "--refresh-token",
-    "refresh_token",
-    required=True,
-    metavar="T",
-    help="The account's OAuth refresh token; '-' reads it from stdin.",
-)
+@click.option("--refresh-token", "refresh_token", required=True, metavar="T",
+              help="The account's OAuth refresh token; '-' reads it from stdin.")
 @data_dir_option
 def accounts_add(refresh_token: str) -> None:
     """Add (or refresh) a Google account from its OAuth refresh token."""
@@ -138,10 +130,8 @@ def accounts_add(refresh_token: str) -> None:
     status = Console(stderr=True).status("Adding account: token, email, project, quota…")
     with _quiet_logs(), status:
         account = asyncio.run(_enroll(settings, store, refresh_token))
-    click.echo(
-        f"added {account.email} (tier: {account.tier or 'unknown'}, "
-        f"project: {account.project_id or 'none'})"
-    )
+    click.echo(f"added {account.email} (tier: {account.tier or 'unknown'}, "
+               f"project: {account.project_id or 'none'})")
     if not account.quota.fetched_at:
         click.echo("note: the quota could not be fetched yet; it is retried later", err=True)
 
@@ -197,15 +187,12 @@ def _status(account: Account, cooling: list[Cooldown]) -> str:
     if state == "disabled" and account.disabled_reason:
         return f"disabled ({account.disabled_reason})"
     if state == "needs_verification":
-        return "needs verification" + (
-            f": {account.verification_url}" if account.verification_url else ""
-        )
+        return "needs verification" + (f": {account.verification_url}"
+                                       if account.verification_url else "")
     if state == "cooling":
-        return "\n".join(
-            f"cooling until {_when(c.until)} for "
-            f"{c.model or 'every model'}" + (f" ({c.reason})" if c.reason else "")
-            for c in cooling
-        )
+        return "\n".join(f"cooling until {_when(c.until)} for "
+                         f"{c.model or 'every model'}" + (f" ({c.reason})" if c.reason else "")
+                         for c in cooling)
     return state
 
 
@@ -219,7 +206,8 @@ def _public(account: Account, cooling: list[Cooldown]) -> dict[str, Any]:
         data.pop(secret, None)
     data["status"] = _state(account, cooling)
     data["cooldowns"] = [
-        {"model": c.model, "until": _when(c.until), "reason": c.reason} for c in cooling
+        {"model": c.model, "until": _when(c.until), "reason": c.reason}
+        for c in cooling
     ]
     for name, model in account.quota.models.items():
         data["quota"]["models"][name]["percentage"] = model.percentage
@@ -238,13 +226,8 @@ def _accounts_table(items: list[Account], cooldowns: list[Cooldown]) -> Table:
             for name, m in sorted(a.quota.models.items())
         ]
         style = styles.get(_state(a, cooling), "red")
-        table.add_row(
-            Text(a.email),
-            Text(a.tier or "-"),
-            Text(a.project_id or "-"),
-            Text(_status(a, cooling), style=style),
-            Text("\n".join(lines) or "-"),
-        )
+        table.add_row(Text(a.email), Text(a.tier or "-"), Text(a.project_id or "-"),
+                      Text(_status(a, cooling), style=style), Text("\n".join(lines) or "-"))
     return table
 
 
@@ -285,23 +268,15 @@ def accounts_disable(email: str) -> None:
 def _set_disabled(email: str, disabled: bool) -> None:
     store = AccountStore(_data_dir())
     account = _find(store, email)
-    changes: dict[str, Any] = (
-        {} if disabled else {"needs_verification": False, "verification_url": ""}
-    )
-    store.save(
-        msgspec.structs.replace(
-            account,
-            disabled=disabled,
-            disabled_reason="manual" if disabled else "",
-            disabled_at=time.time() if disabled else 0.0,
-            **changes,
-        )
-    )
+    changes: dict[str, Any] = {} if disabled else {"needs_verification": False,
+                                                    "verification_url": ""}
+    store.save(msgspec.structs.replace(
+        account, disabled=disabled, disabled_reason="manual" if disabled else "",
+        disabled_at=time.time() if disabled else 0.0, **changes))
     click.echo(f"{'disabled' if disabled else 'enabled'} {account.email}")
 
 
 # --- config ----------------------------------------------------------------------------------
-
 
 @main.group(cls=AgmGroup)
 @data_dir_option
@@ -337,11 +312,8 @@ def config_set(key: str, value: str) -> None:
     data_dir = _data_dir()
     updated = cfg.set_value(cfg.read_config(data_dir), key, value)
     cfg.save_settings(updated, data_dir)
-    shown = (
-        cfg.mask_secret(value)
-        if key in cfg.SECRET_KEYS
-        else format_value(cfg.get_value(updated, key))
-    )
+    shown = cfg.mask_secret(value) if key in cfg.SECRET_KEYS else format_value(
+        cfg.get_value(updated, key))
     click.echo(f"{key} = {shown}")
     _note_env_override(key)
 
@@ -375,7 +347,6 @@ def _literal(value: Any) -> str:
 
 
 # --- key -------------------------------------------------------------------------------------
-
 
 @main.command()
 @click.option("--regenerate", is_flag=True, help="Generate and save a new proxy.api_key.")

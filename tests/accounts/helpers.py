@@ -16,15 +16,13 @@ from tests.fakes.cloudcode import FakeGoogle
 
 def settings_for(fake: FakeGoogle, base_urls: list[str] | None = None) -> Settings:
     """Settings whose upstream is the simulator (its OAuth client, its three hosts)."""
-    return Settings(
-        upstream=UpstreamSettings(
-            cloudcode_base_urls=base_urls or fake.cloudcode_base_urls,
-            oauth_token_url=fake.token_url,
-            userinfo_url=fake.userinfo_url,
-            oauth_client_id=fake.options.client_id,
-            oauth_client_secret=fake.options.client_secret or "any",
-        )
-    )
+    return Settings(upstream=UpstreamSettings(
+        cloudcode_base_urls=base_urls or fake.cloudcode_base_urls,
+        oauth_token_url=fake.token_url,
+        userinfo_url=fake.userinfo_url,
+        oauth_client_id=fake.options.client_id,
+        oauth_client_secret=fake.options.client_secret or "any",
+    ))
 
 
 @dataclass
@@ -52,10 +50,6 @@ class Harness:
         return AccountStore(self.data_dir)
 
     def service(self, settings: Settings | None = None) -> AccountService:
-        return AccountService(
-            self.session,
-            settings or settings_for(self.fake),
-            self.store,
-            clock=self.clock,
-            polling=Polling(interval=0.0, attempts=self.attempts, sleep=no_sleep),
-        )
+        return AccountService(self.session, settings or settings_for(self.fake), self.store,
+                              clock=self.clock,
+                              polling=Polling(interval=0.0, attempts=self.attempts, sleep=no_sleep))

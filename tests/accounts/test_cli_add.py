@@ -17,9 +17,8 @@ EMAIL = "cli@example.com"
 
 def agm(data_dir: Path, *args: str, stdin: str | None = None) -> Result:
     runner = CliRunner(env={"COLUMNS": "200"})
-    return runner.invoke(
-        cli.main, ["--data-dir", str(data_dir), *args], input=stdin, catch_exceptions=False
-    )
+    return runner.invoke(cli.main, ["--data-dir", str(data_dir), *args], input=stdin,
+                         catch_exceptions=False)
 
 
 def write_config(fake: FakeGoogle, data_dir: Path) -> None:
@@ -31,17 +30,15 @@ def write_config(fake: FakeGoogle, data_dir: Path) -> None:
 
 def test_accounts_add_list_and_errors(fake_google_thread: FakeGoogle, tmp_path: Path) -> None:
     fake = fake_google_thread
-    fake.add_account(
-        EMAIL, refresh_token="rt-cli", project="proj-cli", quota={"gemini-3-flash": 0.5}
-    )
+    fake.add_account(EMAIL, refresh_token="rt-cli", project="proj-cli",
+                     quota={"gemini-3-flash": 0.5})
     data_dir = tmp_path / "data"
     write_config(fake, data_dir)
 
     result = agm(data_dir, "accounts", "add", "--refresh-token", "-", stdin="rt-cli\n")
     assert result.exit_code == 0, result.output
     assert result.stdout.strip() == (
-        f"added {EMAIL} (tier: Gemini Code Assist for individuals, project: proj-cli)"
-    )
+        f"added {EMAIL} (tier: Gemini Code Assist for individuals, project: proj-cli)")
     assert "rt-cli" not in result.output
 
     listed = json.loads(agm(data_dir, "accounts", "list", "--json").stdout)

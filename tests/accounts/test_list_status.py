@@ -21,47 +21,27 @@ URL = "https://accounts.google.com/signin/continue?plt=FAKE"
 @pytest.fixture
 def data_dir(tmp_path: Path) -> Path:
     store = AccountStore(tmp_path)
-    for n, extra in enumerate(
-        [
-            {},
-            {"needs_verification": True, "verification_url": URL},
-            {"disabled": True, "disabled_reason": "invalid_grant: revoked"},
-            {},
-        ]
-    ):
-        store.save(
-            Account(
-                id=f"id-{n}",
-                email=f"{'abcd'[n]}@example.com",
-                refresh_token="rt",
-                created_at=float(n),
-                **extra,
-            )
-        )
+    for n, extra in enumerate([
+        {},
+        {"needs_verification": True, "verification_url": URL},
+        {"disabled": True, "disabled_reason": "invalid_grant: revoked"},
+        {},
+    ]):
+        store.save(Account(id=f"id-{n}", email=f"{'abcd'[n]}@example.com", refresh_token="rt",
+                           created_at=float(n), **extra))
     now = time.time()
-    save_cooldowns(
-        tmp_path,
-        [
-            Cooldown(
-                email="a@example.com",
-                model="gemini-3-flash",
-                until=now + 3600,
-                reason="quota_exhausted",
-            ),
-            Cooldown(email="a@example.com", model=ANY_MODEL, until=now + 60, reason="forbidden"),
-            Cooldown(email="d@example.com", model="gemini-3-flash", until=now - 5, reason="old"),
-        ],
-    )
+    save_cooldowns(tmp_path, [
+        Cooldown(email="a@example.com", model="gemini-3-flash", until=now + 3600,
+                 reason="quota_exhausted"),
+        Cooldown(email="a@example.com", model=ANY_MODEL, until=now + 60, reason="forbidden"),
+        Cooldown(email="d@example.com", model="gemini-3-flash", until=now - 5, reason="old"),
+    ])
     return tmp_path
 
 
 def run(data_dir: Path, *args: str) -> str:
-    result = CliRunner().invoke(
-        cli.main,
-        ["--data-dir", str(data_dir), *args],
-        catch_exceptions=False,
-        env={"COLUMNS": "300"},
-    )
+    result = CliRunner().invoke(cli.main, ["--data-dir", str(data_dir), *args],
+                                catch_exceptions=False, env={"COLUMNS": "300"})
     assert result.exit_code == 0, result.output
     return result.stdout
 
@@ -77,14 +57,8 @@ def test_json_status_and_cooldowns(data_dir: Path) -> None:
 
 def test_table_status(data_dir: Path) -> None:
     out = run(data_dir, "accounts", "list")
-    for needle in (
-        "cooling until",
-        "for gemini-3-flash (quota_exhausted)",
-        "for every model",
-        "needs verification",
-        "disabled (invalid_grant: revoked)",
-        "active",
-    ):
+    for needle in ("cooling until", "for gemini-3-flash (quota_exhausted)", "for every model",
+                   "needs verification", "disabled (invalid_grant: revoked)", "active"):
         assert needle in out, needle
     assert URL in out
 

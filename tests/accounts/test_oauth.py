@@ -46,9 +46,8 @@ async def test_wrong_client_is_an_upstream_error(
     fake_google: FakeGoogle, session: aiohttp.ClientSession
 ) -> None:
     fake_google.add_account(EMAIL, refresh_token="rt-a")
-    upstream = msgspec.structs.replace(
-        settings_for(fake_google).upstream, oauth_client_secret="wrong"
-    )
+    upstream = msgspec.structs.replace(settings_for(fake_google).upstream,
+                                       oauth_client_secret="wrong")
     with pytest.raises(UpstreamError) as info:
         await oauth.refresh_access_token(session, upstream, "rt-a")
     assert info.value.upstream_status == 401 and "invalid_client" in info.value.message
@@ -67,9 +66,8 @@ async def test_the_outbound_proxy_is_used(
     fake_google: FakeGoogle, session: aiohttp.ClientSession
 ) -> None:
     fake_google.add_account(EMAIL, refresh_token="rt-a")
-    upstream = msgspec.structs.replace(
-        settings_for(fake_google).upstream, proxy_url="http://127.0.0.1:9"
-    )
+    upstream = msgspec.structs.replace(settings_for(fake_google).upstream,
+                                       proxy_url="http://127.0.0.1:9")
     with pytest.raises(UpstreamError, match="unreachable"):
         await oauth.refresh_access_token(session, upstream, "rt-a")
     assert fake_google.calls("token") == []

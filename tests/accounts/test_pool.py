@@ -29,12 +29,8 @@ def account(
     fetched = NOW if quota is not None else 0.0
     models = quota if quota is not None else {}
     return Account(
-        id=email.split("@")[0],
-        email=email,
-        refresh_token="rt",
-        tier=tier,
-        quota=Quota(models=models, fetched_at=fetched),
-        **kw,
+        id=email.split("@")[0], email=email, refresh_token="rt", tier=tier,
+        quota=Quota(models=models, fetched_at=fetched), **kw,
     )
 
 
@@ -52,15 +48,8 @@ def picks(p: Pool, model: str = FLASH, n: int = 200, **kw) -> Counter[str]:
 
 @pytest.mark.parametrize(
     ("tier", "rank"),
-    [
-        ("Google AI Ultra", 0),
-        ("g1-ultra-tier", 0),
-        ("g1-pro-tier", 1),
-        ("Google AI Pro", 1),
-        ("free-tier", 2),
-        ("Gemini Code Assist for individuals", 2),
-        ("", 2),
-    ],
+    [("Google AI Ultra", 0), ("g1-ultra-tier", 0), ("g1-pro-tier", 1), ("Google AI Pro", 1),
+     ("free-tier", 2), ("Gemini Code Assist for individuals", 2), ("", 2)],
 )
 def test_tier_rank(tier: str, rank: int) -> None:
     assert tier_rank(tier) == rank
@@ -137,21 +126,16 @@ def test_no_account_at_all() -> None:
 
 
 def test_tier_order_ultra_then_pro_then_the_rest() -> None:
-    p = pool(
-        account("free@x"),
-        account("pro@x", tier="g1-pro-tier"),
-        account("ultra@x", tier="g1-ultra-tier"),
-    )
+    p = pool(account("free@x"), account("pro@x", tier="g1-pro-tier"),
+             account("ultra@x", tier="g1-ultra-tier"))
     assert set(picks(p)) == {"ultra@x"}
     p.cool("ultra@x", FLASH, 60)
     assert set(picks(p)) == {"pro@x"}
 
 
 def test_power_of_two_choices_prefers_remaining_quota() -> None:
-    accounts = [
-        account(f"{n}@x", quota=full(FLASH, fraction=f))
-        for n, f in (("a", 0.9), ("b", 0.5), ("c", 0.1))
-    ]
+    accounts = [account(f"{n}@x", quota=full(FLASH, fraction=f))
+                for n, f in (("a", 0.9), ("b", 0.5), ("c", 0.1))]
     counts = picks(pool(*accounts), n=3000)
     assert counts["a@x"] > counts["b@x"] > counts["c@x"] == 0  # c never wins a pair
 
@@ -193,12 +177,8 @@ def test_exclude_and_restore() -> None:
     clock = Clock()
     p = pool(account("a@x"), account("b@x"), clock=clock)
     assert set(picks(p, exclude={"a@x"})) == {"b@x"}
-    p.restore(
-        [
-            Cooldown(email="a@x", model=FLASH, until=NOW + 10),
-            Cooldown(email="b@x", model=FLASH, until=NOW - 1),
-        ]
-    )
+    p.restore([Cooldown(email="a@x", model=FLASH, until=NOW + 10),
+               Cooldown(email="b@x", model=FLASH, until=NOW - 1)])
     assert [c.email for c in p.cooldowns()] == ["a@x"]
     assert set(picks(p)) == {"b@x"}
 

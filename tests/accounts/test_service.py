@@ -28,12 +28,8 @@ async def h(fake_google: FakeGoogle, tmp_path: Path) -> AsyncIterator[Harness]:
 
 
 async def test_enroll_onboarded_account(h: Harness) -> None:
-    h.fake.add_account(
-        EMAIL,
-        refresh_token="rt-a",
-        project="rising-fact-p41fc",
-        quota={"claude-sonnet-4-6": 0.0, "gemini-3-flash": 0.25},
-    )
+    h.fake.add_account(EMAIL, refresh_token="rt-a", project="rising-fact-p41fc",
+                       quota={"claude-sonnet-4-6": 0.0, "gemini-3-flash": 0.25})
     account = await h.service().enroll("rt-a")
     assert (account.email, account.project_id) == (EMAIL, "rising-fact-p41fc")
     assert account.tier == "Gemini Code Assist for individuals"
@@ -56,17 +52,15 @@ async def test_enroll_onboarded_account(h: Harness) -> None:
 
 
 async def test_enroll_object_project_and_paid_tier(h: Harness) -> None:
-    h.fake.add_account(
-        EMAIL, refresh_token="rt-a", project="p-b", project_form="object", paid_tier="g1-pro-tier"
-    )
+    h.fake.add_account(EMAIL, refresh_token="rt-a", project="p-b", project_form="object",
+                       paid_tier="g1-pro-tier")
     account = await h.service().enroll("rt-a")
     assert (account.project_id, account.tier) == ("p-b", "Google AI Pro")
 
 
 async def test_enroll_onboards_polling_the_operation(h: Harness) -> None:
-    h.fake.add_account(
-        EMAIL, refresh_token="rt-a", onboarded=False, onboard_polls=2, project="zinc-cell-6bkmb"
-    )
+    h.fake.add_account(EMAIL, refresh_token="rt-a", onboarded=False, onboard_polls=2,
+                       project="zinc-cell-6bkmb")
     account = await h.service().enroll("rt-a")
     assert account.project_id == "zinc-cell-6bkmb"
     [onboard] = h.fake.calls("onboardUser")
@@ -75,9 +69,8 @@ async def test_enroll_onboards_polling_the_operation(h: Harness) -> None:
 
 
 async def test_enroll_onboards_by_reposting_when_operations_404(h: Harness) -> None:
-    h.fake.add_account(
-        EMAIL, refresh_token="rt-a", onboarded=False, onboard_polls=2, project="zinc-cell-6bkmb"
-    )
+    h.fake.add_account(EMAIL, refresh_token="rt-a", onboarded=False, onboard_polls=2,
+                       project="zinc-cell-6bkmb")
     for host in ("sandbox", "daily", "prod"):
         h.fake.fail_host(host, not_found(), times=None, method="operation")
     account = await h.service().enroll("rt-a")
@@ -126,9 +119,8 @@ async def test_enroll_rejected_token(h: Harness) -> None:
 async def test_re_enrolling_updates_and_re_enables(h: Harness) -> None:
     h.fake.add_account(EMAIL, refresh_token="rt-a")
     first = await h.service().enroll("rt-a")
-    h.store.save(
-        replace(first, disabled=True, disabled_reason="invalid_grant: revoked", access_token="old")
-    )
+    h.store.save(replace(first, disabled=True, disabled_reason="invalid_grant: revoked",
+                         access_token="old"))
     again = await h.service().enroll("rt-a")
     assert again.id == first.id and again.created_at == first.created_at
     assert not again.disabled and again.disabled_reason == "" and again.access_token != "old"

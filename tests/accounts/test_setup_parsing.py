@@ -12,24 +12,14 @@ from antigravity_gateway.providers import cloudcode_setup as setup
 @pytest.mark.parametrize(
     ("loaded", "tier"),
     [
-        (
-            {
-                "paidTier": {"id": "g1-pro-tier", "name": "Google AI Pro"},
-                "currentTier": {"id": "free-tier", "name": "Free"},
-            },
-            "Google AI Pro",
-        ),
+        ({"paidTier": {"id": "g1-pro-tier", "name": "Google AI Pro"},
+          "currentTier": {"id": "free-tier", "name": "Free"}}, "Google AI Pro"),
         ({"paidTier": {"id": "g1-pro-tier"}, "currentTier": {"id": "free-tier"}}, "g1-pro-tier"),
         ({"currentTier": {"id": "free-tier", "name": "Gemini Code Assist"}}, "Gemini Code Assist"),
         ({"currentTier": {"id": "standard-tier"}}, "standard-tier"),
-        (
-            {
-                "currentTier": {"id": "free-tier"},
-                "ineligibleTiers": [{"reasonCode": "X"}],
-                "allowedTiers": [{"id": "free-tier", "name": "Free", "isDefault": True}],
-            },
-            "Free (Restricted)",
-        ),
+        ({"currentTier": {"id": "free-tier"}, "ineligibleTiers": [{"reasonCode": "X"}],
+          "allowedTiers": [{"id": "free-tier", "name": "Free", "isDefault": True}]},
+         "Free (Restricted)"),
         ({}, ""),
     ],
 )
@@ -39,31 +29,19 @@ def test_tier_name(loaded: dict[str, Any], tier: str) -> None:
 
 @pytest.mark.parametrize(
     ("value", "project"),
-    [
-        ("rising-fact-p41fc", "rising-fact-p41fc"),
-        ({"id": "p-1", "name": "P"}, "p-1"),
-        (None, ""),
-        ({"name": "no id"}, ""),
-        (5, ""),
-    ],
+    [("rising-fact-p41fc", "rising-fact-p41fc"), ({"id": "p-1", "name": "P"}, "p-1"),
+     (None, ""), ({"name": "no id"}, ""), (5, "")],
 )
 def test_project_id_of(value: Any, project: str) -> None:
     assert setup.project_id_of(value) == project
 
 
 def test_default_tier() -> None:
-    assert setup.default_tier(
-        {
-            "allowedTiers": [
-                {"id": "legacy-tier"},
-                {"id": "free-tier", "name": "Free", "isDefault": True},
-            ]
-        }
-    ) == ("free-tier", "Free")
+    assert setup.default_tier({"allowedTiers": [
+        {"id": "legacy-tier"}, {"id": "free-tier", "name": "Free", "isDefault": True}]}) == (
+        "free-tier", "Free")
     assert setup.default_tier({"allowedTiers": [{"id": "standard-tier"}]}) == (
-        "standard-tier",
-        "standard-tier",
-    )
+        "standard-tier", "standard-tier")
     assert setup.default_tier({}) == ("legacy-tier", "legacy-tier")
 
 
@@ -71,19 +49,13 @@ def test_parse_quota() -> None:
     body = {
         "models": {
             "gemini-3-flash": {
-                "displayName": "Gemini 3 Flash",
-                "maxTokens": 1048576,
-                "maxOutputTokens": 65536,
-                "supportsImages": True,
-                "supportsThinking": True,
-                "thinkingBudget": 32768,
+                "displayName": "Gemini 3 Flash", "maxTokens": 1048576, "maxOutputTokens": 65536,
+                "supportsImages": True, "supportsThinking": True, "thinkingBudget": 32768,
                 "recommended": True,
                 "quotaInfo": {"remainingFraction": 0.7829875, "resetTime": "2026-08-05T02:38:57Z"},
             },
-            "claude-opus-4-6-thinking": {
-                "displayName": "Claude Opus 4.6 (Thinking)",
-                "quotaInfo": {"resetTime": "2026-08-05T06:00:00Z"},
-            },
+            "claude-opus-4-6-thinking": {"displayName": "Claude Opus 4.6 (Thinking)",
+                                         "quotaInfo": {"resetTime": "2026-08-05T06:00:00Z"}},
             "no-quota-info": {"displayName": "X"},
             "chat_20706": {"quotaInfo": {"remainingFraction": 1}},
             "tab_flash_lite_preview": {},

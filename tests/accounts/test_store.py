@@ -19,30 +19,18 @@ from antigravity_gateway.accounts.store import (
 
 
 def make(email: str = "a@example.com", **kw: object) -> Account:
-    base = Account(
-        id=email.split("@")[0] + "-id",
-        email=email,
-        refresh_token="1//r",
-        access_token="ya29.x",
-        expires_at=1000.5,
-        project_id="p-1",
-        tier="free-tier",
-        created_at=10.0,
-    )
+    base = Account(id=email.split("@")[0] + "-id", email=email, refresh_token="1//r",
+                   access_token="ya29.x", expires_at=1000.5, project_id="p-1", tier="free-tier",
+                   created_at=10.0)
     return replace(base, **kw)
 
 
 def test_round_trip_and_private_modes(tmp_path: Path) -> None:
     store = AccountStore(tmp_path)
-    quota = Quota(
-        models={
-            "gemini-3-flash": ModelQuota(
-                remaining_fraction=0.78, reset_time="2026-01-08T17:00:00Z", max_output_tokens=65536
-            )
-        },
-        forwarding={"old": "new"},
-        fetched_at=5.0,
-    )
+    quota = Quota(models={"gemini-3-flash": ModelQuota(remaining_fraction=0.78,
+                                                        reset_time="2026-01-08T17:00:00Z",
+                                                        max_output_tokens=65536)},
+                  forwarding={"old": "new"}, fetched_at=5.0)
     account = make(quota=quota)
     store.save(account)
     path = tmp_path / "accounts" / "a-id.json"
@@ -101,8 +89,7 @@ def test_missing_directory_is_empty(tmp_path: Path) -> None:
 def test_unknown_fields_are_tolerated(tmp_path: Path) -> None:
     (tmp_path / "accounts").mkdir()
     (tmp_path / "accounts" / "x.json").write_text(
-        '{"id": "x", "email": "x@example.com", "refresh_token": "r", "future_field": 1}'
-    )
+        '{"id": "x", "email": "x@example.com", "refresh_token": "r", "future_field": 1}')
     (account,) = AccountStore(tmp_path).load_all()
     assert account.email == "x@example.com" and account.quota == Quota()
 

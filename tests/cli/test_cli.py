@@ -41,54 +41,29 @@ def one_line_error(result: Result, *needles: str) -> None:
 
 def seed(data_dir: Path) -> AccountStore:
     store = AccountStore(data_dir)
-    quota = Quota(
-        models={
-            "gemini-3-flash": ModelQuota(
-                remaining_fraction=0.87, reset_time="2026-01-08T17:00:00Z"
-            ),
-            "claude-opus-4-6-thinking": ModelQuota(reset_time="2026-01-08T18:00:00Z"),
-        }
-    )
-    store.save(
-        Account(
-            id="id-a",
-            email="a@example.com",
-            refresh_token="1//secret-refresh",
-            access_token="ya29.secret-access",
-            project_id="proj-a",
-            tier="Google AI Pro",
-            quota=quota,
-            created_at=1.0,
-        )
-    )
-    store.save(
-        Account(
-            id="id-b",
-            email="b@example.com",
-            refresh_token="1//other",
-            created_at=2.0,
-            disabled=True,
-            disabled_reason="invalid_grant: Token has been revoked.",
-        )
-    )
+    quota = Quota(models={
+        "gemini-3-flash": ModelQuota(remaining_fraction=0.87, reset_time="2026-01-08T17:00:00Z"),
+        "claude-opus-4-6-thinking": ModelQuota(reset_time="2026-01-08T18:00:00Z"),
+    })
+    store.save(Account(id="id-a", email="a@example.com", refresh_token="1//secret-refresh",
+                       access_token="ya29.secret-access", project_id="proj-a", tier="Google AI Pro",
+                       quota=quota, created_at=1.0))
+    store.save(Account(id="id-b", email="b@example.com", refresh_token="1//other", created_at=2.0,
+                       disabled=True, disabled_reason="invalid_grant: Token has been revoked."))
     return store
 
 
 # --- config ----------------------------------------------------------------------------------
 
-
 def test_config_path_and_data_dir_precedence(run: Run, data_dir: Path, tmp_path: Path) -> None:
     assert run("config", "path").stdout.strip() == str(data_dir / "config.toml")
     other = tmp_path / "other"
     assert run("--data-dir", str(other), "config", "path").stdout.strip() == str(
-        other / "config.toml"
-    )
+        other / "config.toml")
     assert run("config", "path", "--data-dir", str(other)).stdout.strip() == str(
-        other / "config.toml"
-    )
+        other / "config.toml")
     assert run("config", "--data-dir", str(other), "path").stdout.strip() == str(
-        other / "config.toml"
-    )
+        other / "config.toml")
 
 
 def test_config_show_masks_secrets(run: Run) -> None:
@@ -181,7 +156,6 @@ def test_bad_env_is_one_line(run: Run) -> None:
 
 # --- key -------------------------------------------------------------------------------------
 
-
 def test_key_and_regenerate(run: Run, data_dir: Path) -> None:
     first = run("key").stdout.strip()
     assert first == run("key").stdout.strip()
@@ -199,7 +173,6 @@ def test_key_prefers_env(run: Run) -> None:
 
 # --- accounts --------------------------------------------------------------------------------
 
-
 def test_accounts_list_empty(run: Run) -> None:
     result = run("accounts", "list")
     assert result.exit_code == 0 and "no accounts" in result.stdout
@@ -211,17 +184,9 @@ def test_accounts_list_table(run: Run, data_dir: Path) -> None:
     result = run("accounts", "list")
     out = result.stdout
     assert result.exit_code == 0
-    for needle in (
-        "a@example.com",
-        "b@example.com",
-        "Google AI Pro",
-        "proj-a",
-        "active",
-        "disabled (invalid_grant: Token has been revoked.)",
-        "gemini-3-flash: 87%",
-        "2026-01-08T17:00:00Z",
-        "claude-opus-4-6-thinking: 0%",
-    ):
+    for needle in ("a@example.com", "b@example.com", "Google AI Pro", "proj-a", "active",
+                   "disabled (invalid_grant: Token has been revoked.)", "gemini-3-flash: 87%",
+                   "2026-01-08T17:00:00Z", "claude-opus-4-6-thinking: 0%"):
         assert needle in out, needle
     assert "secret" not in out
 
@@ -257,9 +222,8 @@ def test_accounts_unknown_email(run: Run, data_dir: Path, command: str) -> None:
 
 
 def test_accounts_add_empty_token(run: Run) -> None:
-    one_line_error(
-        run("accounts", "add", "--refresh-token", "-", stdin="  \n"), "refresh token is empty"
-    )
+    one_line_error(run("accounts", "add", "--refresh-token", "-", stdin="  \n"),
+                   "refresh token is empty")
 
 
 def test_accounts_add_network_error_is_one_line(run: Run, data_dir: Path) -> None:
@@ -270,7 +234,6 @@ def test_accounts_add_network_error_is_one_line(run: Run, data_dir: Path) -> Non
 
 
 # --- serve and usage -------------------------------------------------------------------------
-
 
 def test_serve_calls_the_runner(run: Run, data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     calls: list[tuple[Any, ...]] = []

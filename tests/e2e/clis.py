@@ -29,22 +29,12 @@ def cli_path(name: str) -> Path:
 
 
 def run_cli(
-    name: str,
-    args: list[str],
-    *,
-    home: Path,
-    env: dict[str, str] | None = None,
-    cwd: Path | None = None,
-    timeout: float = 120,
+    name: str, args: list[str], *, home: Path, env: dict[str, str] | None = None,
+    cwd: Path | None = None, timeout: float = 120,
 ) -> subprocess.CompletedProcess[str]:
     home.mkdir(parents=True, exist_ok=True)
     base = {k: v for k, v in os.environ.items() if k in ("PATH", "LANG", "TERM", "TMPDIR")}
     return subprocess.run(
-        [str(cli_path(name)), *args],
-        cwd=cwd or home,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        env={**base, "HOME": str(home), **(env or {})},
-        stdin=subprocess.DEVNULL,
+        [str(cli_path(name)), *args], cwd=cwd or home, capture_output=True, text=True,
+        timeout=timeout, env={**base, "HOME": str(home), **(env or {})}, stdin=subprocess.DEVNULL,
     )

@@ -102,10 +102,7 @@ def test_thinking_signature_is_replayed(client: anthropic.Anthropic, fake: FakeG
     ask: list[Any] = [{"role": "user", "content": "Sky colour?"}]
     config: dict[str, Any] = {"type": "enabled", "budget_tokens": 2048}
     with client.messages.stream(
-        model="claude-sonnet-4-6",
-        max_tokens=4096,
-        thinking=config,
-        messages=ask,  # type: ignore[arg-type]
+        model="claude-sonnet-4-6", max_tokens=4096, thinking=config, messages=ask  # type: ignore[arg-type]
     ) as stream:
         first = stream.get_final_message()
     block = first.content[0]
@@ -117,10 +114,7 @@ def test_thinking_signature_is_replayed(client: anthropic.Anthropic, fake: FakeG
         {"role": "user", "content": "Why?"},
     ]
     second = client.messages.create(
-        model="claude-sonnet-4-6",
-        max_tokens=4096,
-        thinking=config,
-        messages=history,  # type: ignore[arg-type]
+        model="claude-sonnet-4-6", max_tokens=4096, thinking=config, messages=history  # type: ignore[arg-type]
     )
     assert second.content[-1].text == "Because of scattering."  # type: ignore[union-attr]
     [_, replay] = fake.calls("streamGenerateContent")

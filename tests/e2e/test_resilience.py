@@ -117,9 +117,8 @@ def test_quota_429_moves_to_another_account_and_cools_only_that_model(
     assert listed(gateway)[first.email]["status"] == "cooling"
     for n in range(8):
         assert ask(client, model(0), f"again {n}").headers["X-Account-Email"] != first.email
-    served = {
-        ask(client, model(1), f"other model {n}").headers["X-Account-Email"] for n in range(40)
-    }
+    served = {ask(client, model(1), f"other model {n}").headers["X-Account-Email"]
+              for n in range(40)}
     assert first.email in served
 
 
@@ -148,9 +147,8 @@ def test_capacity_503_tries_another_account(client: openai.OpenAI, fake: FakeGoo
 def test_stream_broken_before_the_first_byte_is_retried(
     client: openai.OpenAI, fake: FakeGoogle
 ) -> None:
-    fake.script_for(
-        Reply(text("lost"), BrokenStream(after_chunks=0)), text("second try"), model=model(4)
-    )
+    fake.script_for(Reply(text("lost"), BrokenStream(after_chunks=0)), text("second try"),
+                    model=model(4))
     stream = client.chat.completions.create(
         model=model(4), messages=[{"role": "user", "content": "hi"}], stream=True
     )
@@ -163,7 +161,8 @@ def test_stream_broken_before_the_first_byte_is_retried(
 def test_stream_broken_after_the_first_byte_is_an_error_event_without_retry(
     client: openai.OpenAI, fake: FakeGoogle
 ) -> None:
-    fake.script_for(Reply(text("a b c d", chunks=4), BrokenStream(after_chunks=2)), model=model(5))
+    fake.script_for(Reply(text("a b c d", chunks=4), BrokenStream(after_chunks=2)),
+                    model=model(5))
     stream = client.chat.completions.create(
         model=model(5), messages=[{"role": "user", "content": "hi"}], stream=True
     )
@@ -197,9 +196,8 @@ def _skip_unbuilt(status: int, what: str) -> None:
 def _anthropic_sees_a_429(gateway: Gateway) -> None:
     sdk = anthropic.Anthropic(base_url=gateway.url, api_key=API_KEY, max_retries=0)
     try:
-        sdk.messages.create(
-            model=model(6), max_tokens=64, messages=[{"role": "user", "content": "hi from claude"}]
-        )
+        sdk.messages.create(model=model(6), max_tokens=64,
+                            messages=[{"role": "user", "content": "hi from claude"}])
     except anthropic.APIStatusError as exc:
         _skip_unbuilt(exc.status_code, "Anthropic")
         assert isinstance(exc, anthropic.RateLimitError)
@@ -240,10 +238,8 @@ def test_a_conversation_stays_on_its_account(client: openai.OpenAI) -> None:
     for turn in range(5):
         raw = client.chat.completions.with_raw_response.create(model=model(8), messages=history)
         served.add(raw.headers["X-Account-Email"])
-        history += [
-            {"role": "assistant", "content": raw.parse().choices[0].message.content},
-            {"role": "user", "content": f"and day {turn + 2}?"},
-        ]
+        history += [{"role": "assistant", "content": raw.parse().choices[0].message.content},
+                    {"role": "user", "content": f"and day {turn + 2}?"}]
     assert len(served) == 1
 
 
@@ -274,10 +270,8 @@ def test_validation_required_flags_the_account_until_it_is_enabled(
     asked = iter(range(10_000))  # new conversations: no sticky binding from before the reload
 
     def back() -> bool:
-        return any(
-            ask(client, model(10), f"back {next(asked)}").headers["X-Account-Email"] == target
-            for _ in range(10)
-        )
+        return any(ask(client, model(10), f"back {next(asked)}").headers["X-Account-Email"]
+                   == target for _ in range(10))
 
     assert eventually(back, timeout=8)
 

@@ -74,12 +74,8 @@ def test_decision_table(fault: Fault, kind: str, again: bool, cooldown: float, w
 
 
 def test_every_429_asks_for_a_quota_refetch() -> None:
-    for fault in (
-        quota_exhausted(),
-        rate_limit_exceeded(),
-        resource_exhausted(),
-        capacity_exhausted(status=429),
-    ):
+    for fault in (quota_exhausted(), rate_limit_exceeded(), resource_exhausted(),
+                  capacity_exhausted(status=429)):
         assert classify(error_of(fault)).refresh_quota
     assert not classify(error_of(capacity_exhausted(status=503))).refresh_quota
 
@@ -90,19 +86,9 @@ def test_retry_after_header_sets_the_cooldown() -> None:
 
 
 def test_reset_timestamp_alone_needs_the_clock() -> None:
-    body = {
-        "error": {
-            "code": 429,
-            "status": "RESOURCE_EXHAUSTED",
-            "message": "Quota exceeded.",
-            "details": [
-                {
-                    "reason": "QUOTA_EXHAUSTED",
-                    "metadata": {"quotaResetTimeStamp": "2027-01-15T08:00:40Z"},
-                }
-            ],
-        }
-    }
+    body = {"error": {"code": 429, "status": "RESOURCE_EXHAUSTED", "message": "Quota exceeded.",
+                      "details": [{"reason": "QUOTA_EXHAUSTED",
+                                   "metadata": {"quotaResetTimeStamp": "2027-01-15T08:00:40Z"}}]}}
     decision = classify(UpstreamError(429, json.dumps(body)), now=NOW)
     assert (decision.kind, decision.cooldown) == ("quota_exhausted", pytest.approx(40.0))
 
@@ -115,13 +101,8 @@ def test_quota_text_without_details() -> None:
 
 def test_validation_url_sources() -> None:
     assert validation_url(validation_required().encode().decode()) == VALIDATION_URL
-    help_only = {
-        "error": {
-            "code": 403,
-            "message": "Verify your account to continue.",
-            "details": [{"links": [{"url": "https://verify.example/a"}]}],
-        }
-    }
+    help_only = {"error": {"code": 403, "message": "Verify your account to continue.",
+                           "details": [{"links": [{"url": "https://verify.example/a"}]}]}}
     assert validation_url(json.dumps(help_only)) == "https://verify.example/a"
     text = 'VALIDATION_REQUIRED: open https://accounts.google.com/x?a=1\\u0026b=2 "'
     assert validation_url(text) == "https://accounts.google.com/x?a=1&b=2"
@@ -132,6 +113,5 @@ def test_validation_url_sources() -> None:
 def test_error_reason() -> None:
     assert error_reason(quota_exhausted().encode().decode()) == "QUOTA_EXHAUSTED"
     assert error_reason(json.dumps([json.loads(rate_limit_exceeded().encode())])) == (
-        "RATE_LIMIT_EXCEEDED"
-    )
+        "RATE_LIMIT_EXCEEDED")
     assert error_reason("not json") is None

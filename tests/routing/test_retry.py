@@ -169,5 +169,4 @@ def test_message_delays(message: str, seconds: float) -> None:
 )
 def test_header_delays(headers: dict[str, str], now: float | None, seconds: float | None) -> None:
     assert parse_retry_delay("", headers, now=now) == (
-        None if seconds is None else pytest.approx(seconds)
-    )
+        None if seconds is None else pytest.approx(seconds))

@@ -18,7 +18,6 @@ from .anthropic_app import AUTH, anthropic_client
 async def client(fake_google: FakeGoogle, tmp_path, aiohttp_client):
     return await anthropic_client(aiohttp_client, fake_google, tmp_path)
 
-
 ENGLISH = (
     "The gateway listens on a local port and forwards every request to one of several "
     "accounts. When an account runs out of quota, the next request goes to another one, and "

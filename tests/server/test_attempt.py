@@ -32,21 +32,19 @@ async def test_a_429_while_counting_cools_the_account(fake_google, tmp_path, aio
     assert first.status == 429 and second.status == 200 and first.email != second.email
     [cooldown] = gateway.pool.cooldowns()
     assert (cooldown.email, cooldown.model, cooldown.reason) == (
-        first.email,
-        FLASH,
-        "quota_exhausted",
-    )
+        first.email, FLASH, "quota_exhausted")
     assert cooldown.until == pytest.approx(time.time() + 3600, abs=5)
     for _ in range(5):  # the cooled account neither counts nor serves that model again
         await gateway.count_tokens(HELLO)
     assert {c.email for c in fake_google.calls("countTokens")[2:]} == {second.email}
 
 
-async def test_counting_waits_for_a_briefly_limited_account(fake_google, tmp_path, aiohttp_client):
+async def test_counting_waits_for_a_briefly_limited_account(
+    fake_google, tmp_path, aiohttp_client
+):
     gateway = await _gateway(fake_google, tmp_path, aiohttp_client)
     fake_google.script_for(
-        rate_limit_exceeded(FLASH, delay=0.2),
-        rate_limit_exceeded(FLASH, delay=0.2),
+        rate_limit_exceeded(FLASH, delay=0.2), rate_limit_exceeded(FLASH, delay=0.2),
         method="countTokens",
     )
     assert await gateway.count_tokens(HELLO) > 0

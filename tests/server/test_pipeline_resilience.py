@@ -50,7 +50,8 @@ async def _chat(client, content: str = "hi", model: str = FLASH, **extra):
 
 
 def _streamed_text(sse: str) -> str:
-    chunks = [json.loads(line[6:]) for line in sse.splitlines() if line.startswith("data: {")]
+    chunks = [json.loads(line[6:]) for line in sse.splitlines()
+              if line.startswith("data: {")]
     return "".join(c["choices"][0]["delta"].get("content") or "" for c in chunks if c["choices"])
 
 
@@ -70,10 +71,7 @@ async def test_quota_429_moves_on_and_cools_that_model_until_the_reset(
     assert resp.headers["X-Account-Email"] == second.email
     [cooldown] = _gw(client).pool.cooldowns()
     assert (cooldown.email, cooldown.model, cooldown.reason) == (
-        first.email,
-        FLASH,
-        "quota_exhausted",
-    )
+        first.email, FLASH, "quota_exhausted")
     assert cooldown.until == pytest.approx(time.time() + 7200, abs=5)
     for n in range(10):  # the cooled account never serves that model again
         resp = await _chat(client, f"question {n}")
@@ -138,8 +136,7 @@ async def test_all_accounts_exhausted_is_a_429_with_retry_after(
     error = (await resp.json())["error"]
     assert error["type"] == "rate_limit_error"
     assert error["message"].startswith(
-        f"all accounts are rate limited for {FLASH}; next reset in 1h"
-    )
+        f"all accounts are rate limited for {FLASH}; next reset in 1h")
     assert len(_streams(fake_google)) == 2
     again = await _chat(client, "another question")  # no upstream call while all are cooling
     assert again.status == 429 and len(_streams(fake_google)) == 2
@@ -147,19 +144,14 @@ async def test_all_accounts_exhausted_is_a_429_with_retry_after(
 
 
 def test_exhausted_error_in_each_protocol() -> None:
-    err = NoAccount(
-        "all accounts are rate limited for m; next reset in 2m0s",
-        retry_after=120,
-        rate_limited=True,
-    )
+    err = NoAccount("all accounts are rate limited for m; next reset in 2m0s",
+                    retry_after=120, rate_limited=True)
     shapes = {
         dialects.Dialect.OPENAI: lambda b: b["error"]["type"] == "rate_limit_error",
-        dialects.Dialect.ANTHROPIC: lambda b: (
-            b["type"] == "error" and b["error"]["type"] == "rate_limit_error"
-        ),
-        dialects.Dialect.GEMINI: lambda b: (
-            b["error"]["code"] == 429 and b["error"]["status"] == "RESOURCE_EXHAUSTED"
-        ),
+        dialects.Dialect.ANTHROPIC: lambda b: b["type"] == "error"
+        and b["error"]["type"] == "rate_limit_error",
+        dialects.Dialect.GEMINI: lambda b: b["error"]["code"] == 429
+        and b["error"]["status"] == "RESOURCE_EXHAUSTED",
     }
     for dialect, shape in shapes.items():
         resp = dialects.error_response(dialect, err)
@@ -215,26 +207,21 @@ async def test_sticky_session_keeps_a_conversation_on_one_account(
     history = [{"role": "user", "content": "Plan a trip to Lisbon"}]
     served = set()
     for turn in range(6):
-        resp = await client.post(
-            "/v1/chat/completions", headers=AUTH, json={"model": FLASH, "messages": history}
-        )
+        resp = await client.post("/v1/chat/completions", headers=AUTH,
+                                 json={"model": FLASH, "messages": history})
         served.add(resp.headers["X-Account-Email"])
         answer = (await resp.json())["choices"][0]["message"]["content"]
-        history += [
-            {"role": "assistant", "content": answer},
-            {"role": "user", "content": f"and day {turn}?"},
-        ]
+        history += [{"role": "assistant", "content": answer},
+                    {"role": "user", "content": f"and day {turn}?"}]
     assert len(served) == 1
     [email] = served
     fake_google.script(quota_exhausted(FLASH))  # the account runs out: the conversation moves
-    resp = await client.post(
-        "/v1/chat/completions", headers=AUTH, json={"model": FLASH, "messages": history}
-    )
+    resp = await client.post("/v1/chat/completions", headers=AUTH,
+                             json={"model": FLASH, "messages": history})
     moved = resp.headers["X-Account-Email"]
     assert moved != email
-    resp = await client.post(
-        "/v1/chat/completions", headers=AUTH, json={"model": FLASH, "messages": history}
-    )
+    resp = await client.post("/v1/chat/completions", headers=AUTH,
+                             json={"model": FLASH, "messages": history})
     assert resp.headers["X-Account-Email"] == moved
 
 

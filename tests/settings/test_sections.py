@@ -6,22 +6,15 @@ import pytest
 
 from antigravity_gateway import settings as S
 
-ZAI = {
-    "name": "zai",
-    "kind": "anthropic",
-    "base_url": "https://api.z.ai/api/anthropic",
-    "api_keys": ["k1", "k2"],
-    "models": ["glm-*"],
-}
+ZAI = {"name": "zai", "kind": "anthropic", "base_url": "https://api.z.ai/api/anthropic",
+       "api_keys": ["k1", "k2"], "models": ["glm-*"]}
 
 
 def test_new_sections_have_interface_defaults() -> None:
     s = S.Settings()
     assert (s.monitor.enabled, s.monitor.log_bodies) == (True, True)
     assert (s.monitor.max_body_chars, s.monitor.retention_days) == (65536, 30)
-    assert (
-        s.upstreams == [] and s.zai.dispatch_mode == "off" and s.zai.base_url == "https://api.z.ai"
-    )
+    assert s.upstreams == [] and s.zai.dispatch_mode == "off" and s.zai.base_url == "https://api.z.ai"
     assert (s.zai.mcp.enabled, s.zai.mcp.web_search, s.zai.mcp.vision) == (False, True, True)
     assert s.upstream.oauth_auth_url == "https://accounts.google.com/o/oauth2/v2/auth"
     assert s.state.backend == "memory" and s.warmup.enabled is False

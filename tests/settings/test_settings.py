@@ -69,12 +69,8 @@ def test_file_without_key_gets_one_but_explicit_empty_key_stays(tmp_path: Path) 
 def test_env_overrides_win_and_are_not_written(tmp_path: Path) -> None:
     S.load_settings(tmp_path, env={})
     before = (tmp_path / "config.toml").read_text()
-    env = {
-        "AGM_PORT": "9100",
-        "AGM_API_KEY": "sk-from-env-123",
-        "AGM_AUTH_MODE": "strict",
-        "AGM_ALLOW_LAN_ACCESS": "true",
-    }
+    env = {"AGM_PORT": "9100", "AGM_API_KEY": "sk-from-env-123", "AGM_AUTH_MODE": "strict",
+           "AGM_ALLOW_LAN_ACCESS": "true"}
     s = S.load_settings(tmp_path, env=env)
     assert (s.proxy.port, s.proxy.api_key, s.proxy.auth_mode) == (9100, "sk-from-env-123", "strict")
     assert s.bind_host == "0.0.0.0"
@@ -127,16 +123,10 @@ def test_save_refuses_invalid_settings(tmp_path: Path) -> None:
         ("proxy.port", "70000", "proxy.port: must be between 1 and 65535"),
         ("proxy.port", "0", "proxy.port: must be between 1 and 65535"),
         ("proxy.port", '"x"', "proxy.port: expected int, got str"),
-        (
-            "proxy.auth_mode",
-            "maybe",
-            "proxy.auth_mode: must be one of off, strict, all_except_health, auto",
-        ),
-        (
-            "proxy.api_key",
-            "abc",
-            'proxy.api_key: must start with "sk-" and be at least 10 characters',
-        ),
+        ("proxy.auth_mode", "maybe",
+         "proxy.auth_mode: must be one of off, strict, all_except_health, auto"),
+        ("proxy.api_key", "abc",
+         'proxy.api_key: must start with "sk-" and be at least 10 characters'),
         ("proxy.api_key", "pk-1234567890", 'proxy.api_key: must start with "sk-"'),
         ("proxy.allow_lan_access", "maybe", "proxy.allow_lan_access: expected bool, got str"),
         ("proxy.request_timeout", "0", "proxy.request_timeout: must be greater than 0"),
@@ -171,10 +161,8 @@ def test_empty_api_key_is_allowed() -> None:
         ("[nope]\nx = 1\n", "unknown setting: nope"),
         ("top = 1\n", "unknown setting: top"),
         ('[proxy]\napi_key = "sk-0123456789"\nport = "x"\n', "proxy.port: expected int, got str"),
-        (
-            '[proxy]\napi_key = "sk-0123456789"\nport = 70000\n',
-            "proxy.port: must be between 1 and 65535",
-        ),
+        ('[proxy]\napi_key = "sk-0123456789"\nport = 70000\n',
+         "proxy.port: must be between 1 and 65535"),
         ("[proxy\n", "invalid TOML"),
     ],
 )
@@ -186,16 +174,8 @@ def test_bad_config_files(tmp_path: Path, text: str, message: str) -> None:
 
 @pytest.mark.parametrize(
     ("raw", "value"),
-    [
-        ("8046", 8046),
-        ("true", True),
-        ('["a","b"]', ["a", "b"]),
-        ('{a="b"}', {"a": "b"}),
-        ('"quoted"', "quoted"),
-        ("plain words", "plain words"),
-        ("sk-abc", "sk-abc"),
-        ("1.5", 1.5),
-    ],
+    [("8046", 8046), ("true", True), ('["a","b"]', ["a", "b"]), ('{a="b"}', {"a": "b"}),
+     ('"quoted"', "quoted"), ("plain words", "plain words"), ("sk-abc", "sk-abc"), ("1.5", 1.5)],
 )
 def test_parse_value(raw: str, value: object) -> None:
     assert S.parse_value(raw) == value
@@ -216,9 +196,7 @@ def test_set_and_get_values() -> None:
     assert S.get_value(s, "proxy.allow_lan_access") is True
     assert S.get_value(s, "upstream.cloudcode_base_urls") == ["http://a:1", "http://b:2"]
     assert S.get_value(s, "models.custom_mapping") == {
-        "gpt-4*": "gemini-3-flash",
-        "gpt-4.1": "claude-sonnet-4-6",
-    }
+        "gpt-4*": "gemini-3-flash", "gpt-4.1": "claude-sonnet-4-6"}
     assert S.get_value(s, "models.custom_mapping.gpt-4.1") == "claude-sonnet-4-6"
     assert S.get_value(s, "proxy")["port"] == 8046
     for missing in ("proxy.nope", "models.custom_mapping.unset", "x"):

@@ -55,9 +55,8 @@ async def refresh_access_token(
     if status >= 400:
         if parsed.get("error") == "invalid_grant":
             raise InvalidGrant(str(parsed.get("error_description") or "refresh token rejected"))
-        raise UpstreamError(
-            status, body, message=f"token endpoint returned HTTP {status}" + _detail(parsed)
-        )
+        raise UpstreamError(status, body, message=f"token endpoint returned HTTP {status}"
+                            + _detail(parsed))
     token = parsed.get("access_token")
     if not isinstance(token, str) or not token:
         raise UpstreamError(502, "", message="token endpoint answered without an access_token")
@@ -78,9 +77,8 @@ async def fetch_email(
     status, body = await _send(session, upstream, "GET", upstream.userinfo_url, headers=headers)
     parsed = _json(body)
     if status >= 400:
-        raise UpstreamError(
-            status, body, message=f"userinfo returned HTTP {status}" + _detail(parsed)
-        )
+        raise UpstreamError(status, body, message=f"userinfo returned HTTP {status}"
+                            + _detail(parsed))
     email = parsed.get("email")
     if not isinstance(email, str) or "@" not in email:
         raise UpstreamError(502, "", message="userinfo answered without an email")
@@ -88,18 +86,14 @@ async def fetch_email(
 
 
 async def _send(
-    session: aiohttp.ClientSession,
-    upstream: UpstreamSettings,
-    verb: str,
-    url: str,
+    session: aiohttp.ClientSession, upstream: UpstreamSettings, verb: str, url: str,
     **kwargs: Any,
 ) -> tuple[int, str]:
     headers = {"User-Agent": upstream.user_agent, "Accept": "application/json"}
     headers.update(kwargs.pop("headers", {}))
     try:
-        async with session.request(
-            verb, url, headers=headers, proxy=upstream.proxy_url or None, timeout=TIMEOUT, **kwargs
-        ) as resp:
+        async with session.request(verb, url, headers=headers, proxy=upstream.proxy_url or None,
+                                   timeout=TIMEOUT, **kwargs) as resp:
             return resp.status, (await resp.read()).decode("utf-8", errors="replace")
     except (aiohttp.ClientError, TimeoutError) as exc:
         log.warning("OAuth endpoint %s unreachable: %s", url, type(exc).__name__)

@@ -163,9 +163,8 @@ class Pool:
 
     def next_ready(self, model: str, *, exclude: Collection[str] = ()) -> float | None:
         """Seconds until the soonest cooling account may serve `model`; None when none will."""
-        soonest = min(
-            (self.ready_at(a, model) for a in self._servers(model, exclude)), default=float("inf")
-        )
+        soonest = min((self.ready_at(a, model) for a in self._servers(model, exclude)),
+                      default=float("inf"))
         return None if soonest == float("inf") else max(0.0, soonest - self._clock())
 
     def _servers(self, model: str, exclude: Collection[str]) -> list[Account]:
@@ -183,10 +182,8 @@ class Pool:
             return None
         chosen = self._sticky(session, found) if self.policy.mode != "round_robin" else None
         if chosen is None:
-            chosen = (
-                self._rotate(found)
-                if self.policy.mode == "round_robin"
-                else self._p2c(found, model)
+            chosen = self._rotate(found) if self.policy.mode == "round_robin" else self._p2c(
+                found, model
             )
         if session and self.policy.mode != "round_robin":
             self._sessions[session] = (chosen.email, self._clock())

@@ -84,9 +84,8 @@ async def _onboard(cc: CloudCode, token: str, body: dict[str, Any], polling: Pol
     for _ in range(polling.attempts):
         if op.get("done"):
             response = op.get("response")
-            project = project_id_of(
-                response.get("cloudaicompanionProject") if isinstance(response, dict) else None
-            )
+            project = project_id_of(response.get("cloudaicompanionProject")
+                                    if isinstance(response, dict) else None)
             if not project:
                 raise AccountSetupError("onboarding finished without a project")
             return project
@@ -122,11 +121,8 @@ def _check_eligible(loaded: dict[str, Any]) -> None:
     ineligible = [t for t in loaded.get("ineligibleTiers") or [] if isinstance(t, dict)]
     for t in ineligible:
         if t.get("reasonCode") == "VALIDATION_REQUIRED" and t.get("validationUrl"):
-            message = str(
-                t.get("validationErrorMessage")
-                or t.get("reasonMessage")
-                or "Google requires account verification."
-            )
+            message = str(t.get("validationErrorMessage") or t.get("reasonMessage")
+                          or "Google requires account verification.")
             raise ValidationRequired(message.strip(), str(t["validationUrl"]))
     if ineligible and not loaded.get("allowedTiers"):
         reasons = "; ".join(str(t.get("reasonMessage") or t.get("reasonCode")) for t in ineligible)

@@ -23,16 +23,8 @@ from typing import Any, Literal
 from ..errors import UpstreamError
 
 Kind = Literal[
-    "rate_limited",
-    "quota_exhausted",
-    "capacity",
-    "server",
-    "unauthorized",
-    "verification",
-    "forbidden",
-    "not_found",
-    "bad_request",
-    "other",
+    "rate_limited", "quota_exhausted", "capacity", "server", "unauthorized", "verification",
+    "forbidden", "not_found", "bad_request", "other",
 ]
 RATE_LIMIT_DEFAULT = 5.0  # RATE_LIMIT_EXCEEDED without a delay (the reference's choice)
 RATE_LIMIT_MINIMUM = 1.0
@@ -130,7 +122,6 @@ def validation_url(body: str) -> str | None:
                 return str(link["url"])
     found = _URL.search(body.replace("\\u0026", "&"))
     return found.group(0) if found else ""
-
 
 _UNIT_SECONDS = {"h": 3600.0, "m": 60.0, "s": 1.0, "ms": 0.001, "us": 1e-6, "µs": 1e-6, "ns": 1e-9}
 _DURATION = re.compile(r"^\s*((?:\d+(?:\.\d+)?(?:ms|us|µs|ns|h|m|s))+)\s*$")
@@ -231,7 +222,7 @@ def _timestamp(text: str) -> float | None:
 
 
 def _message_delay(message: str) -> float | None:
-    """ "reset after 2m30s", "Resets in 9h22m20s", "try again in 2m 30s", "(wait 5s)"..."""
+    """"reset after 2m30s", "Resets in 9h22m20s", "try again in 2m 30s", "(wait 5s)"..."""
     match = _MESSAGE.search(message)
     if not match:
         return None

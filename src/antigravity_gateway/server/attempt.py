@@ -35,7 +35,7 @@ class Lane(Protocol):
 
     @property
     def name(self) -> str:
-        """ "" for the Google pool, else the upstream's name."""
+        """"" for the Google pool, else the upstream's name."""
         ...
 
     @property
@@ -168,13 +168,11 @@ def _all_cooling(lane: Lane, state: _State) -> NoAccount | None:
     if reasons == {"forbidden"}:
         # 503, not 403: Claude Code would send its user to the login screen (issue #5).
         detail = f": {state.last.message}" if state.last else ""
-        return NoAccount(
-            f"every account was refused by {lane.who} (403){detail}; "
-            f"retrying in {human_duration(wait)}",
-            retry_after=wait,
-        )
+        return NoAccount(f"every account was refused by {lane.who} (403){detail}; "
+                         f"retrying in {human_duration(wait)}", retry_after=wait)
     subject = "all accounts" if not lane.name else f"all keys of upstream {lane.name}"
-    message = f"{subject} are rate limited for {state.model}; next reset in {human_duration(wait)}"
+    message = (f"{subject} are rate limited for {state.model}; "
+               f"next reset in {human_duration(wait)}")
     return NoAccount(message, retry_after=wait, rate_limited=True)
 
 
@@ -183,9 +181,7 @@ def _after_failure(lane: Lane, credential: Account, state: _State, exc: Upstream
     decision = lane.decide(exc)
     log.info(
         "account %s failed with %d (%s); %s",
-        credential.email,
-        exc.upstream_status,
-        decision.kind,
+        credential.email, exc.upstream_status, decision.kind,
         "trying again" if decision.retry else "giving up",
     )
     state.last = exc

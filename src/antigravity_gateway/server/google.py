@@ -76,12 +76,8 @@ class GoogleAccounts:
             self._amend_pool(account.email, disabled=True, disabled_reason=str(exc))
             raise
         if fresh is not account:
-            self._amend_pool(
-                account.email,
-                access_token=fresh.access_token,
-                expires_at=fresh.expires_at,
-                refresh_token=fresh.refresh_token,
-            )
+            self._amend_pool(account.email, access_token=fresh.access_token,
+                             expires_at=fresh.expires_at, refresh_token=fresh.refresh_token)
         return fresh
 
     def _amend_pool(self, email: str, **changes: Any) -> None:

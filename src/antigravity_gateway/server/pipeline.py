@@ -112,9 +112,8 @@ class Gateway:
 
     def _limits(self) -> Limits:
         proxy = self.settings.proxy
-        return Limits(
-            max_attempts=proxy.max_attempts, max_wait=proxy.max_wait_seconds, sleep=self._sleep
-        )
+        return Limits(max_attempts=proxy.max_attempts, max_wait=proxy.max_wait_seconds,
+                      sleep=self._sleep)
 
     def _lane(self, route: models.Route) -> Lane:
         return self.google

@@ -46,37 +46,17 @@ from .schema import (
 )
 
 __all__ = [
-    "AUTH_MODES",
-    "DEFAULT_BASE_URLS",
-    "DISPATCH_MODES",
-    "SCHEDULING_MODES",
-    "STATE_BACKENDS",
-    "UPSTREAM_KINDS",
-    "ModelsSettings",
-    "MonitorSettings",
-    "ProxySettings",
-    "QuotaSettings",
-    "SchedulingSettings",
-    "Settings",
-    "SettingsError",
-    "StateSettings",
-    "UpstreamEntry",
-    "UpstreamSettings",
-    "WarmupSettings",
-    "ZaiMcpSettings",
-    "ZaiSettings",
-    "validate",
+    "AUTH_MODES", "DEFAULT_BASE_URLS", "DISPATCH_MODES", "SCHEDULING_MODES", "STATE_BACKENDS",
+    "UPSTREAM_KINDS", "ModelsSettings", "MonitorSettings", "ProxySettings", "QuotaSettings",
+    "SchedulingSettings", "Settings", "SettingsError", "StateSettings", "UpstreamEntry",
+    "UpstreamSettings", "WarmupSettings", "ZaiMcpSettings", "ZaiSettings", "validate",
 ]
 
 CONFIG_FILE = "config.toml"
 DEFAULT_DATA_DIR = "~/.antigravity_gateway"
 LEGACY_DATA_DIR = "~/.antigravity_manager"  # used by versions before the 2026-12 rename
 SECRET_KEYS = (
-    "proxy.api_key",
-    "proxy.admin_password",
-    "upstream.oauth_client_secret",
-    "zai.api_key",
-)
+    "proxy.api_key", "proxy.admin_password", "upstream.oauth_client_secret", "zai.api_key")
 MAP_PREFIXES = ("models.custom_mapping.", "zai.model_mapping.")
 ENV_OVERRIDES = {
     "AGM_PORT": "proxy.port",
@@ -89,7 +69,6 @@ _FALSE = {"0", "false", "no", "off"}
 
 
 # --- files -----------------------------------------------------------------------------------
-
 
 def resolve_data_dir(cli_value: str | None, env: Mapping[str, str] = os.environ) -> Path:
     """`--data-dir`, else `$AGM_DATA_DIR`, else ~/.antigravity_gateway (or an existing
@@ -192,7 +171,6 @@ def _parse_env(var: str, value: str) -> Any:
 
 # --- conversion and validation ---------------------------------------------------------------
 
-
 def to_builtins(settings: Settings) -> dict[str, Any]:
     result: dict[str, Any] = msgspec.to_builtins(settings)
     return result
@@ -234,12 +212,11 @@ def _settings_error(exc: msgspec.ValidationError) -> SettingsError:
 # A key walks the sections (`proxy.port`, `zai.mcp.enabled`); below a map setting the rest of the
 # key is one map key, dots and all (`models.custom_mapping.gpt-4.1`). `upstreams` is set whole.
 
-
 def _split(key: str) -> tuple[list[str], str | None]:
     """(`path`, map key or None) for a dotted key."""
     for prefix in MAP_PREFIXES:
         if key.startswith(prefix) and len(key) > len(prefix):
-            return prefix[:-1].split("."), key[len(prefix) :]
+            return prefix[:-1].split("."), key[len(prefix):]
     return key.split("."), None
 
 

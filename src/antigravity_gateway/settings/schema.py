@@ -68,8 +68,7 @@ class UpstreamSettings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True,
     userinfo_url: str = "https://www.googleapis.com/oauth2/v2/userinfo"
     # The public installed-app client of Antigravity (reference/antigravity-tools.md §4.4).
     oauth_client_id: str = (
-        "1071006060591-tmhssin2h21lcre235vtolojh4g403ep.apps.googleusercontent.com"
-    )
+        "1071006060591-tmhssin2h21lcre235vtolojh4g403ep.apps.googleusercontent.com")
     oauth_client_secret: str = "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"
     proxy_url: str = ""
     user_agent: str = "antigravity/1.15.8 linux/amd64"
@@ -158,7 +157,6 @@ class Settings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True, frozen=
 
 # --- validation ------------------------------------------------------------------------------
 
-
 def validate(settings: Settings) -> None:
     """Raise SettingsError for the first invalid value."""
     p, u = settings.proxy, settings.upstream
@@ -210,6 +208,8 @@ def _check_url(key: str, url: str) -> None:
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.netloc:
         raise SettingsError(key, f"must be an http(s) URL, got {url!r}")
+
+
 
 
 def _validate_extensions(settings: Settings) -> None:

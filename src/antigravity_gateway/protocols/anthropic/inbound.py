@@ -98,7 +98,9 @@ def _stop_sequences(value: object) -> tuple[str, ...]:
     if value is None:
         return ()
     items = fields.array(value, "stop_sequences")
-    return tuple(s for i, s in enumerate(items) if fields.string(s, fields.at("stop_sequences", i)))
+    return tuple(
+        s for i, s in enumerate(items) if fields.string(s, fields.at("stop_sequences", i))
+    )
 
 
 def _reasoning(thinking: object, output_config: object) -> Reasoning | None:
