@@ -240,3 +240,20 @@ def test_genai_image_model_passes_image_config_through(gateway: Gateway, fake: A
     assert generation["imageConfig"] == {"aspectRatio": "3:4"}
     assert generation["responseModalities"] == ["TEXT", "IMAGE"]
     assert body["requestType"] == "image_gen"
+
+
+def test_edit_with_several_images(client: openai.OpenAI, fake: Any) -> None:
+    gif = b"GIF89a" + b"\x00" * 10
+    done = client.images.edit(
+        image=[("a.png", PNG, "image/png"), ("b.gif", gif, "image/gif")],
+        prompt="combine them",
+        response_format="b64_json",
+    )
+    assert done.data is not None and len(done.data) == 1
+    [body] = image_requests(fake)
+    parts = body["request"]["contents"][0]["parts"]
+    assert [p["inlineData"]["mimeType"] for p in parts if "inlineData" in p] == [
+        "image/png",
+        "image/gif",
+    ]
+    assert body["model"] == IMAGE_MODEL
