@@ -127,3 +127,12 @@ def test_scheduled_warmup_wakes_each_idle_account(warming: tuple[FakeGoogle, Gat
     for call in fake.calls("streamGenerateContent"):
         assert call.body["model"] == "gemini-3-flash"
         assert call.body["request"]["contents"][0]["parts"][0]["text"] == "Say hi"
+
+
+def test_warming_an_image_model_asks_for_text_only(gateway: Gateway, fake: FakeGoogle) -> None:
+    email = gateway.emails[0]
+    answer = post(gateway, "/internal/warmup", {"email": email, "model": IMAGE_MODEL})
+    assert answer.status_code == 200, answer.text
+    [call] = fake.calls("streamGenerateContent")
+    assert call.body["requestType"] == "image_gen"
+    assert call.body["request"]["generationConfig"]["responseModalities"] == ["TEXT"]

@@ -1,9 +1,10 @@
 """`POST /internal/warmup` and `POST /v1/models/detect` (antigravity-tools.md §10.5-10.6).
 
-A warmup is one minimal request ("Say hi", a few output tokens, no thinking) on the named
-account, through `Gateway.serve` pinned to that account: the pool's own token refresh, the
-usual error classification. Unlike the reference it needs the API key like every route, and
-no access token in the body. Detect says how a model name would be served, calling no one.
+A warmup is one minimal request ("Say hi", a few output tokens, no thinking, text only) on
+the named account, through `Gateway.serve` pinned to that account: the pool's own token
+refresh, the usual error classification. Unlike the reference it needs the API key like every
+route, and no access token in the body. Detect says how a model name would be served, calling
+no one.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from .relay import assemble
 
 WARMUP_PROMPT = "Say hi"
 WARMUP_TOKENS = 16
+TEXT_ONLY = {"gemini": {"generationConfig": {"responseModalities": ["TEXT"]}}}  # no image drawn
 
 
 async def warmup(request: web.Request) -> web.Response:
@@ -47,6 +49,7 @@ async def warm(
         messages=(Message(role="user", parts=(Text(text=WARMUP_PROMPT),)),),
         max_tokens=WARMUP_TOKENS,
         reasoning=Reasoning(effort="none", include_thoughts=False),
+        passthrough=TEXT_ONLY if is_image_model(model) else {},
     )
     try:
         served = await gateway.serve(req, account=email)
