@@ -14,6 +14,7 @@ from google import genai
 from google.genai import types
 
 from tests.e2e.gateway import API_KEY, Gateway
+from tests.fakes import text
 from tests.fakes.defaults import PNG_1X1
 from tests.fakes.grounding import TRANSCRIPT
 
@@ -257,3 +258,11 @@ def test_edit_with_several_images(client: openai.OpenAI, fake: Any) -> None:
         "image/gif",
     ]
     assert body["model"] == IMAGE_MODEL
+
+
+def test_an_answer_without_an_image_is_an_openai_error(client: openai.OpenAI, fake: Any) -> None:
+    fake.script_for(text("I cannot draw that."), model=IMAGE_MODEL)
+    with pytest.raises(openai.APIStatusError) as caught:
+        client.images.generate(prompt="something refused")
+    assert caught.value.status_code == 502
+    assert "without an image: I cannot draw that." in caught.value.message
