@@ -1,0 +1,104 @@
+"""Serving an ASGI app (the `mcp` SDK's Streamable-HTTP session manager) from an aiohttp handler.
+
+The request body is handed over chunk by chunk as it arrives and the response is written as the
+app sends it (SSE included), never buffered whole. When the client hangs up, `receive()` answers
+`http.disconnect` and writes are dropped, so the SDK ends the stream and frees the session task.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any
+
+from aiohttp import web
+
+from .calls import Sniffer
+from .hangup import until_client_gone
+
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[MutableMapping[str, Any], Receive, Send], Awaitable[None]]
+_HOP_BY_HOP = frozenset({b"connection", b"transfer-encoding", b"keep-alive", b"content-length"})
+
+
+def scope_of(request: web.Request) -> dict[str, Any]:
+    peer = request.transport.get_extra_info("peername") if request.transport else None
+    return {
+        "type": "http",
+        "asgi": {"version": "3.0", "spec_version": "2.3"},
+        "http_version": f"{request.version.major}.{request.version.minor}",
+        "method": request.method,
+        "scheme": request.scheme,
+        "path": request.path,
+        "raw_path": request.raw_path.split("?")[0].encode(),
+        "query_string": request.query_string.encode(),
+        "root_path": "",
+        "headers": [(name.lower(), value) for name, value in request.raw_headers],
+        "client": tuple(peer[:2]) if peer else None,
+        "server": None,
+    }
+
+
+class Exchange:
+    """One request/response pair between aiohttp and an ASGI app."""
+
+    def __init__(self, request: web.Request, sniffer: Sniffer) -> None:
+        self.request = request
+        self.sniffer = sniffer
+        self.response: web.StreamResponse | None = None
+        self.status = 0
+        self._body_done = False
+        self._gone = asyncio.Event()
+
+    async def receive(self) -> Message:
+        if not self._body_done:
+            chunk = await self.request.content.readany()
+            self.sniffer.feed(chunk)
+            self._body_done = not chunk
+            return {"type": "http.request", "body": chunk, "more_body": bool(chunk)}
+        watcher = asyncio.ensure_future(until_client_gone(self.request))
+        gone = asyncio.ensure_future(self._gone.wait())
+        try:
+            await asyncio.wait({watcher, gone}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            watcher.cancel()
+            gone.cancel()
+        return {"type": "http.disconnect"}
+
+    async def send(self, message: Message) -> None:
+        if self._gone.is_set():
+            return
+        try:
+            await self._send(message)
+        except ConnectionError:
+            self._gone.set()
+
+    async def _send(self, message: Message) -> None:
+        if message["type"] == "http.response.start":
+            self.status = int(message["status"])
+            self.response = web.StreamResponse(status=self.status)
+            for name, value in message.get("headers", []):
+                if name.lower() not in _HOP_BY_HOP:
+                    self.response.headers.add(name.decode("latin-1"), value.decode("latin-1"))
+            return
+        if message["type"] != "http.response.body" or self.response is None:
+            return
+        if not self.response.prepared:
+            await self.response.prepare(self.request)
+        if body := message.get("body", b""):
+            await self.response.write(body)
+        if not message.get("more_body", False):
+            await self.response.write_eof()
+
+
+async def serve(app: ASGIApp, request: web.Request, sniffer: Sniffer) -> web.StreamResponse:
+    """Run `app` for `request` and return the response it wrote."""
+    exchange = Exchange(request, sniffer)
+    await app(scope_of(request), exchange.receive, exchange.send)
+    if exchange.response is None:
+        return web.Response(status=499)  # the app sent nothing: the client went away
+    if not exchange.response.prepared:
+        await exchange.response.prepare(request)
+    return exchange.response
