@@ -32,7 +32,6 @@ async def _healthy(client) -> None:
     [
         ("POST", "/v1/images/generations", lambda b: b["error"]["message"]),
         ("POST", "/v1/audio/transcriptions", lambda b: b["error"]["message"]),
-        ("POST", "/mcp/web_reader/mcp", lambda b: b["error"]["message"]),
         ("GET", "/metrics", lambda b: b["error"]["message"]),
     ],
 )
