@@ -7,14 +7,9 @@ chat endpoint). Each of the three routes: initialize, list tools, call a tool.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from pathlib import Path
-
-import pytest
 
 from tests.e2e.gateway import API_KEY, Gateway
-from tests.fakes.cloudcode import FakeGoogle
-from tests.fakes.zai import CHAT_PATH, READER_PATH, SEARCH_PATH, ZAI_KEY, FakeZai, FakeZaiThread
+from tests.fakes.zai import CHAT_PATH, READER_PATH, SEARCH_PATH, ZAI_KEY, FakeZai
 from tests.mcp_servers.client import mcp_session
 
 VISION_TOOLS = {
@@ -24,44 +19,12 @@ VISION_TOOLS = {
 }
 
 
-def zai_section(zai: FakeZai, **mcp: bool) -> dict[str, object]:
-    return {
-        "zai": {
-            "enabled": True, "api_key": ZAI_KEY, "base_url": zai.base_url,
-            "mcp": {"enabled": True, **mcp},
-        }
-    }
-
-
-@pytest.fixture(scope="module")
-def zai() -> Iterator[FakeZai]:
-    with FakeZaiThread() as fake:
-        yield fake
-
-
-@pytest.fixture(scope="module")
-def gateway(
-    fake: FakeGoogle, zai: FakeZai, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[Gateway]:
-    data_dir = Path(tmp_path_factory.mktemp("agm"))
-    gateway = Gateway.start(fake, data_dir, accounts=1, sections=zai_section(zai))
-    yield gateway
-    gateway.stop()
-    log = gateway.log.read_text()
-    assert "Traceback" not in log and "unhandled" not in log, log
-
-
-@pytest.fixture(autouse=True)
-def _fresh_zai(zai: FakeZai) -> None:
-    zai.clear()
-
-
 def _upstream_calls(zai: FakeZai, path: str) -> list[dict[str, str]]:
     return [seen.headers for seen in zai.seen if seen.path == path]
 
 
-async def test_web_search_prime(gateway: Gateway, zai: FakeZai) -> None:
-    async with mcp_session(f"{gateway.url}/mcp/web_search_prime/mcp", API_KEY) as session:
+async def test_web_search_prime(zai_gateway: Gateway, zai: FakeZai) -> None:
+    async with mcp_session(f"{zai_gateway.url}/mcp/web_search_prime/mcp", API_KEY) as session:
         tools = await session.list_tools()
         assert [t.name for t in tools.tools] == ["webSearchPrime"]
         result = await session.call_tool("webSearchPrime", {"search_query": "aiohttp streaming"})
@@ -77,8 +40,8 @@ async def test_web_search_prime(gateway: Gateway, zai: FakeZai) -> None:
     assert all(h.get("mcp-protocol-version") for h in calls[1:])
 
 
-async def test_web_reader(gateway: Gateway, zai: FakeZai) -> None:
-    async with mcp_session(f"{gateway.url}/mcp/web_reader/mcp", API_KEY) as session:
+async def test_web_reader(zai_gateway: Gateway, zai: FakeZai) -> None:
+    async with mcp_session(f"{zai_gateway.url}/mcp/web_reader/mcp", API_KEY) as session:
         tools = await session.list_tools()
         assert [t.name for t in tools.tools] == ["webReader"]
         result = await session.call_tool("webReader", {"url": "https://example.com/a"})
@@ -88,8 +51,8 @@ async def test_web_reader(gateway: Gateway, zai: FakeZai) -> None:
     assert _upstream_calls(zai, READER_PATH)
 
 
-async def test_local_vision_server(gateway: Gateway, zai: FakeZai) -> None:
-    url = f"{gateway.url}/mcp/zai-mcp-server/mcp"
+async def test_local_vision_server(zai_gateway: Gateway, zai: FakeZai) -> None:
+    url = f"{zai_gateway.url}/mcp/zai-mcp-server/mcp"
     async with mcp_session(url, API_KEY) as session:
         tools = await session.list_tools()
         assert {t.name for t in tools.tools} == VISION_TOOLS
@@ -106,8 +69,8 @@ async def test_local_vision_server(gateway: Gateway, zai: FakeZai) -> None:
     assert seen["authorization"] == f"Bearer {ZAI_KEY}"
 
 
-async def test_vision_tool_errors_are_tool_results(gateway: Gateway, zai: FakeZai) -> None:
-    url = f"{gateway.url}/mcp/zai-mcp-server/mcp"
+async def test_vision_tool_errors_are_tool_results(zai_gateway: Gateway, zai: FakeZai) -> None:
+    url = f"{zai_gateway.url}/mcp/zai-mcp-server/mcp"
     zai.vision_replies.append((500, {"error": {"message": "model overloaded"}}))
     async with mcp_session(url, API_KEY) as session:
         local_file = await session.call_tool(

@@ -8,6 +8,7 @@ app sends it (SSE included), never buffered whole. When the client hangs up, `re
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
@@ -67,6 +68,10 @@ class Exchange:
             gone.cancel()
         return {"type": "http.disconnect"}
 
+    @property
+    def gone(self) -> bool:
+        return self._gone.is_set()
+
     async def send(self, message: Message) -> None:
         if self._gone.is_set():
             return
@@ -97,8 +102,11 @@ async def serve(app: ASGIApp, request: web.Request, sniffer: Sniffer) -> web.Str
     """Run `app` for `request` and return the response it wrote."""
     exchange = Exchange(request, sniffer)
     await app(scope_of(request), exchange.receive, exchange.send)
-    if exchange.response is None:
-        return web.Response(status=499)  # the app sent nothing: the client went away
-    if not exchange.response.prepared:
-        await exchange.response.prepare(request)
-    return exchange.response
+    response = exchange.response
+    if response is not None and response.prepared:
+        return response
+    if response is None or exchange.gone:
+        return web.Response(status=499)  # the client went away before the answer was written
+    with contextlib.suppress(ConnectionError):
+        await response.prepare(request)  # an answer with no body
+    return response
