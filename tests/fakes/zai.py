@@ -48,7 +48,7 @@ class FakeZai:
 
     key: str = ZAI_KEY
     seen: list[Seen] = field(default_factory=list)
-    disconnects: list[str] = field(default_factory=list)  # paths whose client went away
+    disconnects: list[str] = field(default_factory=list)  # "GET /path" whose client went away
     vision_calls: list[dict[str, Any]] = field(default_factory=list)
     vision_replies: deque[tuple[int, Any]] = field(default_factory=deque)
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -171,7 +171,7 @@ class _Recorder:
             message = await receive()
             if message["type"] == "http.disconnect":
                 with self.fake.lock:
-                    self.fake.disconnects.append(scope["path"])
+                    self.fake.disconnects.append(f"{scope['method']} {scope['path']}")
             return message
 
         await self.app(scope, watched, send)

@@ -51,12 +51,24 @@ class Exchange:
         self.response: web.StreamResponse | None = None
         self.status = 0
         self._body_done = False
+        self._peeked: bytes | None = None
         self._gone = asyncio.Event()
+
+    async def peek(self) -> bytes:
+        """The body's first chunk, read ahead (it is still handed to the app); call it first."""
+        if self._peeked is None:
+            self._peeked = await self._read()
+        return self._peeked
+
+    async def _read(self) -> bytes:
+        chunk = await self.request.content.readany()
+        self.sniffer.feed(chunk)
+        return chunk
 
     async def receive(self) -> Message:
         if not self._body_done:
-            chunk = await self.request.content.readany()
-            self.sniffer.feed(chunk)
+            chunk = self._peeked if self._peeked is not None else await self._read()
+            self._peeked = None  # handed over: from now on, read
             self._body_done = not chunk
             return {"type": "http.request", "body": chunk, "more_body": bool(chunk)}
         watcher = asyncio.ensure_future(until_client_gone(self.request))
@@ -71,6 +83,10 @@ class Exchange:
     @property
     def gone(self) -> bool:
         return self._gone.is_set()
+
+    def hang_up(self) -> None:
+        """The client left: `receive()` answers `http.disconnect`, writes are dropped."""
+        self._gone.set()
 
     async def send(self, message: Message) -> None:
         if self._gone.is_set():
@@ -98,10 +114,10 @@ class Exchange:
             await self.response.write_eof()
 
 
-async def serve(app: ASGIApp, request: web.Request, sniffer: Sniffer) -> web.StreamResponse:
-    """Run `app` for `request` and return the response it wrote."""
-    exchange = Exchange(request, sniffer)
-    await app(scope_of(request), exchange.receive, exchange.send)
+async def serve(app: ASGIApp, exchange: Exchange) -> web.StreamResponse:
+    """Run `app` for the exchange's request and return the response it wrote."""
+    request = exchange.request
+    await _run_to_the_end(app(scope_of(request), exchange.receive, exchange.send), exchange)
     response = exchange.response
     if response is not None and response.prepared:
         return response
@@ -110,3 +126,17 @@ async def serve(app: ASGIApp, request: web.Request, sniffer: Sniffer) -> web.Str
     with contextlib.suppress(ConnectionError):
         await response.prepare(request)  # an answer with no body
     return response
+
+
+async def _run_to_the_end(call: Awaitable[None], exchange: Exchange) -> None:
+    """Await the app; when the handler is cancelled (the client hung up), tell the app so and
+    still let it finish: the SDK must not see a cancellation in the middle of its bookkeeping
+    (a cancelled opening request makes it drop the session it just created)."""
+    task = asyncio.ensure_future(call)
+    try:
+        await asyncio.shield(task)
+    except asyncio.CancelledError:
+        exchange.hang_up()
+        await task
+        if exchange.response is None or not exchange.response.prepared:
+            raise

@@ -19,6 +19,7 @@ from mcp.server.streamable_http_manager import StreamableHTTPSessionManager
 from mcp.shared.exceptions import MCPError
 
 from .. import __version__
+from ..errors import InvalidRequest
 from . import asgi
 from .calls import Sniffer
 from .vision import ToolFailure, VisionBackend
@@ -65,7 +66,13 @@ class LocalServer:
         )
 
     async def handle(self, request: web.Request, sniffer: Sniffer) -> web.StreamResponse:
-        return await asgi.serve(self.manager.handle_request, request, sniffer)
+        exchange = asgi.Exchange(request, sniffer)
+        if (await exchange.peek()).lstrip().startswith(b"["):
+            raise InvalidRequest(
+                "JSON-RPC batches are not part of MCP since 2025-06-18: "
+                "send one message per request"
+            )
+        return await asgi.serve(self.manager.handle_request, exchange)
 
     async def context(self, app: web.Application) -> AsyncIterator[None]:
         """For `app.cleanup_ctx`: the session manager runs from startup to cleanup."""

@@ -56,8 +56,6 @@ async def forward(
     request: web.Request, http: aiohttp.ClientSession, target: Target, sniffer: Sniffer
 ) -> web.StreamResponse:
     limit = request.client_max_size
-    if request.content_length is not None and request.content_length > limit:
-        raise too_large(request)
     body = _streamed(request, sniffer) if request.can_read_body else None
     headers = _pick(request.headers, REQUEST_HEADERS)
     headers["Authorization"] = f"Bearer {target.api_key}"

@@ -11,7 +11,7 @@ from aiohttp import web
 from aiohttp.typedefs import Handler
 
 from ..errors import GatewayError
-from ..server.context import gateway_of
+from ..server.context import gateway_of, too_large
 from ..server.pipeline import Gateway
 from . import proxy
 from .calls import McpCall, Sniffer, Stopwatch, record_call
@@ -71,6 +71,8 @@ async def _serve(request: web.Request, server: McpServer, sniffer: Sniffer) -> w
     key = zai_key(gateway.settings, server)
     if request.method not in METHODS:
         raise web.HTTPMethodNotAllowed(request.method, METHODS)
+    if (request.content_length or 0) > request.client_max_size:
+        raise too_large(request)
     if server is McpServer.VISION:
         return await request.app[LOCAL].handle(request, sniffer)
     target = proxy.target_for(server, gateway.settings.zai.base_url, key)
