@@ -18,7 +18,7 @@ from tests.fakes.zai import SEARCH_PATH, ZAI_KEY, FakeZai
 from tests.mcp_servers.client import mcp_session
 from tests.server.helpers import KEY
 
-from .conftest import ACCEPT, AUTH, MakeClient
+from .conftest import ACCEPT, AUTH, MakeClient, zai_section
 
 ROUTES = ("web_search_prime", "web_reader", "zai-mcp-server")
 HEADERS = {**AUTH, **ACCEPT}
@@ -189,6 +189,17 @@ async def test_unreachable_zai_is_a_jsonrpc_error(make_client: MakeClient) -> No
             "analyze_image", {"image_source": "https://x.test/a.png", "prompt": "?"}
         )
     assert result.is_error and "z.ai is unreachable" in result.content[0].text  # type: ignore[union-attr]
+
+
+async def test_a_refused_zai_key_is_not_a_401_to_the_client(
+    make_client: MakeClient, zai: FakeZai
+) -> None:
+    wrong = {**zai_section(zai)["zai"], "api_key": "zai-wrong-key"}  # type: ignore[dict-item]
+    client = await make_client(wrong)
+    error = await _error(
+        await client.post(url("web_search_prime"), json=INIT, headers=HEADERS), 502
+    )
+    assert error["message"].startswith("z.ai refused zai.api_key (HTTP 401)")
 
 
 async def test_hang_up_closes_the_zai_stream(make_client: MakeClient, zai: FakeZai) -> None:

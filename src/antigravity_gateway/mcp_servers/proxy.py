@@ -3,7 +3,8 @@
 Same method, body streamed up as it arrives (over `proxy.max_body_bytes` -> 413), the z.ai key
 instead of the client's, the MCP session and protocol headers passed both ways, the answer (JSON
 or SSE) streamed back as it comes. The gateway does not read the JSON-RPC itself: z.ai answers
-bad input in its own protocol. A z.ai that cannot be reached gives a JSON-RPC error (502).
+bad input in its own protocol. A z.ai that cannot be reached, or that refuses the configured key,
+gives a JSON-RPC error (502): a 401 would make MCP clients ask their user to sign in.
 """
 
 from __future__ import annotations
@@ -35,8 +36,8 @@ RESPONSE_HEADERS = ("Content-Type", "Cache-Control", "Allow", *SESSION_HEADERS)
 TIMEOUT = aiohttp.ClientTimeout(total=None, sock_connect=15, sock_read=None)
 
 
-class ZaiUnreachable(GatewayError):
-    """z.ai's MCP server could not be reached (connect failure or reset before it answered)."""
+class ZaiUnavailable(GatewayError):
+    """z.ai's MCP server could not be reached or refused the gateway's z.ai key."""
 
     status = 502
     kind = "api_error"
@@ -73,7 +74,7 @@ async def forward(
         if sniffer.total > limit:
             raise too_large(request) from exc
         reason = str(exc) or type(exc).__name__
-        raise ZaiUnreachable(f"z.ai is unreachable ({target.url}): {reason}") from exc
+        raise ZaiUnavailable(f"z.ai is unreachable ({target.url}): {reason}") from exc
 
 
 async def _streamed(request: web.Request, sniffer: Sniffer) -> AsyncIterator[bytes]:
@@ -86,6 +87,9 @@ async def _streamed(request: web.Request, sniffer: Sniffer) -> AsyncIterator[byt
 
 
 async def _relay(request: web.Request, upstream: aiohttp.ClientResponse) -> web.StreamResponse:
+    if upstream.status in (401, 403):  # the gateway's z.ai key, not the client's: never a 401 to it
+        detail = (await upstream.content.read(500)).decode(errors="replace")
+        raise ZaiUnavailable(f"z.ai refused zai.api_key (HTTP {upstream.status}): {detail}")
     response = web.StreamResponse(
         status=upstream.status, headers=_pick(upstream.headers, RESPONSE_HEADERS)
     )
