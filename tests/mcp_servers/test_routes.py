@@ -52,6 +52,7 @@ async def _healthy(client: TestClient) -> None:
 async def _session(client: TestClient, route: str) -> dict[str, str]:
     resp = await client.post(url(route), json=INIT, headers=HEADERS)
     assert resp.status == 200, await resp.text()
+    assert resp.headers["X-Request-Id"]
     session = {
         "Mcp-Session-Id": resp.headers["Mcp-Session-Id"],
         "MCP-Protocol-Version": "2025-06-18",

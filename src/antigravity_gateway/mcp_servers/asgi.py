@@ -45,9 +45,13 @@ def scope_of(request: web.Request) -> dict[str, Any]:
 class Exchange:
     """One request/response pair between aiohttp and an ASGI app."""
 
-    def __init__(self, request: web.Request, sniffer: Sniffer) -> None:
+    def __init__(
+        self, request: web.Request, sniffer: Sniffer, headers: dict[str, str] | None = None
+    ) -> None:
+        """`headers`: added to the app's response headers (e.g. the gateway's X-Request-Id)."""
         self.request = request
         self.sniffer = sniffer
+        self.headers = headers or {}
         self.response: web.StreamResponse | None = None
         self.status = 0
         self._body_done = False
@@ -99,7 +103,7 @@ class Exchange:
     async def _send(self, message: Message) -> None:
         if message["type"] == "http.response.start":
             self.status = int(message["status"])
-            self.response = web.StreamResponse(status=self.status)
+            self.response = web.StreamResponse(status=self.status, headers=self.headers)
             for name, value in message.get("headers", []):
                 if name.lower() not in _HOP_BY_HOP:
                     self.response.headers.add(name.decode("latin-1"), value.decode("latin-1"))

@@ -20,6 +20,7 @@ from mcp.shared.exceptions import MCPError
 
 from .. import __version__
 from ..errors import InvalidRequest
+from ..server.context import request_id_of
 from . import asgi
 from .calls import Sniffer
 from .vision import ToolFailure, VisionBackend
@@ -66,7 +67,7 @@ class LocalServer:
         )
 
     async def handle(self, request: web.Request, sniffer: Sniffer) -> web.StreamResponse:
-        exchange = asgi.Exchange(request, sniffer)
+        exchange = asgi.Exchange(request, sniffer, {"X-Request-Id": request_id_of(request)})
         if (await exchange.peek()).lstrip().startswith(b"["):
             raise InvalidRequest(
                 "JSON-RPC batches are not part of MCP since 2025-06-18: "

@@ -19,7 +19,7 @@ from aiohttp import web
 from multidict import CIMultiDict, CIMultiDictProxy
 
 from ..errors import GatewayError
-from ..server.context import too_large
+from ..server.context import request_id_of, too_large
 from .calls import Sniffer
 from .gate import McpServer
 
@@ -90,9 +90,9 @@ async def _relay(request: web.Request, upstream: aiohttp.ClientResponse) -> web.
     if upstream.status in (401, 403):  # the gateway's z.ai key, not the client's: never a 401 to it
         detail = (await upstream.content.read(500)).decode(errors="replace")
         raise ZaiUnavailable(f"z.ai refused zai.api_key (HTTP {upstream.status}): {detail}")
-    response = web.StreamResponse(
-        status=upstream.status, headers=_pick(upstream.headers, RESPONSE_HEADERS)
-    )
+    headers = _pick(upstream.headers, RESPONSE_HEADERS)
+    headers["X-Request-Id"] = request_id_of(request)  # prepared here: the middleware cannot add it
+    response = web.StreamResponse(status=upstream.status, headers=headers)
     await response.prepare(request)
     try:
         async for chunk in upstream.content.iter_any():
