@@ -13,6 +13,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from tests.e2e.clis import run_cli
 from tests.e2e.gateway import API_KEY, Gateway
 from tests.e2e.test_claude_code import QUIET
@@ -55,22 +57,36 @@ def test_mcp_list_shows_the_servers_connected(
         assert "Connected" in line, listing
 
 
-def test_claude_calls_a_vision_tool(
-    zai_gateway: Gateway, fake: FakeGoogle, zai: FakeZai, tmp_path: Path
+CALLS = [  # (tool as Claude Code names it, arguments, what the model must get back)
+    (
+        "mcp__zai-vision__analyze_image",
+        {"image_source": "https://example.com/cat.png", "prompt": "Which animal?"},
+        "glm-4.6v looked at https://example.com/cat.png for: Which animal?",
+    ),
+    (
+        "mcp__zai-search__webSearchPrime",
+        {"search_query": "aiohttp streaming"},
+        "https://example.com/aiohttp-streaming",
+    ),
+]
+
+
+@pytest.mark.parametrize(("tool", "args", "answer"), CALLS, ids=["vision", "web-search"])
+def test_claude_calls_a_tool(
+    zai_gateway: Gateway, fake: FakeGoogle, zai: FakeZai, tmp_path: Path, tool, args, answer
 ) -> None:
     _add_servers(tmp_path, zai_gateway)
-    tool = "mcp__zai-vision__analyze_image"
-    args = {"image_source": "https://example.com/cat.png", "prompt": "Which animal?"}
-    fake.script_for(tool_call(tool, args), text("The picture shows a cat."), model=MODEL)
+    fake.script_for(tool_call(tool, args), text("Done: I used the tool."), model=MODEL)
     out = _claude(
-        tmp_path, zai_gateway, "-p", "What is in https://example.com/cat.png ?",
+        tmp_path, zai_gateway, "-p", "Use the tool, please.",
         "--output-format", "json", "--allowedTools", tool,
     )
     result: dict[str, Any] = json.loads(out.strip().splitlines()[-1])
-    assert result["result"] == "The picture shows a cat.", result
-    [vision] = zai.vision_calls
-    assert vision["messages"][-1]["content"][0]["image_url"]["url"] == args["image_source"]
+    assert result["result"] == "Done: I used the tool.", result
     calls = [c.body for c in fake.calls("streamGenerateContent") if c.status == 200]
     parts = [p for c in calls[-1]["request"]["contents"] for p in c["parts"]]
-    [answer] = [p["functionResponse"] for p in parts if "functionResponse" in p]
-    assert "glm-4.6v looked at https://example.com/cat.png for: Which animal?" in json.dumps(answer)
+    [response] = [p["functionResponse"] for p in parts if "functionResponse" in p]
+    assert answer in json.dumps(response), response
+    if "vision" in tool:
+        [vision] = zai.vision_calls
+        assert vision["messages"][-1]["content"][0]["image_url"]["url"] == args["image_source"]

@@ -79,7 +79,11 @@ class Stopwatch:
 
 
 def record_call(request: web.Request, call: McpCall) -> None:
-    """The monitor hook: one row per MCP request. Never raises (monitoring never breaks one)."""
+    """The monitor hook: one row per MCP request. Never raises (monitoring never breaks one).
+
+    The monitor's middleware opens the row for every `/mcp/` request (protocol `mcp`) and takes
+    the status from the response; this adds what only the MCP code knows: the tool as the model.
+    """
     log.info(
         "mcp %s %s %s -> %d in %d ms%s",
         call.server,
