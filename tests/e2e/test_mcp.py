@@ -6,9 +6,15 @@ chat endpoint). Each of the three routes: initialize, list tools, call a tool.
 
 from __future__ import annotations
 
+import asyncio
 import json
+from pathlib import Path
+
+import pytest
 
 from tests.e2e.gateway import API_KEY, Gateway
+from tests.e2e.zai_gateway import zai_section
+from tests.fakes.cloudcode import FakeGoogle
 from tests.fakes.zai import CHAT_PATH, READER_PATH, SEARCH_PATH, ZAI_KEY, FakeZai
 from tests.mcp_servers.client import mcp_session
 
@@ -82,3 +88,18 @@ async def test_vision_tool_errors_are_tool_results(zai_gateway: Gateway, zai: Fa
     assert local_file.is_error and "does not read local files" in local_file.content[0].text  # type: ignore[union-attr]
     assert overloaded.is_error and "model overloaded" in overloaded.content[0].text  # type: ignore[union-attr]
     assert len(zai.vision_calls) == 1  # the local path never reached z.ai
+
+
+@pytest.mark.parametrize("route", ["web_search_prime", "zai-mcp-server"])
+async def test_open_streams_do_not_hold_up_a_stop(
+    fake: FakeGoogle, zai: FakeZai, tmp_path: Path, route: str
+) -> None:
+    gateway = Gateway.start(fake, tmp_path, accounts=1, sections=zai_section(zai))
+    try:
+        async with mcp_session(f"{gateway.url}/mcp/{route}/mcp", API_KEY) as session:
+            await session.list_tools()  # the client now holds its GET stream open
+            exit_code = await asyncio.to_thread(gateway.stop)
+    except BaseException:
+        gateway.stop()
+        raise
+    assert exit_code == 0  # stopped by itself, not killed after the 30 s grace period

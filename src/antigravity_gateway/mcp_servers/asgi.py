@@ -46,12 +46,18 @@ class Exchange:
     """One request/response pair between aiohttp and an ASGI app."""
 
     def __init__(
-        self, request: web.Request, sniffer: Sniffer, headers: dict[str, str] | None = None
+        self,
+        request: web.Request,
+        sniffer: Sniffer,
+        headers: dict[str, str] | None = None,
+        closing: asyncio.Event | None = None,
     ) -> None:
-        """`headers`: added to the app's response headers (e.g. the gateway's X-Request-Id)."""
+        """`headers`: added to the app's response headers (e.g. the gateway's X-Request-Id);
+        `closing`: once set, the app is told the client left (the gateway is stopping)."""
         self.request = request
         self.sniffer = sniffer
         self.headers = headers or {}
+        self.closing = closing
         self.response: web.StreamResponse | None = None
         self.status = 0
         self._body_done = False
@@ -75,7 +81,7 @@ class Exchange:
             self._peeked = None  # handed over: from now on, read
             self._body_done = not chunk
             return {"type": "http.request", "body": chunk, "more_body": bool(chunk)}
-        watcher = asyncio.ensure_future(until_client_gone(self.request))
+        watcher = asyncio.ensure_future(until_client_gone(self.request, self.closing))
         gone = asyncio.ensure_future(self._gone.wait())
         try:
             await asyncio.wait({watcher, gone}, return_when=asyncio.FIRST_COMPLETED)

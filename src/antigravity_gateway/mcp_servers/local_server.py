@@ -66,8 +66,11 @@ class LocalServer:
             build_server(backend), max_request_body_size=max_body_bytes
         )
 
-    async def handle(self, request: web.Request, sniffer: Sniffer) -> web.StreamResponse:
-        exchange = asgi.Exchange(request, sniffer, {"X-Request-Id": request_id_of(request)})
+    async def handle(
+        self, request: web.Request, sniffer: Sniffer, closing: asyncio.Event | None
+    ) -> web.StreamResponse:
+        headers = {"X-Request-Id": request_id_of(request)}
+        exchange = asgi.Exchange(request, sniffer, headers, closing)
         if (await exchange.peek()).lstrip().startswith(b"["):
             raise InvalidRequest(
                 "JSON-RPC batches are not part of MCP since 2025-06-18: "

@@ -30,7 +30,9 @@ UPSTREAM_PATHS = {  # reference §10.4: z.ai's endpoints under the API host
     McpServer.WEB_READER: "/api/mcp/web_reader/mcp",
 }
 SESSION_HEADERS = ("Mcp-Session-Id", "MCP-Protocol-Version")
-REQUEST_HEADERS = ("Content-Type", "Accept", "User-Agent", "Last-Event-ID", *SESSION_HEADERS)
+REQUEST_HEADERS = (
+    "Content-Type", "Content-Length", "Accept", "User-Agent", "Last-Event-ID", *SESSION_HEADERS
+)
 RESPONSE_HEADERS = ("Content-Type", "Cache-Control", "Allow", *SESSION_HEADERS)
 # No total timeout: an SSE stream may stay open for hours; connecting must be quick.
 TIMEOUT = aiohttp.ClientTimeout(total=None, sock_connect=15, sock_read=None)

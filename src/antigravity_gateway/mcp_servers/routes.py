@@ -7,6 +7,8 @@ Every request gives one `record_call`, refused ones included.
 
 from __future__ import annotations
 
+import asyncio
+
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
@@ -21,6 +23,7 @@ from .local_server import LocalServer
 from .vision import VisionBackend
 
 LOCAL = web.AppKey("mcp_local_server", LocalServer)
+CLOSING = web.AppKey("mcp_closing", asyncio.Event)  # set when the gateway starts to stop
 METHODS = ("GET", "POST", "DELETE")  # Streamable HTTP
 
 
@@ -30,8 +33,15 @@ def install(app: web.Application, gateway: Gateway) -> None:
     local = LocalServer(backend, max_body_bytes=gateway.settings.proxy.max_body_bytes)
     app[LOCAL] = local
     app.cleanup_ctx.append(local.context)
+    app[CLOSING] = asyncio.Event()
+    app.on_shutdown.append(_end_streams)
     for server in McpServer:
         app.router.add_route("*", f"/mcp/{server.value}/mcp", _handler(server))
+
+
+async def _end_streams(app: web.Application) -> None:
+    """Before aiohttp waits for running handlers: end the GET streams, which never end alone."""
+    app[CLOSING].set()
 
 
 def _handler(server: McpServer) -> Handler:
@@ -73,9 +83,10 @@ async def _serve(request: web.Request, server: McpServer, sniffer: Sniffer) -> w
         raise web.HTTPMethodNotAllowed(request.method, METHODS)
     if (request.content_length or 0) > request.client_max_size:
         raise too_large(request)
+    closing = request.app[CLOSING] if request.method == "GET" else None  # only GET is endless
     if server is McpServer.VISION:
-        return await request.app[LOCAL].handle(request, sniffer)
+        return await request.app[LOCAL].handle(request, sniffer, closing)
     target = proxy.target_for(server, gateway.settings.zai.base_url, key)
     forwarding = proxy.forward(request, gateway.http, target, sniffer)
-    answered = await cancel_on_hangup(request, forwarding)
+    answered = await cancel_on_hangup(request, forwarding, closing)
     return answered if answered is not None else web.Response(status=499)
