@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
@@ -21,6 +22,8 @@ Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[MutableMapping[str, Any], Receive, Send], Awaitable[None]]
+log = logging.getLogger(__name__)
+FINISH_SECONDS = 10.0  # how long a cancelled request's app may take to wind down
 _HOP_BY_HOP = frozenset({b"connection", b"transfer-encoding", b"keep-alive", b"content-length"})
 
 
@@ -59,7 +62,6 @@ class Exchange:
         self.headers = headers or {}
         self.closing = closing
         self.response: web.StreamResponse | None = None
-        self.status = 0
         self._body_done = False
         self._peeked: bytes | None = None
         self._gone = asyncio.Event()
@@ -76,8 +78,12 @@ class Exchange:
         return chunk
 
     async def receive(self) -> Message:
-        if not self._body_done:
-            chunk = self._peeked if self._peeked is not None else await self._read()
+        if not self._body_done and not self.gone:
+            try:
+                chunk = self._peeked if self._peeked is not None else await self._read()
+            except ConnectionError:  # the client left in the middle of its body
+                self.hang_up()
+                return {"type": "http.disconnect"}
             self._peeked = None  # handed over: from now on, read
             self._body_done = not chunk
             return {"type": "http.request", "body": chunk, "more_body": bool(chunk)}
@@ -108,8 +114,7 @@ class Exchange:
 
     async def _send(self, message: Message) -> None:
         if message["type"] == "http.response.start":
-            self.status = int(message["status"])
-            self.response = web.StreamResponse(status=self.status, headers=self.headers)
+            self.response = web.StreamResponse(status=int(message["status"]), headers=self.headers)
             for name, value in message.get("headers", []):
                 if name.lower() not in _HOP_BY_HOP:
                     self.response.headers.add(name.decode("latin-1"), value.decode("latin-1"))
@@ -147,6 +152,10 @@ async def _run_to_the_end(call: Awaitable[None], exchange: Exchange) -> None:
         await asyncio.shield(task)
     except asyncio.CancelledError:
         exchange.hang_up()
-        await task
+        done, _ = await asyncio.wait({task}, timeout=FINISH_SECONDS)
+        if not done:
+            task.cancel()
+        elif not task.cancelled() and (exc := task.exception()) is not None:
+            log.warning("MCP request failed after its client left: %r", exc)
         if exchange.response is None or not exchange.response.prepared:
             raise
