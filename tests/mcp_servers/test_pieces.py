@@ -111,6 +111,7 @@ def test_answer_without_text_is_a_tool_failure(raw: bytes) -> None:
         (b'[{"method":"tools/list","id":1},{"method":"ping","id":2},{"id":3}]', "tools/list,ping"),
         (b'{"not": "rpc"}', ""),
         (b"{broken", ""),
+        (b"[" * 5000, ""),
         (b"", ""),
     ],
 )

@@ -252,3 +252,33 @@ async def test_one_record_per_call_with_the_tool_name(
     lines = [r.getMessage() for r in caplog.records if r.name.endswith("mcp_servers.calls")]
     assert "mcp zai-mcp-server POST analyze_image -> 200" in "\n".join(lines)
     assert any(line.startswith("mcp zai-mcp-server POST initialize -> 200") for line in lines)
+
+
+NASTY = [
+    b"",
+    b"null",
+    b"[]",
+    b"{}",
+    b'"initialize"',
+    b'{"jsonrpc":"2.0"}',
+    b'{"jsonrpc":"2.0","id":1}',
+    b'{"jsonrpc":"1.0","id":1,"method":"initialize"}',
+    b'{"jsonrpc":"2.0","id":{"x":1},"method":"tools/list"}',
+    b'{"jsonrpc":"2.0","id":1,"method":5}',
+    b'{"jsonrpc":"2.0","id":1,"method":"tools/call","params":"x"}',
+    b'{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"analyze_image","arguments":[]}}',
+    b'{"jsonrpc":"2.0","id":1e999,"method":"ping"}',
+    b"[" * 5000,
+    b"\xff\xfe\x00{",
+]
+
+
+@pytest.mark.parametrize("body", NASTY, ids=range(len(NASTY)))
+@pytest.mark.parametrize("route", ["zai-mcp-server", "web_reader"])
+async def test_nasty_bodies_never_5xx(make_client: MakeClient, route, body: bytes) -> None:
+    client = await make_client()
+    session = await _session(client, route)
+    for headers in (HEADERS, session):
+        resp = await client.post(url(route), data=body, headers=headers)
+        assert resp.status < 500, (resp.status, await resp.text())
+    await _healthy(client)

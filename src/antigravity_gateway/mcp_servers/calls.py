@@ -52,7 +52,7 @@ class Sniffer:
         """What the body asks for; "" when it is not (complete) JSON-RPC."""
         try:
             message = _decode(bytes(self.head))
-        except msgspec.DecodeError:
+        except (msgspec.DecodeError, RecursionError):  # not JSON, cut short, or nested too deep
             return ""
         members = message if isinstance(message, list) else [message]
         return ",".join(filter(None, (_asked(m) for m in members)))
