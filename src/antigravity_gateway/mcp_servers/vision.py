@@ -91,7 +91,7 @@ def answer_text(raw: bytes) -> str:
     """The assistant text of a chat completion; a `ToolFailure` when there is none."""
     try:
         content = msgspec.json.decode(raw)["choices"][0]["message"]["content"]
-    except (msgspec.DecodeError, KeyError, IndexError, TypeError) as exc:
+    except (msgspec.DecodeError, RecursionError, KeyError, IndexError, TypeError) as exc:
         raise ToolFailure(f"z.ai sent an answer without a message ({exc})") from exc
     if isinstance(content, list):  # content parts
         content = "".join(p.get("text", "") for p in content if isinstance(p, dict))
