@@ -368,4 +368,7 @@ def key(regenerate: bool) -> None:
     _note_env_override("proxy.api_key")
 
 
-from . import accounts_cli  # noqa: E402,F401  (registers login, import, export, refresh)
+from . import (
+    accounts_cli,  # noqa: E402,F401  (registers login, import, export, refresh)
+    upstreams_cli,  # noqa: E402,F401  (registers `agm upstreams`)
+)
