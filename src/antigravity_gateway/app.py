@@ -22,6 +22,7 @@ from .account_service import AccountService
 from .accounts import state
 from .accounts.pool import Policy, Pool
 from .accounts.store import AccountStore
+from .mcp_servers import routes as mcp_routes
 from .monitor import Monitor
 from .server import admin, auth, middleware, monitoring
 from .server.admin_config import ADMIN, AdminContext
@@ -75,6 +76,7 @@ def build_app(
     app[GATEWAY] = gateway
     _add_monitor(app, gateway, data_dir, store)
     add_routes(app)
+    mcp_routes.install(app, gateway)
     app.cleanup_ctx.append(upkeep.context(gateway, store, data_dir))
     if owned:
         app.on_cleanup.append(lambda _: http.close())

@@ -70,6 +70,7 @@ def configure_logging(log_format: str) -> None:
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    logging.getLogger("mcp").setLevel(logging.WARNING)  # the MCP SDK logs every session at INFO
     if log_format == "json":
         handler = logging.StreamHandler()
         handler.setFormatter(logging.Formatter("%(message)s"))

@@ -11,6 +11,7 @@ in (the attempt loop, media, MCP, warmup) reaches the current record through a c
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import contextvars
 import time
 from collections.abc import AsyncIterator
@@ -55,6 +56,27 @@ def note(**fields: Any) -> None:
     if (record := current()) is not None:
         for name, value in fields.items():
             setattr(record, name, value)
+
+
+@contextlib.asynccontextmanager
+async def recorded(
+    monitor: Monitor, *, protocol: str, path: str, model: str = ""
+) -> AsyncIterator[Record]:
+    """One row for work that is no HTTP request (a scheduled warmup): the attempt loop and the
+    tap fill it as they do for requests; the caller sets `status` (else 200, or the error's)."""
+    record = Record(timestamp_ms=int(time.time() * 1000), method="POST", path=path,
+                    protocol=protocol, model=model, started=time.perf_counter())
+    token = _CURRENT.set((record, monitor))
+    try:
+        yield record
+    except GatewayError as exc:
+        record.status, record.error = exc.http_status, exc.message
+        raise
+    finally:
+        _CURRENT.reset(token)
+        record.status = record.status or 200
+        record.duration_ms = (time.perf_counter() - record.started) * 1000
+        monitor.finish(record)
 
 
 def middleware() -> Middleware:
