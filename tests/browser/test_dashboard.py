@@ -110,7 +110,9 @@ def test_request_appears_live_with_its_detail(
     client.chat.completions.create(
         model="gemini-3-flash", messages=[{"role": "user", "content": "Capital of France?"}]
     )
-    row = dash.page.wait_for_selector("#logs-table tbody tr:has-text('gemini-3-flash')", timeout=2000)
+    row = dash.page.wait_for_selector(
+        "#logs-table tbody tr:has-text('gemini-3-flash')", timeout=2000
+    )
     row.click()
     dash.page.wait_for_selector("#detail-request:has-text('Capital of France?')")
     assert "Paris is the capital" in dash.page.inner_text("#detail-response")
@@ -182,7 +184,9 @@ def test_screenshots_of_every_page(
     browser: Any, gateway: Gateway, shots: Path, size: str, client: openai.OpenAI, fake: FakeGoogle
 ) -> None:
     fake.script(text("for the screenshots"))
-    client.chat.completions.create(model="gemini-3-flash", messages=[{"role": "user", "content": "hi"}])
+    client.chat.completions.create(
+        model="gemini-3-flash", messages=[{"role": "user", "content": "hi"}]
+    )
     width, height = WIDTHS[size]
     context = browser.new_context(viewport={"width": width, "height": height})
     dash = Dashboard(context.new_page(), gateway)

@@ -186,7 +186,7 @@ def test_accounts_list_table(run: Run, data_dir: Path) -> None:
     assert result.exit_code == 0
     for needle in ("a@example.com", "b@example.com", "Google AI Pro", "proj-a", "active",
                    "disabled (invalid_grant: Token has been revoked.)", "gemini-3-flash: 87%",
-                   "2026-01-08T17:00:00Z", "claude-opus-4-6-thinking: 0%"):
+                   "87% █████████░ resets ", "claude-opus-4-6-thinking: 0%"):
         assert needle in out, needle
     assert "secret" not in out
 
@@ -238,7 +238,8 @@ def test_accounts_add_network_error_is_one_line(run: Run, data_dir: Path) -> Non
 def test_serve_calls_the_runner(run: Run, data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     calls: list[tuple[Any, ...]] = []
 
-    def fake_run(settings: Any, path: Path, *, host: str | None, port: int | None) -> None:
+    def fake_run(settings: Any, path: Path, *, host: str | None, port: int | None,
+                 log_format: str = "text") -> None:
         calls.append((settings.proxy.port, path, host, port))
 
     import antigravity_gateway.runner as runner

@@ -34,12 +34,14 @@ def write_config(
     port: int,
     *,
     custom_mapping: dict[str, str] | None = None,
+    sections: dict[str, object] | None = None,
     **proxy: object,
 ) -> None:
     config: dict[str, object] = {
         "proxy": {"port": port, "api_key": API_KEY, "auth_mode": "strict", **proxy},
         "upstream": {
             "cloudcode_base_urls": fake.cloudcode_base_urls,
+            "oauth_auth_url": fake.auth_url,
             "oauth_token_url": fake.token_url,
             "userinfo_url": fake.userinfo_url,
             "oauth_client_id": fake.options.client_id,
@@ -48,6 +50,7 @@ def write_config(
     }
     if custom_mapping:
         config["models"] = {"custom_mapping": custom_mapping}
+    config.update(sections or {})  # more sections: [[upstreams]], [zai], [warmup]...
     data_dir.mkdir(parents=True, exist_ok=True)
     (data_dir / "config.toml").write_text(tomli_w.dumps(config))
 
@@ -83,14 +86,18 @@ class Gateway:
         *,
         accounts: int = 1,
         custom_mapping: dict[str, str] | None = None,
+        sections: dict[str, object] | None = None,
+        serve_args: tuple[str, ...] = (),
         **proxy: object,
     ) -> Gateway:
         port = free_port()
-        write_config(data_dir, fake, port, custom_mapping=custom_mapping, **proxy)
+        write_config(
+            data_dir, fake, port, custom_mapping=custom_mapping, sections=sections, **proxy
+        )
         emails = [enroll(fake, data_dir, f"user{i}@example.com") for i in range(1, accounts + 1)]
         log = data_dir / "serve.log"
         process = subprocess.Popen(
-            [sys.executable, "-m", "antigravity_gateway", "serve"],
+            [sys.executable, "-m", "antigravity_gateway", "serve", *serve_args],
             text=True,
             stdout=log.open("w"),
             stderr=subprocess.STDOUT,

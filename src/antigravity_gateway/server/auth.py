@@ -22,7 +22,8 @@ from ..settings import Settings
 from . import sessions
 
 HEALTH_PATHS = frozenset({"/healthz", "/health"})
-OPEN_PATHS = frozenset({"/api/health", "/auth/callback"})
+ADMIN_HEALTH = "/api/health"  # the one admin route without a key
+KEYLESS_PATHS = frozenset({"/auth/callback"})  # Google sign-in callback: its state is the key
 
 
 def presented_keys(request: web.Request) -> Iterator[str]:
@@ -51,12 +52,14 @@ def key_matches(request: web.Request, expected: str) -> bool:
 def is_exempt(request: web.Request, mode: str) -> bool:
     if request.method == "OPTIONS":
         return True
+    if request.path == ADMIN_HEALTH and request.method in ("GET", "HEAD"):
+        return True
     if request.method == "HEAD" and request.path == "/":
         return True  # Claude Code's connection warm-up carries no key
-    if request.path in OPEN_PATHS or request.path == "/ui" or request.path.startswith("/ui/"):
+    if request.path in KEYLESS_PATHS or request.path == "/ui" or request.path.startswith("/ui/"):
         return True
     if mode == "off":
-        return not request.path.startswith("/api/")
+        return not (request.path.startswith("/api/") or request.path == "/api")
     return mode == "all_except_health" and request.path in HEALTH_PATHS
 
 
@@ -64,7 +67,7 @@ def check(request: web.Request, settings: Settings) -> None:
     """Raise `Unauthorized` unless the request may pass."""
     if is_exempt(request, settings.effective_auth_mode):
         return
-    admin = request.path.startswith("/api/")
+    admin = request.path.startswith("/api/") or request.path == "/api"
     proxy = settings.proxy
     if admin and has_session(request, sessions.admin_secret(proxy.admin_password, proxy.api_key)):
         return
