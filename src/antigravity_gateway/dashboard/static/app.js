@@ -27,6 +27,19 @@ function errorText(data) {
   return typeof error === "string" ? error : error && error.message;
 }
 
+// The time charts show a fixed window with a point per hour (or day), empty ones as zeros.
+const STATS_WINDOWS = { hour: { step: 3600, count: 24 }, day: { step: 86400, count: 14 } };
+
+function denseSeries(buckets, since, step, count) {
+  const byTime = new Map(buckets.map(b => [Math.floor(Date.parse(b.key) / 1000 / step) * step, b]));
+  return Array.from({ length: count }, (_, i) => {
+    const at = since + i * step;
+    const b = byTime.get(at) || {};
+    return { at, requests: b.requests || 0, errors: b.errors || 0, input_tokens: b.input_tokens || 0,
+      output_tokens: b.output_tokens || 0, cached_tokens: b.cached_tokens || 0 };
+  });
+}
+
 function flatten(node, prefix, out) {
   for (const [name, value] of Object.entries(node)) {
     const key = prefix ? `${prefix}.${name}` : name;
@@ -40,7 +53,9 @@ function flatten(node, prefix, out) {
 }
 
 function fieldOf(key, value) {
-  const type = typeof value === "boolean" ? "checkbox" : typeof value === "number" ? "number" : "text";
+  const secret = /(api_key|password|secret)$/.test(key);
+  const type = typeof value === "boolean" ? "checkbox" : typeof value === "number" ? "number"
+    : secret ? "password" : "text";
   const text = Array.isArray(value) ? value.join(", ") : String(value);
   return { key, name: key.split(".").slice(1).join("."), value, type, text };
 }
@@ -131,7 +146,10 @@ document.addEventListener("alpine:init", () => {
       return lines;
     },
     barClass(pct) { return pct < 20 ? "low" : pct < 50 ? "mid" : "high"; },
-    resetText(reset) { return reset ? "resets " + this.clock(Date.parse(reset) || reset * 1000) : ""; },
+    resetText(reset) {
+      const at = typeof reset === "number" ? reset * 1000 : Date.parse(reset);
+      return at ? "resets in " + this.until(at) : "";
+    },
     async setEnabled(a, on) {
       await this.attempt(() => this.api("POST", `accounts/${encodeURIComponent(a.id)}/${on ? "enable" : "disable"}`));
       this.loadAccounts();
@@ -286,26 +304,28 @@ document.addEventListener("alpine:init", () => {
     // --- stats -----------------------------------------------------------------------------
     setStatsBy(by) { this.statsBy = by; this.loadStats(); },
     async loadStats() {
-      const [time, accounts, models] = await Promise.all(["", "account", "model"].map(by =>
-        this.attempt(() => this.api("GET", "stats?by=" + (by || this.statsBy)))));
+      const { step, count } = STATS_WINDOWS[this.statsBy];
+      const last = Math.floor(Date.now() / 1000 / step) * step;
+      const since = last - step * (count - 1);
+      const [time, accounts, models] = await Promise.all([`${this.statsBy}&since=${since}`, "account", "model"]
+        .map(by => this.attempt(() => this.api("GET", "stats?by=" + by))));
       if (accounts) this.byAccount = accounts.buckets;
       if (models) this.byModel = models.buckets;
-      if (time) this.drawCharts(time.buckets);
+      if (time) this.drawCharts(denseSeries(time.buckets, since, step, count));
     },
     share(bucket, all) { return Math.round(100 * bucket.requests / Math.max(1, ...all.map(b => b.requests))); },
     tokens(b) { return `${b.input_tokens + b.output_tokens} tokens`; },
-    drawCharts(buckets) {
+    drawCharts(rows) {
       this.charts.forEach(chart => chart.destroy());
-      const xs = buckets.map(b => typeof b.key === "number" ? b.key : Date.parse(b.key) / 1000);
       const width = Math.max(280, document.querySelector("#page-stats .card").clientWidth - 32);
-      const make = (id, series, data) => new uPlot({ width, height: 220, series: [{}, ...series] },
-        [xs, ...data], document.getElementById(id));
+      const column = name => rows.map(r => r[name]);
+      const make = (id, series, names) => new uPlot({ width, height: 220, series: [{}, ...series] },
+        [column("at"), ...names.map(column)], document.getElementById(id));
       this.charts = [
         make("chart-requests", [{ label: "requests", stroke: "#3b82f6" }, { label: "errors", stroke: "#ef4444" }],
-          [buckets.map(b => b.requests), buckets.map(b => b.errors)]),
+          ["requests", "errors"]),
         make("chart-tokens", [{ label: "input", stroke: "#10b981" }, { label: "output", stroke: "#f59e0b" },
-          { label: "cached", stroke: "#8b5cf6" }],
-          [buckets.map(b => b.input_tokens), buckets.map(b => b.output_tokens), buckets.map(b => b.cached_tokens)]),
+          { label: "cached", stroke: "#8b5cf6" }], ["input_tokens", "output_tokens", "cached_tokens"]),
       ];
     },
 
@@ -342,11 +362,20 @@ document.addEventListener("alpine:init", () => {
 
     // --- formatting ------------------------------------------------------------------------
     clock(ms) { return ms ? new Date(ms).toLocaleString() : ""; },
+    shortClock(ms) {
+      const at = new Date(ms);
+      return at.toDateString() === new Date().toDateString() ? at.toLocaleTimeString() : at.toLocaleString();
+    },
     ago(seconds) {
-      if (!seconds) return "never";
+      if (!seconds) return "never used";
       const s = Math.max(0, Date.now() / 1000 - seconds);
-      return s < 60 ? "just now" : s < 3600 ? `${Math.round(s / 60)} min ago` : s < 86400
-        ? `${Math.round(s / 3600)} h ago` : `${Math.round(s / 86400)} d ago`;
+      return "used " + (s < 60 ? "just now" : s < 3600 ? `${Math.round(s / 60)} min ago` : s < 86400
+        ? `${Math.round(s / 3600)} h ago` : `${Math.round(s / 86400)} d ago`);
+    },
+    until(ms) {
+      const s = Math.max(0, (ms - Date.now()) / 1000);
+      return s < 3600 ? `${Math.ceil(s / 60)} min` : s < 86400 ? `${Math.floor(s / 3600)} h ${Math.floor(s % 3600 / 60)} min`
+        : `${Math.round(s / 86400)} d`;
     },
     duration(s) { return s === undefined ? "" : s < 3600 ? `${Math.round(s / 60)} min` : `${(s / 3600).toFixed(1)} h`; },
   }));
