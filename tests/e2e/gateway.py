@@ -34,6 +34,7 @@ def write_config(
     port: int,
     *,
     custom_mapping: dict[str, str] | None = None,
+    sections: dict[str, dict[str, object]] | None = None,
     **proxy: object,
 ) -> None:
     config: dict[str, object] = {
@@ -48,6 +49,7 @@ def write_config(
     }
     if custom_mapping:
         config["models"] = {"custom_mapping": custom_mapping}
+    config.update(sections or {})
     data_dir.mkdir(parents=True, exist_ok=True)
     (data_dir / "config.toml").write_text(tomli_w.dumps(config))
 
@@ -83,10 +85,13 @@ class Gateway:
         *,
         accounts: int = 1,
         custom_mapping: dict[str, str] | None = None,
+        sections: dict[str, dict[str, object]] | None = None,
         **proxy: object,
     ) -> Gateway:
+        """`sections`: more config.toml tables, e.g. {"scheduling": {"mode": "cache_first"}}."""
         port = free_port()
-        write_config(data_dir, fake, port, custom_mapping=custom_mapping, **proxy)
+        write_config(data_dir, fake, port, custom_mapping=custom_mapping, sections=sections,
+                     **proxy)
         emails = [enroll(fake, data_dir, f"user{i}@example.com") for i in range(1, accounts + 1)]
         log = data_dir / "serve.log"
         process = subprocess.Popen(

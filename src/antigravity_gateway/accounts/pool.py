@@ -4,6 +4,8 @@ Eligibility (usable, offers the model, not cooling, known quota not exhausted or
 protection threshold; a never-fetched quota counts as available), then a sticky session, then
 power-of-two-choices on the model's remaining quota within tier order ultra > pro > others
 (modes: balance, cache_first, round_robin; antigravity-tools.md §4.3 without its quirks).
+cache_first keeps one current account per upstream model (prompt caches are per model) and
+moves it only when that account stops being a candidate (cooldown, flag, protection, disable).
 Clock and randomness are injected; no IO: `accounts.state` persists the cooldown table.
 """
 
@@ -79,6 +81,7 @@ class Pool:
         self._cooldowns: dict[tuple[str, str], Cooldown] = {}
         self._sessions: OrderedDict[str, tuple[str, float]] = OrderedDict()
         self._turn = 0
+        self._current: dict[str, str] = {}  # cache_first: model -> the account every request uses
         self.version = 0  # bumped whenever the cooldown table changes (for persistence)
         self.replace(accounts)
 
@@ -182,9 +185,7 @@ class Pool:
             return None
         chosen = self._sticky(session, found) if self.policy.mode != "round_robin" else None
         if chosen is None:
-            chosen = self._rotate(found) if self.policy.mode == "round_robin" else self._p2c(
-                found, model
-            )
+            chosen = self._choose(found, model)
         if session and self.policy.mode != "round_robin":
             self._sessions[session] = (chosen.email, self._clock())
             self._sessions.move_to_end(session)
@@ -200,6 +201,31 @@ class Pool:
         if self.policy.mode == "balance" and self._clock() - last > self.policy.sticky_ttl:
             return None
         return next((a for a in found if a.email == email), None)
+
+    def _choose(self, found: list[Account], model: str) -> Account:
+        match self.policy.mode:
+            case "round_robin":
+                return self._rotate(found)
+            case "cache_first":
+                return self._stay(found, model)
+            case _:
+                return self._p2c(found, model)
+
+    def _stay(self, found: list[Account], model: str) -> Account:
+        """cache_first: the model's current account while it is a candidate, else the best one
+        (which becomes current). Excluded only for this request (a failed attempt): no move."""
+        email = self._current.get(model)
+        chosen = next((a for a in found if a.email == email), None)
+        if chosen is not None:
+            return chosen
+        best = min(found, key=lambda a: (tier_rank(a.tier), -_remaining(a, model), a.email))
+        if email is None or all(a.email != email for a in self.candidates(model)):
+            self._current[model] = best.email
+        return best
+
+    def current(self, model: str) -> str | None:
+        """cache_first: the account `model` is served by (None before the first request)."""
+        return self._current.get(model)
 
     def _rotate(self, found: list[Account]) -> Account:
         chosen = sorted(found, key=lambda a: a.email)[self._turn % len(found)]
