@@ -1,8 +1,9 @@
 """`build_app`: wires settings, accounts, the upstream client and the routes into one aiohttp app.
 
 Everything the app needs is created here or injected through the parameters (tests pass fakes
-the same way); there is no module-level state. The pool starts with the persisted cooldowns;
-`upkeep` runs the background jobs. It does not bind sockets: `runner.py` does.
+the same way); there is no module-level state. The pool starts with the persisted cooldowns and
+shares its changes through the `[state]` store (memory: nothing to share); `upkeep` opens the
+store and runs the background jobs. It does not bind sockets: `runner.py` does.
 """
 
 from __future__ import annotations
@@ -27,6 +28,8 @@ from .server.context import GATEWAY
 from .server.pipeline import Gateway
 from .server.routes import add_routes
 from .settings import Settings
+from .state import new_store
+from .state.base import Store
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +48,7 @@ def build_app(
     clock: Callable[[], float] = time.time,
     new_id: Callable[[], str] = lambda: uuid.uuid4().hex,
     rng: random.Random | None = None,
+    shared: Store | None = None,
 ) -> web.Application:
     app = web.Application(
         client_max_size=settings.proxy.max_body_bytes,
@@ -58,11 +62,14 @@ def build_app(
     store = AccountStore(data_dir)
     owned = session is None
     http = session or new_session(settings)
-    accounts = AccountService(http, settings, store, clock=clock)
+    shared = shared or new_store(settings)
+    accounts = AccountService(http, settings, store, clock=clock, shared=shared)
+    pool = _pool(settings, store, data_dir, clock, rng)
+    pool.record = shared.record
     gateway = Gateway(
         settings,
         accounts=accounts,
-        pool=_pool(settings, store, data_dir, clock, rng),
+        pool=pool,
         cloudcode=accounts.cloudcode,  # one upstream client, same settings
         new_id=new_id,
         clock=clock,
@@ -70,7 +77,7 @@ def build_app(
     )
     app[GATEWAY] = gateway
     add_routes(app)
-    app.cleanup_ctx.append(upkeep.context(gateway, store, data_dir))
+    app.cleanup_ctx.append(upkeep.context(gateway, store, data_dir, shared))
     if owned:
         app.on_cleanup.append(lambda _: http.close())
     return app

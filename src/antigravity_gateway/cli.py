@@ -30,10 +30,10 @@ from rich.text import Text
 from . import settings as cfg
 from .account_service import AccountService
 from .accounts.oauth import InvalidGrant
-from .accounts.pool import Cooldown
 from .accounts.state import load_cooldowns
 from .accounts.store import Account, AccountStore
 from .errors import GatewayError
+from .state.base import AccountGone, AccountPut, Change, Cooldown, StateUnavailable
 
 F = TypeVar("F", bound=Callable[..., Any])
 _DATA_DIR = "agm.data_dir"
@@ -95,14 +95,24 @@ def main() -> None:
 @main.command()
 @click.option("--host", help="Bind address (default from proxy.allow_lan_access).")
 @click.option("--port", type=click.IntRange(1, 65535), help="Port (default proxy.port).")
+@click.option("--workers", type=click.IntRange(1, 64), default=1, show_default=True,
+              help="Processes sharing the port (more than 1 needs [state] backend = redis).")
+@click.option("--worker-index", type=int, default=None, hidden=True)
 @data_dir_option
-def serve(host: str | None, port: int | None) -> None:
+def serve(host: str | None, port: int | None, workers: int, worker_index: int | None) -> None:
     """Run the gateway in the foreground (SIGINT/SIGTERM stop it gracefully)."""
     data_dir = _data_dir()
     settings = cfg.load_settings(data_dir)
     from .runner import run  # lazily: other commands never load the server
+    from .workers import refusal, run_workers
 
-    run(settings, data_dir, host=host, port=port)
+    if (refused := refusal(settings, workers)) is not None:
+        raise UserError(refused)
+    if workers > 1:
+        raise SystemExit(run_workers(
+            data_dir, host=host or settings.bind_host, port=port or settings.proxy.port,
+            workers=workers))
+    run(settings, data_dir, host=host, port=port, worker=worker_index)
 
 
 # --- accounts --------------------------------------------------------------------------------
@@ -130,6 +140,7 @@ def accounts_add(refresh_token: str) -> None:
     status = Console(stderr=True).status("Adding account: token, email, project, quota…")
     with _quiet_logs(), status:
         account = asyncio.run(_enroll(settings, store, refresh_token))
+    _share(AccountPut(email=account.email, data=msgspec.Raw(msgspec.json.encode(account))))
     click.echo(f"added {account.email} (tier: {account.tier or 'unknown'}, "
                f"project: {account.project_id or 'none'})")
     if not account.quota.fetched_at:
@@ -246,6 +257,7 @@ def accounts_remove(email: str) -> None:
     store = AccountStore(_data_dir())
     account = _find(store, email)
     store.remove(account.id)
+    _share(AccountGone(email=account.email))
     click.echo(f"removed {account.email}")
 
 
@@ -270,10 +282,26 @@ def _set_disabled(email: str, disabled: bool) -> None:
     account = _find(store, email)
     changes: dict[str, Any] = {} if disabled else {"needs_verification": False,
                                                     "verification_url": ""}
-    store.save(msgspec.structs.replace(
+    account = msgspec.structs.replace(
         account, disabled=disabled, disabled_reason="manual" if disabled else "",
-        disabled_at=time.time() if disabled else 0.0, **changes))
+        disabled_at=time.time() if disabled else 0.0, **changes)
+    store.save(account)
+    _share(AccountPut(email=account.email, data=msgspec.Raw(msgspec.json.encode(account))))
     click.echo(f"{'disabled' if disabled else 'enabled'} {account.email}")
+
+
+def _share(change: Change) -> None:
+    """With `[state] backend = "redis"`, running gateways learn the change at once (without it,
+    each one reloads its own data dir within seconds)."""
+    settings = cfg.load_settings(_data_dir())
+    if settings.state.backend != "redis":
+        return
+    from .state.redis import announce
+
+    try:
+        asyncio.run(announce(settings.state.redis_url, [change]))
+    except StateUnavailable as exc:
+        click.echo(f"warning: saved, but not shared: {exc}", err=True)
 
 
 # --- config ----------------------------------------------------------------------------------

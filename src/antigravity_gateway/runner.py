@@ -1,7 +1,8 @@
 """`agm serve`: bind, print the banner, run until SIGINT/SIGTERM, then stop gracefully.
 
 On a signal the listener closes at once and in-flight requests get up to `SHUTDOWN_SECONDS` to
-finish. A port already in use is a one-line error and exit code 1, never a traceback.
+finish. A port already in use, or a state backend that cannot be reached, is a one-line error
+and exit code 1, never a traceback. A worker of `--workers N` binds with SO_REUSEPORT.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from aiohttp import web
 from .app import build_app
 from .server.context import GATEWAY
 from .settings import Settings
+from .state.base import StateUnavailable
 
 log = logging.getLogger("antigravity_gateway")
 
@@ -31,8 +33,14 @@ class BindError(Exception):
 
 
 def run(
-    settings: Settings, data_dir: Path, *, host: str | None = None, port: int | None = None
+    settings: Settings,
+    data_dir: Path,
+    *,
+    host: str | None = None,
+    port: int | None = None,
+    worker: int | None = None,
 ) -> None:
+    """`worker`: this process's index among `--workers N` (only worker 0 prints the banner)."""
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
@@ -44,9 +52,10 @@ def run(
                     data_dir,
                     host=host or settings.bind_host,
                     port=port or settings.proxy.port,
+                    worker=worker,
                 )
             )
-    except BindError as exc:
+    except (BindError, StateUnavailable) as exc:
         print(f"error: {exc}", file=sys.stderr)
         raise SystemExit(1) from None
 
@@ -59,13 +68,16 @@ def _loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
     return uvloop.new_event_loop
 
 
-async def serve(settings: Settings, data_dir: Path, *, host: str, port: int) -> None:
+async def serve(
+    settings: Settings, data_dir: Path, *, host: str, port: int, worker: int | None = None
+) -> None:
     app = build_app(settings, data_dir)
     runner = web.AppRunner(app, shutdown_timeout=SHUTDOWN_SECONDS, access_log=None)
     await runner.setup()
     try:
-        await _bind(runner, host, port)
-        print(banner(app, host, port), flush=True)
+        await _bind(runner, host, port, reuse_port=worker is not None)
+        if not worker:
+            print(banner(app, host, port), flush=True)
         await _until_signal()
         log.info("stopping: finishing in-flight requests (up to %.0f s)", SHUTDOWN_SECONDS)
     finally:
@@ -73,9 +85,9 @@ async def serve(settings: Settings, data_dir: Path, *, host: str, port: int) -> 
     log.info("stopped")
 
 
-async def _bind(runner: web.AppRunner, host: str, port: int) -> None:
+async def _bind(runner: web.AppRunner, host: str, port: int, *, reuse_port: bool) -> None:
     try:
-        await web.TCPSite(runner, host, port).start()
+        await web.TCPSite(runner, host, port, reuse_port=reuse_port or None).start()
     except OSError as exc:
         if exc.errno == errno.EADDRINUSE:
             raise BindError(

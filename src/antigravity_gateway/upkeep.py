@@ -1,6 +1,9 @@
 """Background upkeep of the account pool while the server runs.
 
-Four loops: reload accounts changed by `agm accounts ...`; renew access tokens ahead of expiry
+It opens the shared state store first (a Redis that cannot be reached stops the start-up) and
+closes it last. Four loops: reload accounts changed by `agm accounts ...` (only the accounts
+whose files changed are put or removed, so accounts known through the store stay); renew
+access tokens ahead of expiry
 (so no request waits on a refresh); refresh every quota snapshot every `quota.refresh_minutes`;
 persist the cooldown table when it changed (atomically, off the event loop). Each loop survives
 its own failures; none of them decides anything about requests: the pool and the pipeline do.
@@ -19,9 +22,10 @@ from aiohttp import web
 
 from .accounts import state
 from .accounts.oauth import InvalidGrant
-from .accounts.store import AccountStore
+from .accounts.store import Account, AccountStore
 from .errors import GatewayError
 from .server.pipeline import Gateway
+from .state.base import Store
 
 log = logging.getLogger(__name__)
 
@@ -31,12 +35,13 @@ TOKEN_CHECK_SECONDS = 60.0
 
 
 def context(
-    gateway: Gateway, store: AccountStore, data_dir: Path
+    gateway: Gateway, store: AccountStore, data_dir: Path, shared: Store
 ) -> Callable[[web.Application], contextlib.AbstractAsyncContextManager[None]]:
     """An aiohttp cleanup context running every loop; at exit the cooldowns are saved once more."""
 
     @contextlib.asynccontextmanager
     async def upkeep(_: web.Application) -> AsyncIterator[None]:
+        await shared.open(gateway.pool.snapshot(), gateway.pool)
         jobs: list[Coroutine[Any, Any, None]] = [
             watch_accounts(gateway, store),
             persist_cooldowns(gateway, data_dir),
@@ -49,6 +54,7 @@ def context(
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
         await gateway.close()
+        await shared.close()
         await asyncio.to_thread(state.save_cooldowns, data_dir, gateway.pool.cooldowns())
 
     return upkeep
@@ -66,16 +72,28 @@ async def _every(seconds: float, job: Callable[[], Coroutine[Any, Any, None]]) -
 async def watch_accounts(gateway: Gateway, store: AccountStore) -> None:
     """Picks up accounts added, removed or edited by `agm accounts ...` while the server runs."""
     seen = await asyncio.to_thread(_fingerprint, store.dir)
+    known = {a.email: a for a in await asyncio.to_thread(store.load_all)}
     while True:
         await asyncio.sleep(RELOAD_SECONDS)
         try:
             now = await asyncio.to_thread(_fingerprint, store.dir)
             if now != seen:
                 seen = now
-                gateway.pool.replace(await asyncio.to_thread(store.load_all))
+                loaded = {a.email: a for a in await asyncio.to_thread(store.load_all)}
+                _put_changes(gateway, known, loaded)
+                known = loaded
                 log.info("accounts reloaded: %d usable", len(gateway.pool.usable()))
         except OSError as exc:
             log.warning("could not reload accounts: %s", exc)
+
+
+def _put_changes(gateway: Gateway, before: dict[str, Account], after: dict[str, Account]) -> None:
+    """Files added or changed are put into the pool, files removed take their account out."""
+    for email, account in after.items():
+        if before.get(email) != account:
+            gateway.pool.put(account)
+    for email in before.keys() - after.keys():
+        gateway.pool.remove(email)
 
 
 def _fingerprint(directory: Path) -> frozenset[tuple[str, int]]:

@@ -1,0 +1,276 @@
+"""The Redis state store: several gateway processes or machines share one account pool.
+
+Layout (prefix `agm:`): hashes `cooldowns` (email+model -> Cooldown), `sessions` (session ->
+Binding), `current` (model -> email), `accounts` (email -> account JSON), `tokens` (email ->
+Token); channel `agm:changes` carries every batch of changes; `round_trips` counts the batches.
+Writes are batched: one pipeline (writes + PUBLISH) per flush, never awaited by a request.
+Lost connection: changes queue up (bounded), the instance serves on its local view (logged
+once), and on reconnect it sends the queue, then reloads the whole snapshot.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import uuid
+from collections import deque
+from collections.abc import AsyncIterator
+from typing import Any, assert_never
+
+import msgspec
+import redis.asyncio as aioredis
+from redis.exceptions import LockError, RedisError
+
+from .base import (
+    AccountGone,
+    AccountPut,
+    Binding,
+    Change,
+    Cleared,
+    Cooldown,
+    Current,
+    Listener,
+    Snapshot,
+    StateUnavailable,
+    Token,
+    decode_change,
+    encode,
+)
+
+log = logging.getLogger(__name__)
+
+PREFIX = "agm:"
+CHANNEL = PREFIX + "changes"
+COOLDOWNS, SESSIONS, CURRENT = PREFIX + "cooldowns", PREFIX + "sessions", PREFIX + "current"
+ACCOUNTS, TOKENS, ROUND_TRIPS = PREFIX + "accounts", PREFIX + "tokens", PREFIX + "round_trips"
+MAX_PENDING = 50_000  # changes kept while Redis is away (the oldest are dropped)
+RETRY_SECONDS = 0.5
+LOCK_SECONDS = 15.0  # a refresh lock expires by itself if its holder dies
+TIMEOUT = 2.0
+
+
+class Envelope(msgspec.Struct, kw_only=True):
+    origin: str
+    changes: msgspec.Raw
+
+
+_decode_envelope = msgspec.json.Decoder(Envelope).decode
+_decode_cooldown = msgspec.json.Decoder(Cooldown).decode
+_decode_binding = msgspec.json.Decoder(Binding).decode
+_decode_token = msgspec.json.Decoder(Token).decode
+
+
+class RedisStore:
+    """`state.backend = "redis"`: the pool shared through one Redis server."""
+
+    shared = True
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.origin = uuid.uuid4().hex
+        self.connected = False  # False while Redis is unreachable (a metric reads it)
+        self._client = aioredis.from_url(url, socket_timeout=TIMEOUT,
+                                          socket_connect_timeout=TIMEOUT)
+        self._pending: deque[Change] = deque(maxlen=MAX_PENDING)
+        self._wake = asyncio.Event()
+        self._flushing = asyncio.Lock()
+        self._listener: Listener | None = None
+        self._tasks: list[asyncio.Task[None]] = []
+
+    # ---- lifecycle -------------------------------------------------------------------------
+
+    async def open(self, local: Snapshot, listener: Listener) -> None:
+        try:
+            await self._client.ping()
+            await self._seed(local)
+            snapshot = await self._load()
+        except (RedisError, OSError) as exc:
+            await self._client.aclose()
+            raise StateUnavailable(f"cannot reach Redis at {self.url}: {exc}") from None
+        self.connected = True
+        self._listener = listener
+        listener.load(snapshot)
+        self._tasks = [asyncio.create_task(self._flush_forever()),
+                       asyncio.create_task(self._subscribe_forever())]
+
+    async def close(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        with contextlib.suppress(RedisError, OSError):
+            await self.flush()
+        await self._client.aclose()
+
+    async def _seed(self, local: Snapshot) -> None:
+        """What only this instance knows (accounts added while no instance ran, cooldowns
+        persisted on its disk) goes in; what Redis already holds wins."""
+        pipe = self._client.pipeline(transaction=False)
+        for account in local.accounts:
+            pipe.hsetnx(ACCOUNTS, account.email, bytes(account.data))
+        for cooldown in local.cooldowns:
+            pipe.hsetnx(COOLDOWNS, _cooldown_field(cooldown), encode(cooldown))
+        await pipe.execute()
+
+    async def _load(self) -> Snapshot:
+        pipe = self._client.pipeline(transaction=False)
+        for key in (COOLDOWNS, SESSIONS, CURRENT, ACCOUNTS):
+            pipe.hgetall(key)
+        cooldowns, sessions, current, accounts = await pipe.execute()
+        return Snapshot(
+            cooldowns=[_decode_cooldown(v) for v in cooldowns.values()],
+            bindings=[_decode_binding(v) for v in sessions.values()],
+            currents=[Current(model=k.decode(), email=v.decode()) for k, v in current.items()],
+            accounts=[AccountPut(email=k.decode(), data=msgspec.Raw(v))
+                      for k, v in accounts.items()],
+        )
+
+    # ---- changes out -----------------------------------------------------------------------
+
+    def record(self, change: Change) -> None:
+        self._pending.append(change)
+        self._wake.set()
+
+    async def _flush_forever(self) -> None:
+        while True:
+            await self._wake.wait()
+            self._wake.clear()
+            try:
+                await self.flush()
+            except (RedisError, OSError) as exc:
+                self._lost(exc)
+                await asyncio.sleep(RETRY_SECONDS)
+                self._wake.set()
+
+    async def flush(self) -> None:
+        """Everything pending in one round trip: the writes, one PUBLISH, the counter."""
+        async with self._flushing:
+            batch = list(self._pending)
+            if not batch:
+                return
+            self._pending.clear()
+            pipe = self._client.pipeline(transaction=False)
+            for change in batch:
+                _stage(pipe, change)
+            pipe.publish(CHANNEL, encode(Envelope(origin=self.origin,
+                                                  changes=msgspec.Raw(encode(batch)))))
+            pipe.incr(ROUND_TRIPS)
+            try:
+                await pipe.execute()
+            except BaseException:
+                self._pending.extendleft(reversed(batch))  # sent again once Redis is back
+                raise
+
+    # ---- changes in ------------------------------------------------------------------------
+
+    async def _subscribe_forever(self) -> None:
+        first = True
+        while True:
+            try:
+                async with self._client.pubsub() as pubsub:
+                    await pubsub.subscribe(CHANNEL)
+                    if not first:
+                        await self._resync()
+                    first = False
+                    await self._listen(pubsub)
+            except (RedisError, OSError) as exc:
+                self._lost(exc)
+                await asyncio.sleep(RETRY_SECONDS)
+
+    async def _listen(self, pubsub: Any) -> None:
+        while True:
+            message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=None)
+            if message is None:
+                continue
+            envelope = _decode_envelope(message["data"])
+            if envelope.origin != self.origin and self._listener is not None:
+                for change in decode_change(envelope.changes):
+                    self._listener.apply(change)
+
+    async def _resync(self) -> None:
+        """Back after a loss: what this instance learned meanwhile goes out, then everything
+        the others learned comes in."""
+        await self.flush()
+        snapshot = await self._load()
+        if self._listener is not None:
+            self._listener.load(snapshot)
+        if not self.connected:
+            log.warning("state backend %s is back: resynchronised", self.url)
+        self.connected = True
+
+    def _lost(self, exc: BaseException) -> None:
+        if self.connected:
+            log.warning("state backend %s unreachable (%s): serving on this instance's own "
+                        "view until it returns", self.url, exc)
+        self.connected = False
+
+    # ---- tokens ----------------------------------------------------------------------------
+
+    async def token(self, email: str) -> Token | None:
+        try:
+            raw = await self._client.hget(TOKENS, email)
+        except (RedisError, OSError) as exc:
+            self._lost(exc)
+            return None
+        return _decode_token(raw) if raw else None
+
+    async def put_token(self, email: str, token: Token) -> None:
+        try:
+            await self._client.hset(TOKENS, email, encode(token))
+        except (RedisError, OSError) as exc:
+            self._lost(exc)
+
+    @contextlib.asynccontextmanager
+    async def refresh_lock(self, email: str) -> AsyncIterator[None]:
+        """A short Redis lock; without Redis (or after waiting LOCK_SECONDS) the caller goes
+        ahead alone: a second refresh is better than no token."""
+        lock = self._client.lock(PREFIX + "refresh:" + email, timeout=LOCK_SECONDS,
+                                 sleep=0.05, blocking_timeout=LOCK_SECONDS)
+        try:
+            held = await lock.acquire()
+        except (RedisError, OSError) as exc:
+            self._lost(exc)
+            held = False
+        try:
+            yield
+        finally:
+            if held:
+                with contextlib.suppress(LockError, RedisError, OSError):
+                    await lock.release()
+
+
+def _cooldown_field(cooldown: Cooldown) -> str:
+    return f"{cooldown.email}\x1f{cooldown.model}"
+
+
+def _stage(pipe: Any, change: Change) -> None:
+    """The write that makes `change` part of the snapshot."""
+    match change:
+        case Cooldown():
+            pipe.hset(COOLDOWNS, _cooldown_field(change), encode(change))
+        case Binding():
+            pipe.hset(SESSIONS, change.session, encode(change))
+        case Current():
+            pipe.hset(CURRENT, change.model, change.email)
+        case AccountPut():
+            pipe.hset(ACCOUNTS, change.email, bytes(change.data))
+        case AccountGone():
+            pipe.hdel(ACCOUNTS, change.email)
+            pipe.hdel(TOKENS, change.email)
+        case Cleared():
+            pipe.delete(COOLDOWNS, SESSIONS, CURRENT)
+        case _:
+            assert_never(change)
+
+
+async def announce(url: str, changes: list[Change]) -> None:
+    """For `agm accounts ...`: write and publish changes without running a gateway."""
+    store = RedisStore(url)
+    try:
+        for change in changes:
+            store.record(change)
+        await store.flush()
+    except (RedisError, OSError) as exc:
+        raise StateUnavailable(f"cannot reach Redis at {url}: {exc}") from None
+    finally:
+        await store._client.aclose()
