@@ -41,7 +41,7 @@ def context(
 
     @contextlib.asynccontextmanager
     async def upkeep(_: web.Application) -> AsyncIterator[None]:
-        await shared.open(gateway.pool.snapshot(), gateway.pool)
+        await shared.open(gateway.pool)
         jobs: list[Coroutine[Any, Any, None]] = [
             watch_accounts(gateway, store),
             persist_cooldowns(gateway, data_dir),

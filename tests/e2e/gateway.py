@@ -86,23 +86,27 @@ class Gateway:
         accounts: int = 1,
         custom_mapping: dict[str, str] | None = None,
         sections: dict[str, dict[str, object]] | None = None,
+        serve_args: tuple[str, ...] = (),
+        wait: bool = True,
         **proxy: object,
     ) -> Gateway:
-        """`sections`: more config.toml tables, e.g. {"scheduling": {"mode": "cache_first"}}."""
+        """`sections`: more config.toml tables, e.g. {"scheduling": {"mode": "cache_first"}};
+        `serve_args`: more `agm serve` options; `wait=False`: call `wait_healthy()` yourself."""
         port = free_port()
         write_config(data_dir, fake, port, custom_mapping=custom_mapping, sections=sections,
                      **proxy)
         emails = [enroll(fake, data_dir, f"user{i}@example.com") for i in range(1, accounts + 1)]
         log = data_dir / "serve.log"
         process = subprocess.Popen(
-            [sys.executable, "-m", "antigravity_gateway", "serve"],
+            [sys.executable, "-m", "antigravity_gateway", "serve", *serve_args],
             text=True,
             stdout=log.open("w"),
             stderr=subprocess.STDOUT,
             env={**os.environ, "AGM_DATA_DIR": str(data_dir)},
         )
         gateway = cls(data_dir, port, process, log, emails)
-        gateway.wait_healthy()
+        if wait:
+            gateway.wait_healthy()
         return gateway
 
     def wait_healthy(self, timeout: float = 20.0) -> None:

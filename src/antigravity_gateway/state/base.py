@@ -85,13 +85,16 @@ class Listener(Protocol):
     def load(self, snapshot: Snapshot) -> None:
         """The whole shared state (after connecting, and again after a lost connection)."""
 
+    def snapshot(self) -> Snapshot:
+        """What this instance knows (seeds a store that lacks it, e.g. a restarted Redis)."""
+
 
 class Store(Protocol):
     """Shares the pool's state; `memory.MemoryStore` (one process) shares nothing."""
 
     shared: bool  # True when other processes see what is recorded here
 
-    async def open(self, local: Snapshot, listener: Listener) -> None:
+    async def open(self, listener: Listener) -> None:
         """Connect, add what only this instance knows, load the rest into `listener`."""
 
     def record(self, change: Change) -> None:

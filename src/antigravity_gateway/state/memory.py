@@ -9,7 +9,7 @@ from __future__ import annotations
 import contextlib
 from contextlib import AbstractAsyncContextManager
 
-from .base import Change, Listener, Snapshot, Token
+from .base import Change, Listener, Token
 
 
 class MemoryStore:
@@ -17,7 +17,7 @@ class MemoryStore:
 
     shared = False
 
-    async def open(self, local: Snapshot, listener: Listener) -> None:
+    async def open(self, listener: Listener) -> None:
         return None
 
     def record(self, change: Change) -> None:

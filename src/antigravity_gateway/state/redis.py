@@ -72,6 +72,7 @@ class RedisStore:
         self.connected = False  # False while Redis is unreachable (a metric reads it)
         self._client = aioredis.from_url(url, socket_timeout=TIMEOUT,
                                           socket_connect_timeout=TIMEOUT)
+        self._subscriber = aioredis.from_url(url, socket_connect_timeout=TIMEOUT)  # waits long
         self._pending: deque[Change] = deque(maxlen=MAX_PENDING)
         self._wake = asyncio.Event()
         self._flushing = asyncio.Lock()
@@ -80,13 +81,14 @@ class RedisStore:
 
     # ---- lifecycle -------------------------------------------------------------------------
 
-    async def open(self, local: Snapshot, listener: Listener) -> None:
+    async def open(self, listener: Listener) -> None:
         try:
             await self._client.ping()
-            await self._seed(local)
+            await self._seed(listener.snapshot())
             snapshot = await self._load()
         except (RedisError, OSError) as exc:
             await self._client.aclose()
+            await self._subscriber.aclose()
             raise StateUnavailable(f"cannot reach Redis at {self.url}: {exc}") from None
         self.connected = True
         self._listener = listener
@@ -101,6 +103,7 @@ class RedisStore:
         with contextlib.suppress(RedisError, OSError):
             await self.flush()
         await self._client.aclose()
+        await self._subscriber.aclose()
 
     async def _seed(self, local: Snapshot) -> None:
         """What only this instance knows (accounts added while no instance ran, cooldowns
@@ -167,7 +170,7 @@ class RedisStore:
         first = True
         while True:
             try:
-                async with self._client.pubsub() as pubsub:
+                async with self._subscriber.pubsub() as pubsub:
                     await pubsub.subscribe(CHANNEL)
                     if not first:
                         await self._resync()
@@ -179,7 +182,7 @@ class RedisStore:
 
     async def _listen(self, pubsub: Any) -> None:
         while True:
-            message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=None)
+            message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=1.0)
             if message is None:
                 continue
             envelope = _decode_envelope(message["data"])
@@ -191,9 +194,9 @@ class RedisStore:
         """Back after a loss: what this instance learned meanwhile goes out, then everything
         the others learned comes in."""
         await self.flush()
-        snapshot = await self._load()
         if self._listener is not None:
-            self._listener.load(snapshot)
+            await self._seed(self._listener.snapshot())  # Redis may have restarted empty
+            self._listener.load(await self._load())
         if not self.connected:
             log.warning("state backend %s is back: resynchronised", self.url)
         self.connected = True
@@ -273,4 +276,4 @@ async def announce(url: str, changes: list[Change]) -> None:
     except (RedisError, OSError) as exc:
         raise StateUnavailable(f"cannot reach Redis at {url}: {exc}") from None
     finally:
-        await store._client.aclose()
+        await store.close()
