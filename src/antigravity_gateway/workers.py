@@ -52,11 +52,13 @@ def run_workers(data_dir: Path, *, host: str, port: int, workers: int) -> int:
 
 
 def _wait(children: list[subprocess.Popen[bytes]]) -> int:
-    """Until every worker exited; the first one that exits makes the others stop."""
+    """Until every worker exited. One that fails makes the others stop; one that stopped
+    cleanly (a forwarded signal) leaves the others to finish their own graceful stop."""
     while all(child.poll() is None for child in children):
         time.sleep(POLL_SECONDS)
-    for child in children:
-        if child.poll() is None:
-            child.terminate()
+    if any(child.poll() for child in children):
+        for child in children:
+            if child.poll() is None:
+                child.terminate()
     codes = [child.wait() for child in children]
     return next((code for code in codes if code), 0)

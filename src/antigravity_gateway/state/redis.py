@@ -82,11 +82,15 @@ class RedisStore:
     # ---- lifecycle -------------------------------------------------------------------------
 
     async def open(self, listener: Listener) -> None:
+        """Subscribe first, then load: no change published meanwhile can be missed."""
+        pubsub = self._subscriber.pubsub()
         try:
             await self._client.ping()
+            await pubsub.subscribe(CHANNEL)
             await self._seed(listener.snapshot())
             snapshot = await self._load()
         except (RedisError, OSError) as exc:
+            await pubsub.aclose()
             await self._client.aclose()
             await self._subscriber.aclose()
             raise StateUnavailable(f"cannot reach Redis at {self.url}: {exc}") from None
@@ -94,7 +98,7 @@ class RedisStore:
         self._listener = listener
         listener.load(snapshot)
         self._tasks = [asyncio.create_task(self._flush_forever()),
-                       asyncio.create_task(self._subscribe_forever())]
+                       asyncio.create_task(self._subscribe_forever(pubsub))]
 
     async def close(self) -> None:
         for task in self._tasks:
@@ -166,19 +170,18 @@ class RedisStore:
 
     # ---- changes in ------------------------------------------------------------------------
 
-    async def _subscribe_forever(self) -> None:
-        first = True
+    async def _subscribe_forever(self, pubsub: Any) -> None:
         while True:
             try:
-                async with self._subscriber.pubsub() as pubsub:
-                    await pubsub.subscribe(CHANNEL)
-                    if not first:
+                async with pubsub:
+                    if not pubsub.subscribed:
+                        await pubsub.subscribe(CHANNEL)
                         await self._resync()
-                    first = False
                     await self._listen(pubsub)
             except (RedisError, OSError) as exc:
                 self._lost(exc)
                 await asyncio.sleep(RETRY_SECONDS)
+            pubsub = self._subscriber.pubsub()
 
     async def _listen(self, pubsub: Any) -> None:
         while True:
