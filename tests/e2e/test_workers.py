@@ -52,6 +52,9 @@ def test_two_workers_serve_one_port_with_shared_state(
     gateway: Gateway, fake: FakeGoogle
 ) -> None:
     assert len(workers_of(gateway)) == 2
+    deadline = time.monotonic() + 20
+    while "usable accounts" not in gateway.log.read_text() and time.monotonic() < deadline:
+        time.sleep(0.05)
     assert gateway.log.read_text().count("listening on") == 1  # one banner
     fake.script_for(quota_exhausted(FLASH, reset_in=7200), model=FLASH)
     ask(gateway, "first")
