@@ -65,7 +65,8 @@ def build_app(
     shared = shared or new_store(settings)
     accounts = AccountService(http, settings, store, clock=clock, shared=shared)
     pool = _pool(settings, store, data_dir, clock, rng)
-    pool.record = shared.record
+    if shared.shared:
+        pool.record = shared.record
     gateway = Gateway(
         settings,
         accounts=accounts,

@@ -221,6 +221,8 @@ class Pool:
         self._sessions[session] = (email, now)
         self._sessions.move_to_end(session)
         self._trim()
+        if self.record is _ignore:
+            return  # nothing shares it (the memory backend): no bookkeeping on the hot path
         stale = now - self._shared_at.get(session, -1e18) > self.policy.sticky_ttl / 4
         if previous is None or previous[0] != email or stale:
             self._shared_at[session] = now
