@@ -1,7 +1,7 @@
 """Micro-benchmark: the pool's hot path (`Pool.pick`) in one process, µs per pick.
 
-CPU time, best of 25 rounds: less sensitive to a loaded machine than the HTTP benchmarks; run it against two checkouts to
-compare them (`PYTHONPATH=<other>/src python bench/bench_pool.py`). Cases: every pick a new
+CPU time, best of 25 rounds: less sensitive to a loaded machine than the HTTP benchmarks.
+Compare two checkouts with `PYTHONPATH=<other>/src python bench/bench_pool.py`. Cases: every pick a new
 conversation (binds a session), and one conversation picked again and again.
 """
 

@@ -25,7 +25,6 @@ import aiohttp
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import bench_gateway as base  # noqa: E402
-
 from tests.e2e.gateway import free_port  # noqa: E402
 
 SETUPS = (("memory", 1), ("redis", 1), ("redis", 2))
