@@ -1,8 +1,8 @@
 """Micro-benchmark: the pool's hot path (`Pool.pick`) in one process, µs per pick.
 
 CPU time, best of 25 rounds: less sensitive to a loaded machine than the HTTP benchmarks.
-Compare two checkouts with `PYTHONPATH=<other>/src python bench/bench_pool.py`. Cases: every pick a new
-conversation (binds a session), and one conversation picked again and again.
+Compare two checkouts with `PYTHONPATH=<other>/src python bench/bench_pool.py`. Cases:
+every pick a new conversation (binds a session), and one conversation picked again and again.
 """
 
 from __future__ import annotations
