@@ -132,3 +132,16 @@ async def test_no_redis_at_start_is_a_clear_error(tmp_path: Path) -> None:
         await RedisStore(url).open(Pool())
 
 
+
+
+async def test_expired_cooldowns_are_dropped_from_redis(redis_server: RedisServer) -> None:
+    one, first = await connected(redis_server.url, "a")
+    one.cool("a@x", FLASH, 0.05)
+    one.cool("a@x", "claude-sonnet-4-6", 60)
+    await first.flush()
+    await asyncio.sleep(0.1)
+    two, second = await connected(redis_server.url)
+    assert [c.model for c in two.cooldowns()] == ["claude-sonnet-4-6"]
+    assert redis_server.command("HLEN", "agm:cooldowns") == "1"
+    await first.close()
+    await second.close()

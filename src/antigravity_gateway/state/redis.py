@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 import uuid
 from collections import deque
 from collections.abc import AsyncIterator
@@ -45,6 +46,7 @@ CHANNEL = PREFIX + "changes"
 COOLDOWNS, SESSIONS, CURRENT = PREFIX + "cooldowns", PREFIX + "sessions", PREFIX + "current"
 ACCOUNTS, TOKENS, ROUND_TRIPS = PREFIX + "accounts", PREFIX + "tokens", PREFIX + "round_trips"
 MAX_PENDING = 50_000  # changes kept while Redis is away (the oldest are dropped)
+MAX_SESSIONS = 10_000  # bindings kept in Redis (as in each pool)
 RETRY_SECONDS = 0.5
 LOCK_SECONDS = 15.0  # a refresh lock expires by itself if its holder dies
 TIMEOUT = 2.0
@@ -124,13 +126,32 @@ class RedisStore:
         for key in (COOLDOWNS, SESSIONS, CURRENT, ACCOUNTS):
             pipe.hgetall(key)
         cooldowns, sessions, current, accounts = await pipe.execute()
+        active, bindings = await self._prune(
+            [_decode_cooldown(v) for v in cooldowns.values()],
+            [_decode_binding(v) for v in sessions.values()])
         return Snapshot(
-            cooldowns=[_decode_cooldown(v) for v in cooldowns.values()],
-            bindings=[_decode_binding(v) for v in sessions.values()],
+            cooldowns=active,
+            bindings=bindings,
             currents=[Current(model=k.decode(), email=v.decode()) for k, v in current.items()],
             accounts=[AccountPut(email=k.decode(), data=msgspec.Raw(v))
                       for k, v in accounts.items()],
         )
+
+    async def _prune(
+        self, cooldowns: list[Cooldown], bindings: list[Binding]
+    ) -> tuple[list[Cooldown], list[Binding]]:
+        """Drop expired cooldowns and the least recently used bindings beyond MAX_SESSIONS,
+        so the hashes stay bounded however long the pool runs."""
+        now = time.time()
+        expired = [_cooldown_field(c) for c in cooldowns if c.until <= now]
+        bindings.sort(key=lambda b: b.at, reverse=True)
+        forgotten = [b.session for b in bindings[MAX_SESSIONS:]]
+        pipe = self._client.pipeline(transaction=False)
+        for fields, key in ((expired, COOLDOWNS), (forgotten, SESSIONS)):
+            if fields:
+                pipe.hdel(key, *fields)
+        await pipe.execute()
+        return [c for c in cooldowns if c.until > now], bindings[:MAX_SESSIONS]
 
     # ---- changes out -----------------------------------------------------------------------
 
