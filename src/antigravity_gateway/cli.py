@@ -33,7 +33,7 @@ from .accounts.oauth import InvalidGrant
 from .accounts.state import load_cooldowns
 from .accounts.store import Account, AccountStore
 from .errors import GatewayError
-from .state.base import AccountGone, AccountPut, Change, Cooldown, StateUnavailable
+from .state.base import ROUTING_SECTIONS, AccountGone, AccountPut, Change, Cooldown
 
 F = TypeVar("F", bound=Callable[..., Any])
 _DATA_DIR = "agm.data_dir"
@@ -291,17 +291,10 @@ def _set_disabled(email: str, disabled: bool) -> None:
 
 
 def _share(change: Change) -> None:
-    """With `[state] backend = "redis"`, running gateways learn the change at once (without it,
-    each one reloads its own data dir within seconds)."""
-    settings = cfg.load_settings(_data_dir())
-    if settings.state.backend != "redis":
-        return
-    from .state.redis import announce
+    from .sharing import share  # lazily: it loads the server's modules
 
-    try:
-        asyncio.run(announce(settings.state.redis_url, [change]))
-    except StateUnavailable as exc:
-        click.echo(f"warning: saved, but not shared: {exc}", err=True)
+    if (warning := share(cfg.load_settings(_data_dir()), change)) is not None:
+        click.echo(f"warning: {warning}", err=True)
 
 
 # --- config ----------------------------------------------------------------------------------
@@ -340,6 +333,10 @@ def config_set(key: str, value: str) -> None:
     data_dir = _data_dir()
     updated = cfg.set_value(cfg.read_config(data_dir), key, value)
     cfg.save_settings(updated, data_dir)
+    if key.split(".", 1)[0] in ROUTING_SECTIONS:
+        from .sharing import routing_of
+
+        _share(routing_of(updated))
     shown = cfg.mask_secret(value) if key in cfg.SECRET_KEYS else format_value(
         cfg.get_value(updated, key))
     click.echo(f"{key} = {shown}")

@@ -25,6 +25,7 @@ from .accounts.oauth import InvalidGrant
 from .accounts.store import Account, AccountStore
 from .errors import GatewayError
 from .server.pipeline import Gateway
+from .sharing import SharedView
 from .state.base import Store
 
 log = logging.getLogger(__name__)
@@ -41,7 +42,7 @@ def context(
 
     @contextlib.asynccontextmanager
     async def upkeep(_: web.Application) -> AsyncIterator[None]:
-        await shared.open(gateway.pool)
+        await shared.open(SharedView(gateway))
         jobs: list[Coroutine[Any, Any, None]] = [
             watch_accounts(gateway, store),
             persist_cooldowns(gateway, data_dir),

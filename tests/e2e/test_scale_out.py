@@ -147,6 +147,19 @@ def test_an_account_disabled_through_one_instance_is_not_used_by_another(
     assert off in load(gateways[2:], model(4), per_instance=20)
 
 
+def test_a_routing_setting_changed_through_one_instance_reaches_another(
+    gateways: list[Gateway],
+) -> None:
+    mapping = '{"team-model" = "%s"}' % model(7)
+    done = agm(gateways[1].data_dir, "config", "set", "models.custom_mapping", mapping)
+    assert done.returncode == 0, done.stderr
+    done = agm(gateways[1].data_dir, "config", "set", "scheduling.mode", "cache_first")
+    assert done.returncode == 0, done.stderr
+    time.sleep(1.0)
+    served = {ask(gateways[2], "team-model", f"new conversation {n}") for n in range(10)}
+    assert len(served) == 1  # cache_first: every new conversation on the current account
+
+
 def test_killing_redis_loses_no_request_and_the_instances_resync(
     gateways: list[Gateway], fake: FakeGoogle, redis_server: RedisServer
 ) -> None:

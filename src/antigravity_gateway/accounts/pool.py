@@ -32,6 +32,7 @@ from ..state.base import (
     Cleared,
     Cooldown,
     Current,
+    Routing,
     Snapshot,
 )
 from .store import Account, ModelQuota
@@ -314,6 +315,8 @@ class Pool:
                 self._accounts = tuple(a for a in self._accounts if a.email != change.email)
             case Cleared():
                 self._forget()
+            case Routing():
+                pass  # settings: the gateway applies them (upkeep.SharedView)
             case _:
                 assert_never(change)
 

@@ -54,7 +54,16 @@ class Cleared(msgspec.Struct, frozen=True, kw_only=True, tag="cleared"):
     """Every cooldown, binding and current account forgotten."""
 
 
-Change = Cooldown | Binding | Current | AccountPut | AccountGone | Cleared
+class Routing(msgspec.Struct, frozen=True, kw_only=True, tag="routing"):
+    """Settings that steer routing, changed through one instance (`ROUTING_SECTIONS` of the
+    config as JSON); published to the running instances only, never stored."""
+
+    data: msgspec.Raw
+
+
+ROUTING_SECTIONS = ("models", "scheduling", "quota")
+
+Change = Cooldown | Binding | Current | AccountPut | AccountGone | Cleared | Routing
 
 
 class Snapshot(msgspec.Struct, kw_only=True):

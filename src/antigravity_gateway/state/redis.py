@@ -32,6 +32,7 @@ from .base import (
     Cooldown,
     Current,
     Listener,
+    Routing,
     Snapshot,
     StateUnavailable,
     Token,
@@ -286,6 +287,8 @@ def _stage(pipe: Any, change: Change) -> None:
             pipe.hdel(TOKENS, change.email)
         case Cleared():
             pipe.delete(COOLDOWNS, SESSIONS, CURRENT)
+        case Routing():
+            pass  # published only: each instance starts from its own config
         case _:
             assert_never(change)
 

@@ -1,0 +1,79 @@
+"""Between the pool's shared state and the rest: what other instances change reaches the pool
+or the gateway's settings (`SharedView`), and `agm` commands announce their changes (`share`).
+
+Only routing settings travel (`state.base.ROUTING_SECTIONS`), published to running instances
+and never stored: each instance starts from its own config file.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+import msgspec
+
+from .accounts.pool import Policy
+from .server.pipeline import Gateway
+from .settings import Settings
+from .settings.schema import ModelsSettings, QuotaSettings, SchedulingSettings
+from .state.base import ROUTING_SECTIONS, Change, Routing, Snapshot, StateUnavailable
+
+log = logging.getLogger(__name__)
+
+
+class SharedView:
+    """What other instances change: pool state to the pool, routing settings to the gateway."""
+
+    def __init__(self, gateway: Gateway) -> None:
+        self.gateway = gateway
+
+    def apply(self, change: Change) -> None:
+        if isinstance(change, Routing):
+            self.gateway.settings = apply_routing(self.gateway.settings, change)
+            self.gateway.pool.policy = Policy.of(self.gateway.settings)
+            log.info("routing settings changed through another instance")
+        else:
+            self.gateway.pool.apply(change)
+
+    def load(self, snapshot: Snapshot) -> None:
+        self.gateway.pool.load(snapshot)
+
+    def snapshot(self) -> Snapshot:
+        return self.gateway.pool.snapshot()
+
+
+def routing_of(settings: Settings) -> Routing:
+    """The routing sections of `settings`, to publish."""
+    sections = {name: getattr(settings, name) for name in ROUTING_SECTIONS}
+    return Routing(data=msgspec.Raw(msgspec.json.encode(sections)))
+
+
+def apply_routing(settings: Settings, routing: Routing) -> Settings:
+    """`settings` with the published routing sections (an unreadable one changes nothing)."""
+    try:
+        sections = msgspec.json.decode(routing.data, type=_RoutingSections)
+    except msgspec.ValidationError as exc:
+        log.warning("ignoring unreadable routing settings from another instance: %s", exc)
+        return settings
+    return msgspec.structs.replace(settings, models=sections.models,
+                                   scheduling=sections.scheduling, quota=sections.quota)
+
+
+class _RoutingSections(msgspec.Struct):
+    models: ModelsSettings
+    scheduling: SchedulingSettings
+    quota: QuotaSettings
+
+
+def share(settings: Settings, change: Change) -> str | None:
+    """With `[state] backend = "redis"`, tell the running instances now (without it each one
+    reloads its own data dir within seconds). A warning when Redis cannot be reached."""
+    if settings.state.backend != "redis":
+        return None
+    from .state.redis import announce
+
+    try:
+        asyncio.run(announce(settings.state.redis_url, [change]))
+    except StateUnavailable as exc:
+        return f"saved, but not shared: {exc}"
+    return None
