@@ -150,7 +150,7 @@ def test_an_account_disabled_through_one_instance_is_not_used_by_another(
 def test_a_routing_setting_changed_through_one_instance_reaches_another(
     gateways: list[Gateway],
 ) -> None:
-    mapping = '{"team-model" = "%s"}' % model(7)
+    mapping = f'{{"team-model" = "{model(7)}"}}'
     done = agm(gateways[1].data_dir, "config", "set", "models.custom_mapping", mapping)
     assert done.returncode == 0, done.stderr
     done = agm(gateways[1].data_dir, "config", "set", "scheduling.mode", "cache_first")
