@@ -23,22 +23,7 @@ import msgspec
 import redis.asyncio as aioredis
 from redis.exceptions import LockError, RedisError
 
-from .base import (
-    AccountGone,
-    AccountPut,
-    Binding,
-    Change,
-    Cleared,
-    Cooldown,
-    Current,
-    Listener,
-    Routing,
-    Snapshot,
-    StateUnavailable,
-    Token,
-    decode_change,
-    encode,
-)
+from . import base
 
 log = logging.getLogger(__name__)
 
@@ -59,9 +44,9 @@ class Envelope(msgspec.Struct, kw_only=True):
 
 
 _decode_envelope = msgspec.json.Decoder(Envelope).decode
-_decode_cooldown = msgspec.json.Decoder(Cooldown).decode
-_decode_binding = msgspec.json.Decoder(Binding).decode
-_decode_token = msgspec.json.Decoder(Token).decode
+_decode_cooldown = msgspec.json.Decoder(base.Cooldown).decode
+_decode_binding = msgspec.json.Decoder(base.Binding).decode
+_decode_token = msgspec.json.Decoder(base.Token).decode
 
 
 class RedisStore:
@@ -76,15 +61,15 @@ class RedisStore:
         self._client = aioredis.from_url(url, socket_timeout=TIMEOUT,
                                           socket_connect_timeout=TIMEOUT)
         self._subscriber = aioredis.from_url(url, socket_connect_timeout=TIMEOUT)  # waits long
-        self._pending: deque[Change] = deque(maxlen=MAX_PENDING)
+        self._pending: deque[base.Change] = deque(maxlen=MAX_PENDING)
         self._wake = asyncio.Event()
         self._flushing = asyncio.Lock()
-        self._listener: Listener | None = None
+        self._listener: base.Listener | None = None
         self._tasks: list[asyncio.Task[None]] = []
 
     # ---- lifecycle -------------------------------------------------------------------------
 
-    async def open(self, listener: Listener) -> None:
+    async def open(self, listener: base.Listener) -> None:
         """Subscribe first, then load: no change published meanwhile can be missed."""
         pubsub = self._subscriber.pubsub()
         try:
@@ -96,7 +81,7 @@ class RedisStore:
             await pubsub.aclose()
             await self._client.aclose()
             await self._subscriber.aclose()
-            raise StateUnavailable(f"cannot reach Redis at {self.url}: {exc}") from None
+            raise base.StateUnavailable(f"cannot reach Redis at {self.url}: {exc}") from None
         self.connected = True
         self._listener = listener
         listener.load(snapshot)
@@ -112,17 +97,17 @@ class RedisStore:
         await self._client.aclose()
         await self._subscriber.aclose()
 
-    async def _seed(self, local: Snapshot) -> None:
+    async def _seed(self, local: base.Snapshot) -> None:
         """What only this instance knows (accounts added while no instance ran, cooldowns
         persisted on its disk) goes in; what Redis already holds wins."""
         pipe = self._client.pipeline(transaction=False)
         for account in local.accounts:
             pipe.hsetnx(ACCOUNTS, account.email, bytes(account.data))
         for cooldown in local.cooldowns:
-            pipe.hsetnx(COOLDOWNS, _cooldown_field(cooldown), encode(cooldown))
+            pipe.hsetnx(COOLDOWNS, _cooldown_field(cooldown), base.encode(cooldown))
         await pipe.execute()
 
-    async def _load(self) -> Snapshot:
+    async def _load(self) -> base.Snapshot:
         pipe = self._client.pipeline(transaction=False)
         for key in (COOLDOWNS, SESSIONS, CURRENT, ACCOUNTS):
             pipe.hgetall(key)
@@ -130,17 +115,17 @@ class RedisStore:
         active, bindings = await self._prune(
             [_decode_cooldown(v) for v in cooldowns.values()],
             [_decode_binding(v) for v in sessions.values()])
-        return Snapshot(
+        return base.Snapshot(
             cooldowns=active,
             bindings=bindings,
-            currents=[Current(model=k.decode(), email=v.decode()) for k, v in current.items()],
-            accounts=[AccountPut(email=k.decode(), data=msgspec.Raw(v))
+            currents=[base.Current(model=k.decode(), email=v.decode()) for k, v in current.items()],
+            accounts=[base.AccountPut(email=k.decode(), data=msgspec.Raw(v))
                       for k, v in accounts.items()],
         )
 
     async def _prune(
-        self, cooldowns: list[Cooldown], bindings: list[Binding]
-    ) -> tuple[list[Cooldown], list[Binding]]:
+        self, cooldowns: list[base.Cooldown], bindings: list[base.Binding]
+    ) -> tuple[list[base.Cooldown], list[base.Binding]]:
         """Drop expired cooldowns and the least recently used bindings beyond MAX_SESSIONS,
         so the hashes stay bounded however long the pool runs."""
         now = time.time()
@@ -156,7 +141,7 @@ class RedisStore:
 
     # ---- changes out -----------------------------------------------------------------------
 
-    def record(self, change: Change) -> None:
+    def record(self, change: base.Change) -> None:
         self._pending.append(change)
         self._wake.set()
 
@@ -181,8 +166,8 @@ class RedisStore:
             pipe = self._client.pipeline(transaction=False)
             for change in batch:
                 _stage(pipe, change)
-            pipe.publish(CHANNEL, encode(Envelope(origin=self.origin,
-                                                  changes=msgspec.Raw(encode(batch)))))
+            pipe.publish(CHANNEL, base.encode(Envelope(origin=self.origin,
+                                                  changes=msgspec.Raw(base.encode(batch)))))
             pipe.incr(ROUND_TRIPS)
             try:
                 await pipe.execute()
@@ -212,7 +197,7 @@ class RedisStore:
                 continue
             envelope = _decode_envelope(message["data"])
             if envelope.origin != self.origin and self._listener is not None:
-                for change in decode_change(envelope.changes):
+                for change in base.decode_change(envelope.changes):
                     self._listener.apply(change)
 
     async def _resync(self) -> None:
@@ -234,7 +219,7 @@ class RedisStore:
 
     # ---- tokens ----------------------------------------------------------------------------
 
-    async def token(self, email: str) -> Token | None:
+    async def token(self, email: str) -> base.Token | None:
         try:
             raw = await self._client.hget(TOKENS, email)
         except (RedisError, OSError) as exc:
@@ -242,9 +227,9 @@ class RedisStore:
             return None
         return _decode_token(raw) if raw else None
 
-    async def put_token(self, email: str, token: Token) -> None:
+    async def put_token(self, email: str, token: base.Token) -> None:
         try:
-            await self._client.hset(TOKENS, email, encode(token))
+            await self._client.hset(TOKENS, email, base.encode(token))
         except (RedisError, OSError) as exc:
             self._lost(exc)
 
@@ -267,33 +252,33 @@ class RedisStore:
                     await lock.release()
 
 
-def _cooldown_field(cooldown: Cooldown) -> str:
+def _cooldown_field(cooldown: base.Cooldown) -> str:
     return f"{cooldown.email}\x1f{cooldown.model}"
 
 
-def _stage(pipe: Any, change: Change) -> None:
+def _stage(pipe: Any, change: base.Change) -> None:
     """The write that makes `change` part of the snapshot."""
     match change:
-        case Cooldown():
-            pipe.hset(COOLDOWNS, _cooldown_field(change), encode(change))
-        case Binding():
-            pipe.hset(SESSIONS, change.session, encode(change))
-        case Current():
+        case base.Cooldown():
+            pipe.hset(COOLDOWNS, _cooldown_field(change), base.encode(change))
+        case base.Binding():
+            pipe.hset(SESSIONS, change.session, base.encode(change))
+        case base.Current():
             pipe.hset(CURRENT, change.model, change.email)
-        case AccountPut():
+        case base.AccountPut():
             pipe.hset(ACCOUNTS, change.email, bytes(change.data))
-        case AccountGone():
+        case base.AccountGone():
             pipe.hdel(ACCOUNTS, change.email)
             pipe.hdel(TOKENS, change.email)
-        case Cleared():
+        case base.Cleared():
             pipe.delete(COOLDOWNS, SESSIONS, CURRENT)
-        case Routing():
+        case base.Routing():
             pass  # published only: each instance starts from its own config
         case _:
             assert_never(change)
 
 
-async def announce(url: str, changes: list[Change]) -> None:
+async def announce(url: str, changes: list[base.Change]) -> None:
     """For `agm accounts ...`: write and publish changes without running a gateway."""
     store = RedisStore(url)
     try:
@@ -301,6 +286,6 @@ async def announce(url: str, changes: list[Change]) -> None:
             store.record(change)
         await store.flush()
     except (RedisError, OSError) as exc:
-        raise StateUnavailable(f"cannot reach Redis at {url}: {exc}") from None
+        raise base.StateUnavailable(f"cannot reach Redis at {url}: {exc}") from None
     finally:
         await store.close()
