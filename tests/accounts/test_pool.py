@@ -237,3 +237,38 @@ def test_cache_first_a_bound_conversation_keeps_its_account() -> None:
     clock.now += 11  # b@x is usable again: the conversation bound to it stays there
     assert set(picks(p, session="conv")) == {"b@x"}
     assert set(picks(p, session="fresh")) == {"a@x"}
+
+
+def test_changes_are_recorded_and_applied_elsewhere() -> None:
+    from antigravity_gateway.state.base import Change
+
+    sent: list[Change] = []
+    one = Pool(accounts=[account("a@x"), account("b@x")], clock=Clock(), record=sent.append,
+               policy=Policy(mode="cache_first"))
+    other = pool(clock=Clock())
+    other.load(one.snapshot())
+    one.cool("a@x", FLASH, 60, "quota_exhausted")
+    one.pick(FLASH, session="conversation")
+    one.update(msgspec.structs.replace(one.accounts[0], needs_verification=True))
+    for change in sent:
+        other.apply(change)
+    assert [(c.email, c.reason) for c in other.cooldowns()] == [("a@x", "quota_exhausted")]
+    assert other.bound_to("conversation") == "b@x" and other.current(FLASH) == "b@x"
+    assert [a.email for a in other.usable()] == ["b@x"]
+    one.remove("b@x")
+    one.clear()
+    for change in sent[-2:]:
+        other.apply(change)
+    assert [a.email for a in other.accounts] == ["a@x"] and other.cooldowns() == []
+
+
+def test_a_known_binding_is_shared_again_only_when_it_moves_or_ages() -> None:
+    clock = Clock()
+    sent: list[object] = []
+    p = Pool([account("a@x")], clock=clock, record=sent.append, policy=Policy(sticky_ttl=40))
+    for _ in range(5):
+        p.pick(FLASH, session="s")
+    assert len(sent) == 1
+    clock.now += 11  # over a quarter of the TTL
+    p.pick(FLASH, session="s")
+    assert len(sent) == 2
