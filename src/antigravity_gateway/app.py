@@ -8,11 +8,12 @@ store and runs the background jobs. It does not bind sockets: `runner.py` does.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import random
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 import aiohttp
@@ -78,10 +79,23 @@ def build_app(
     )
     app[GATEWAY] = gateway
     add_routes(app)
+    if owned:  # entered first, left last (also when the state store cannot be opened)
+        app.cleanup_ctx.append(_closing(http))
     app.cleanup_ctx.append(upkeep.context(gateway, store, data_dir, shared))
-    if owned:
-        app.on_cleanup.append(lambda _: http.close())
     return app
+
+
+def _closing(
+    http: aiohttp.ClientSession,
+) -> Callable[[web.Application], contextlib.AbstractAsyncContextManager[None]]:
+    @contextlib.asynccontextmanager
+    async def closing(_: web.Application) -> AsyncIterator[None]:
+        try:
+            yield
+        finally:
+            await http.close()
+
+    return closing
 
 
 def _pool(

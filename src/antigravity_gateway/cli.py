@@ -33,7 +33,14 @@ from .accounts.oauth import InvalidGrant
 from .accounts.state import load_cooldowns
 from .accounts.store import Account, AccountStore
 from .errors import GatewayError
-from .state.base import ROUTING_SECTIONS, AccountGone, AccountPut, Change, Cooldown
+from .state.base import (
+    ROUTING_SECTIONS,
+    AccountGone,
+    AccountPut,
+    Change,
+    Cooldown,
+    StateUnavailable,
+)
 
 F = TypeVar("F", bound=Callable[..., Any])
 _DATA_DIR = "agm.data_dir"
@@ -109,9 +116,12 @@ def serve(host: str | None, port: int | None, workers: int, worker_index: int | 
     if (refused := refusal(settings, workers)) is not None:
         raise UserError(refused)
     if workers > 1:
-        raise SystemExit(run_workers(
-            data_dir, host=host or settings.bind_host, port=port or settings.proxy.port,
-            workers=workers))
+        try:
+            raise SystemExit(run_workers(
+                settings, data_dir, host=host or settings.bind_host,
+                port=port or settings.proxy.port, workers=workers))
+        except StateUnavailable as exc:
+            raise UserError(str(exc)) from None
     run(settings, data_dir, host=host, port=port, worker=worker_index)
 
 

@@ -73,7 +73,11 @@ async def serve(
 ) -> None:
     app = build_app(settings, data_dir)
     runner = web.AppRunner(app, shutdown_timeout=SHUTDOWN_SECONDS, access_log=None)
-    await runner.setup()
+    try:
+        await runner.setup()
+    except StateUnavailable:
+        await app.cleanup()  # the upstream session and whatever else started
+        raise
     try:
         await _bind(runner, host, port, reuse_port=worker is not None)
         if not worker:

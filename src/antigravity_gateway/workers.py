@@ -8,6 +8,7 @@ workers, forwards SIGINT/SIGTERM, and stops them all when one exits.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import subprocess
@@ -29,8 +30,12 @@ def refusal(settings: Settings, workers: int) -> str | None:
     return None
 
 
-def run_workers(data_dir: Path, *, host: str, port: int, workers: int) -> int:
-    """Start the workers and wait; the exit code is the first failing worker's (else 0)."""
+def run_workers(settings: Settings, data_dir: Path, *, host: str, port: int, workers: int) -> int:
+    """Start the workers and wait; the exit code is the first failing worker's (else 0).
+    An unreachable Redis is one error here, not one per worker."""
+    from .state.redis import check
+
+    asyncio.run(check(settings.state.redis_url))
     env = {**os.environ, "AGM_DATA_DIR": str(data_dir)}
     children = [
         subprocess.Popen(

@@ -66,15 +66,17 @@ def test_two_workers_serve_one_port_with_shared_state(
     assert all(c.email != refused for c in fake.calls("streamGenerateContent"))
 
 
+@pytest.mark.parametrize("workers", ["1", "2"])
 def test_a_redis_that_cannot_be_reached_at_start_is_a_clear_error(
-    fake: FakeGoogle, tmp_path: Path
+    fake: FakeGoogle, tmp_path: Path, workers: str
 ) -> None:
     nowhere = f"redis://127.0.0.1:{free_port()}/0"
     write_config(tmp_path, fake, free_port(),
                  sections={"state": {"backend": "redis", "redis_url": nowhere}})
-    done = subprocess.run([sys.executable, "-m", "antigravity_gateway", "serve"],
-                          capture_output=True, text=True, timeout=60,
-                          env={"AGM_DATA_DIR": str(tmp_path), "PATH": "/usr/bin:/bin"})
+    done = subprocess.run(
+        [sys.executable, "-m", "antigravity_gateway", "serve", "--workers", workers],
+        capture_output=True, text=True, timeout=60,
+        env={"AGM_DATA_DIR": str(tmp_path), "PATH": "/usr/bin:/bin"})
     assert done.returncode == 1
     assert done.stderr.startswith(f"error: cannot reach Redis at {nowhere}")
-    assert "Traceback" not in done.stderr
+    assert done.stderr.count("\n") == 1  # one line, no traceback, no warnings

@@ -278,6 +278,17 @@ def _stage(pipe: Any, change: base.Change) -> None:
             assert_never(change)
 
 
+async def check(url: str) -> None:
+    """Raise StateUnavailable unless Redis answers at `url` (before starting workers)."""
+    client = aioredis.from_url(url, socket_timeout=TIMEOUT, socket_connect_timeout=TIMEOUT)
+    try:
+        await client.ping()
+    except (RedisError, OSError) as exc:
+        raise base.StateUnavailable(f"cannot reach Redis at {url}: {exc}") from None
+    finally:
+        await client.aclose()
+
+
 async def announce(url: str, changes: list[base.Change]) -> None:
     """For `agm accounts ...`: write and publish changes without running a gateway."""
     store = RedisStore(url)
