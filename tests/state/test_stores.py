@@ -145,3 +145,15 @@ async def test_expired_cooldowns_are_dropped_from_redis(redis_server: RedisServe
     assert redis_server.command("HLEN", "agm:cooldowns") == "1"
     await first.close()
     await second.close()
+
+
+async def test_an_account_removed_meanwhile_is_not_seeded_back(redis_server: RedisServer) -> None:
+    one, first = await connected(redis_server.url, "a", "b")
+    one.remove("b@x")
+    await first.flush()
+    later, second = await connected(redis_server.url, "a", "b")  # its disk still has b@x
+    assert [a.email for a in later.accounts] == ["a@x"]
+    one.put(accounts("b")[0])  # added again: back for everyone
+    await eventually(lambda: len(later.accounts) == 2)
+    await first.close()
+    await second.close()

@@ -31,6 +31,7 @@ PREFIX = "agm:"
 CHANNEL = PREFIX + "changes"
 COOLDOWNS, SESSIONS, CURRENT = PREFIX + "cooldowns", PREFIX + "sessions", PREFIX + "current"
 ACCOUNTS, TOKENS, ROUND_TRIPS = PREFIX + "accounts", PREFIX + "tokens", PREFIX + "round_trips"
+REMOVED = PREFIX + "removed"  # emails removed through some instance: never seeded back
 MAX_PENDING = 50_000  # changes kept while Redis is away (the oldest are dropped)
 MAX_SESSIONS = 10_000  # bindings kept in Redis (as in each pool)
 RETRY_SECONDS = 0.5
@@ -99,10 +100,13 @@ class RedisStore:
 
     async def _seed(self, local: base.Snapshot) -> None:
         """What only this instance knows (accounts added while no instance ran, cooldowns
-        persisted on its disk) goes in; what Redis already holds wins."""
+        persisted on its disk) goes in; what Redis already holds wins, and an account removed
+        through another instance (while this one was away) stays removed."""
+        removed = {_text(email) for email in await self._client.smembers(REMOVED)}
         pipe = self._client.pipeline(transaction=False)
         for account in local.accounts:
-            pipe.hsetnx(ACCOUNTS, account.email, bytes(account.data))
+            if account.email not in removed:
+                pipe.hsetnx(ACCOUNTS, account.email, bytes(account.data))
         for cooldown in local.cooldowns:
             pipe.hsetnx(COOLDOWNS, _cooldown_field(cooldown), base.encode(cooldown))
         await pipe.execute()
@@ -267,9 +271,11 @@ def _stage(pipe: Any, change: base.Change) -> None:
             pipe.hset(CURRENT, change.model, change.email)
         case base.AccountPut():
             pipe.hset(ACCOUNTS, change.email, bytes(change.data))
+            pipe.srem(REMOVED, change.email)
         case base.AccountGone():
             pipe.hdel(ACCOUNTS, change.email)
             pipe.hdel(TOKENS, change.email)
+            pipe.sadd(REMOVED, change.email)
         case base.Cleared():
             pipe.delete(COOLDOWNS, SESSIONS, CURRENT)
         case base.Routing():
@@ -300,3 +306,7 @@ async def announce(url: str, changes: list[base.Change]) -> None:
         raise base.StateUnavailable(f"cannot reach Redis at {url}: {exc}") from None
     finally:
         await store.close()
+
+
+def _text(value: bytes | str) -> str:
+    return value.decode() if isinstance(value, bytes) else value
