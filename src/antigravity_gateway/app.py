@@ -25,7 +25,7 @@ from .accounts import state
 from .accounts.pool import Policy, Pool
 from .accounts.store import AccountStore
 from .server import auth, middleware
-from .server.context import GATEWAY
+from .server.context import GATEWAY, STATE
 from .server.pipeline import Gateway
 from .server.routes import add_routes
 from .settings import Settings
@@ -78,6 +78,7 @@ def build_app(
         http=http,
     )
     app[GATEWAY] = gateway
+    app[STATE] = shared
     add_routes(app)
     if owned:  # entered first, left last (also when the state store cannot be opened)
         app.cleanup_ctx.append(_closing(http))

@@ -102,6 +102,7 @@ class Store(Protocol):
     """Shares the pool's state; `memory.MemoryStore` (one process) shares nothing."""
 
     shared: bool  # True when other processes see what is recorded here
+    connected: bool  # False while a shared store is unreachable (the instance runs alone)
 
     async def open(self, listener: Listener) -> None:
         """Connect, add what only this instance knows, load the rest into `listener`."""

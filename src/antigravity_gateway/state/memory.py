@@ -16,6 +16,7 @@ class MemoryStore:
     """`state.backend = "memory"`: today's behaviour, for one gateway process."""
 
     shared = False
+    connected = True
 
     async def open(self, listener: Listener) -> None:
         return None
