@@ -131,11 +131,14 @@ async def renew_tokens(gateway: Gateway) -> None:
 
 async def refresh_quotas(gateway: Gateway) -> None:
     """Every snapshot every `quota.refresh_minutes` (never-fetched ones are fetched as soon as
-    the pipeline picks them, so an idle server with test accounts calls nobody at start-up)."""
+    the pipeline picks them, so an idle server with test accounts calls nobody at start-up).
+    A snapshot younger than half the interval is skipped: another instance sharing the pool
+    (or a refetch after a 429) just fetched it."""
     minutes = gateway.settings.quota.refresh_minutes
     if minutes <= 0:
         return
     while True:
         await asyncio.sleep(minutes * 60)
         for account in gateway.pool.usable():
-            await gateway.refresh_quota(account)
+            if gateway.clock() - account.quota.fetched_at >= minutes * 30:
+                await gateway.refresh_quota(account)
