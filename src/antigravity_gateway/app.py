@@ -61,6 +61,7 @@ def build_app(
         ],
     )
     store = AccountStore(data_dir)
+    store.sweep()  # temp files a killed writer left behind
     owned = session is None
     http = session or new_session(settings)
     shared = shared or new_store(settings)

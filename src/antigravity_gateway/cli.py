@@ -28,19 +28,13 @@ from rich.table import Table
 from rich.text import Text
 
 from . import settings as cfg
-from .account_service import AccountService
+from .account_service import AccountService, Enrolled
 from .accounts.oauth import InvalidGrant
 from .accounts.state import load_cooldowns
 from .accounts.store import Account, AccountStore
 from .errors import GatewayError
-from .state.base import (
-    ROUTING_SECTIONS,
-    AccountGone,
-    AccountPut,
-    Change,
-    Cooldown,
-    StateUnavailable,
-)
+from .quota_view import quota_lines
+from .state.base import ROUTING_SECTIONS, AccountGone, Change, Cooldown, StateUnavailable
 
 F = TypeVar("F", bound=Callable[..., Any])
 _DATA_DIR = "agm.data_dir"
@@ -149,10 +143,9 @@ def accounts_add(refresh_token: str) -> None:
     store = AccountStore(data_dir)
     status = Console(stderr=True).status("Adding account: token, email, project, quota…")
     with _quiet_logs(), status:
-        account = asyncio.run(_enroll(settings, store, refresh_token))
-    _share(AccountPut(email=account.email, data=msgspec.Raw(msgspec.json.encode(account))))
-    click.echo(f"added {account.email} (tier: {account.tier or 'unknown'}, "
-               f"project: {account.project_id or 'none'})")
+        account, created = asyncio.run(_enroll(settings, store, refresh_token))
+    _share(account)
+    click.echo(enrolled_line(account, created))
     if not account.quota.fetched_at:
         click.echo("note: the quota could not be fetched yet; it is retried later", err=True)
 
@@ -169,9 +162,14 @@ def _quiet_logs() -> Iterator[None]:
         logger.setLevel(level)
 
 
-async def _enroll(settings: cfg.Settings, store: AccountStore, token: str) -> Account:
+def enrolled_line(account: Account, created: bool) -> str:
+    return (f"{'added' if created else 'updated'} {account.email} (tier: "
+            f"{account.tier or 'unknown'}, project: {account.project_id or 'none'})")
+
+
+async def _enroll(settings: cfg.Settings, store: AccountStore, token: str) -> Enrolled:
     async with aiohttp.ClientSession() as session:
-        return await AccountService(session, settings, store).enroll(token)
+        return await AccountService(session, settings, store).enroll_token(token)
 
 
 @accounts.command("list")
@@ -186,7 +184,8 @@ def accounts_list(as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps([_public(a, _cooling(a, cooling)) for a in items], indent=2))
     elif not items:
-        click.echo("no accounts yet; add one with: agm accounts add --refresh-token T")
+        click.echo("no accounts yet; add one with: agm accounts login "
+                   "(or: agm accounts add --refresh-token T, agm accounts import PATH)")
     else:
         Console().print(_accounts_table(items, cooling))
 
@@ -240,15 +239,12 @@ def _accounts_table(items: list[Account], cooldowns: list[Cooldown]) -> Table:
     for column in ("Email", "Tier", "Project", "Status", "Quota (remaining, reset)"):
         table.add_column(column, overflow="fold")
     styles = {"active": "green", "cooling": "yellow", "needs_verification": "magenta"}
+    now = time.time()
     for a in items:
         cooling = _cooling(a, cooldowns)
-        lines = [
-            f"{name}: {m.percentage}%" + (f"  resets {m.reset_time}" if m.reset_time else "")
-            for name, m in sorted(a.quota.models.items())
-        ]
         style = styles.get(_state(a, cooling), "red")
         table.add_row(Text(a.email), Text(a.tier or "-"), Text(a.project_id or "-"),
-                      Text(_status(a, cooling), style=style), Text("\n".join(lines) or "-"))
+                      Text(_status(a, cooling), style=style), Text(quota_lines(a, now)))
     return table
 
 
@@ -265,8 +261,9 @@ def _find(store: AccountStore, email: str) -> Account:
 def accounts_remove(email: str) -> None:
     """Delete an account's file."""
     store = AccountStore(_data_dir())
-    account = _find(store, email)
-    store.remove(account.id)
+    account = store.remove(_find(store, email).id)
+    if account is None:
+        raise UserError(f"no account {email}")
     _share(AccountGone(email=account.email))
     click.echo(f"removed {account.email}")
 
@@ -289,22 +286,21 @@ def accounts_disable(email: str) -> None:
 
 def _set_disabled(email: str, disabled: bool) -> None:
     store = AccountStore(_data_dir())
-    account = _find(store, email)
     changes: dict[str, Any] = {} if disabled else {"needs_verification": False,
                                                     "verification_url": ""}
-    account = msgspec.structs.replace(
-        account, disabled=disabled, disabled_reason="manual" if disabled else "",
-        disabled_at=time.time() if disabled else 0.0, **changes)
-    store.save(account)
-    _share(AccountPut(email=account.email, data=msgspec.Raw(msgspec.json.encode(account))))
+    account = store.update(_find(store, email).id, lambda stored: msgspec.structs.replace(
+        stored, disabled=disabled, disabled_reason="manual" if disabled else "",
+        disabled_at=time.time() if disabled else 0.0, **changes))
+    if account is None:
+        raise UserError(f"no account {email}")
+    _share(account)
     click.echo(f"{'disabled' if disabled else 'enabled'} {account.email}")
 
 
-def _share(change: Change) -> None:
+def _share(change: Change | Account | cfg.Settings) -> None:
     from .sharing import share  # lazily: it loads the server's modules
 
-    if (warning := share(cfg.load_settings(_data_dir()), change)) is not None:
-        click.echo(f"warning: {warning}", err=True)
+    share(cfg.load_settings(_data_dir()), change)
 
 
 # --- config ----------------------------------------------------------------------------------
@@ -344,9 +340,7 @@ def config_set(key: str, value: str) -> None:
     updated = cfg.set_value(cfg.read_config(data_dir), key, value)
     cfg.save_settings(updated, data_dir)
     if key.split(".", 1)[0] in ROUTING_SECTIONS:
-        from .sharing import routing_of
-
-        _share(routing_of(updated))
+        _share(updated)  # the routing sections of the new settings
     shown = cfg.mask_secret(value) if key in cfg.SECRET_KEYS else format_value(
         cfg.get_value(updated, key))
     click.echo(f"{key} = {shown}")
@@ -396,3 +390,7 @@ def key(regenerate: bool) -> None:
     cfg.save_settings(updated, data_dir)
     click.echo(updated.proxy.api_key)
     _note_env_override("proxy.api_key")
+
+
+# Command groups in their own modules register themselves on `main` when imported.
+from . import accounts_cli, upstreams_cli  # noqa: E402,F401

@@ -9,14 +9,23 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sys
 
 import msgspec
 
 from .accounts.pool import Policy
+from .accounts.store import Account
 from .server.pipeline import Gateway
 from .settings import Settings
 from .settings.schema import ModelsSettings, QuotaSettings, SchedulingSettings
-from .state.base import ROUTING_SECTIONS, Change, Routing, Snapshot, StateUnavailable
+from .state.base import (
+    ROUTING_SECTIONS,
+    AccountPut,
+    Change,
+    Routing,
+    Snapshot,
+    StateUnavailable,
+)
 
 log = logging.getLogger(__name__)
 
@@ -65,15 +74,19 @@ class _RoutingSections(msgspec.Struct):
     quota: QuotaSettings
 
 
-def share(settings: Settings, change: Change) -> str | None:
+def share(settings: Settings, change: Change | Account | Settings) -> None:
     """With `[state] backend = "redis"`, tell the running instances now (without it each one
-    reloads its own data dir within seconds). A warning when Redis cannot be reached."""
+    reloads its own data dir within seconds); an account is put whole, settings share their
+    routing sections. Redis unreachable: a warning on stderr (the change is saved locally)."""
     if settings.state.backend != "redis":
-        return None
+        return
     from .state.redis import announce
 
+    if isinstance(change, Account):
+        change = AccountPut(email=change.email, data=msgspec.Raw(msgspec.json.encode(change)))
+    elif isinstance(change, Settings):
+        change = routing_of(change)
     try:
         asyncio.run(announce(settings.state.redis_url, [change]))
     except StateUnavailable as exc:
-        return f"saved, but not shared: {exc}"
-    return None
+        print(f"warning: saved, but not shared: {exc}", file=sys.stderr)

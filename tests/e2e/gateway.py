@@ -34,13 +34,14 @@ def write_config(
     port: int,
     *,
     custom_mapping: dict[str, str] | None = None,
-    sections: dict[str, dict[str, object]] | None = None,
+    extra: dict[str, object] | None = None,
     **proxy: object,
 ) -> None:
     config: dict[str, object] = {
         "proxy": {"port": port, "api_key": API_KEY, "auth_mode": "strict", **proxy},
         "upstream": {
             "cloudcode_base_urls": fake.cloudcode_base_urls,
+            "oauth_auth_url": fake.auth_url,
             "oauth_token_url": fake.token_url,
             "userinfo_url": fake.userinfo_url,
             "oauth_client_id": fake.options.client_id,
@@ -49,7 +50,7 @@ def write_config(
     }
     if custom_mapping:
         config["models"] = {"custom_mapping": custom_mapping}
-    config.update(sections or {})
+    config.update(extra or {})  # more sections: [[upstreams]], [zai]...
     data_dir.mkdir(parents=True, exist_ok=True)
     (data_dir / "config.toml").write_text(tomli_w.dumps(config))
 
@@ -85,16 +86,15 @@ class Gateway:
         *,
         accounts: int = 1,
         custom_mapping: dict[str, str] | None = None,
-        sections: dict[str, dict[str, object]] | None = None,
+        extra: dict[str, object] | None = None,
         serve_args: tuple[str, ...] = (),
         wait: bool = True,
         **proxy: object,
     ) -> Gateway:
-        """`sections`: more config.toml tables, e.g. {"scheduling": {"mode": "cache_first"}};
+        """`extra`: more config.toml tables, e.g. {"scheduling": {"mode": "cache_first"}};
         `serve_args`: more `agm serve` options; `wait=False`: call `wait_healthy()` yourself."""
         port = free_port()
-        write_config(data_dir, fake, port, custom_mapping=custom_mapping, sections=sections,
-                     **proxy)
+        write_config(data_dir, fake, port, custom_mapping=custom_mapping, extra=extra, **proxy)
         emails = [enroll(fake, data_dir, f"user{i}@example.com") for i in range(1, accounts + 1)]
         log = data_dir / "serve.log"
         process = subprocess.Popen(
