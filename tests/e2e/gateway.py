@@ -34,7 +34,7 @@ def write_config(
     port: int,
     *,
     custom_mapping: dict[str, str] | None = None,
-    extra: dict[str, object] | None = None,
+    sections: dict[str, object] | None = None,
     **proxy: object,
 ) -> None:
     config: dict[str, object] = {
@@ -50,7 +50,7 @@ def write_config(
     }
     if custom_mapping:
         config["models"] = {"custom_mapping": custom_mapping}
-    config.update(extra or {})  # more sections: [[upstreams]], [zai]...
+    config.update(sections or {})  # more sections: [[upstreams]], [zai], [warmup]...
     data_dir.mkdir(parents=True, exist_ok=True)
     (data_dir / "config.toml").write_text(tomli_w.dumps(config))
 
@@ -86,15 +86,17 @@ class Gateway:
         *,
         accounts: int = 1,
         custom_mapping: dict[str, str] | None = None,
-        extra: dict[str, object] | None = None,
+        sections: dict[str, object] | None = None,
         serve_args: tuple[str, ...] = (),
         wait: bool = True,
         **proxy: object,
     ) -> Gateway:
-        """`extra`: more config.toml tables, e.g. {"scheduling": {"mode": "cache_first"}};
+        """`sections`: more config.toml tables, e.g. {"scheduling": {"mode": "cache_first"}};
         `serve_args`: more `agm serve` options; `wait=False`: call `wait_healthy()` yourself."""
         port = free_port()
-        write_config(data_dir, fake, port, custom_mapping=custom_mapping, extra=extra, **proxy)
+        write_config(
+            data_dir, fake, port, custom_mapping=custom_mapping, sections=sections, **proxy
+        )
         emails = [enroll(fake, data_dir, f"user{i}@example.com") for i in range(1, accounts + 1)]
         log = data_dir / "serve.log"
         process = subprocess.Popen(

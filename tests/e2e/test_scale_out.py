@@ -65,7 +65,7 @@ def gateways(
     dirs = [first, Path(tmp_path_factory.mktemp("agm2")), Path(tmp_path_factory.mktemp("agm3"))]
     for other in dirs[1:]:
         shutil.copytree(first / "accounts", other / "accounts")
-    started = [Gateway.start(fake, d, accounts=0, extra=shared(redis_server), wait=False,
+    started = [Gateway.start(fake, d, accounts=0, sections=shared(redis_server), wait=False,
                              max_attempts=2) for d in dirs]
     for gateway in started:
         gateway.wait_healthy()

@@ -23,7 +23,7 @@ FLASH = "gemini-3-flash"
 def gateway(fake: FakeGoogle, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Gateway]:
     data_dir = Path(tmp_path_factory.mktemp("agm"))
     gateway = Gateway.start(fake, data_dir, accounts=2,
-                            extra={"scheduling": {"mode": "cache_first"}})
+                            sections={"scheduling": {"mode": "cache_first"}})
     yield gateway
     gateway.stop()
 

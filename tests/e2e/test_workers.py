@@ -28,7 +28,7 @@ def gateway(
 ) -> Iterator[Gateway]:
     state = {"state": {"backend": "redis", "redis_url": redis_server.url}}
     gateway = Gateway.start(fake, Path(tmp_path_factory.mktemp("agm")), accounts=2,
-                            extra=state, serve_args=("--workers", "2"))
+                            sections=state, serve_args=("--workers", "2"))
     yield gateway
     assert gateway.stop() == 0
 
@@ -72,7 +72,7 @@ def test_a_redis_that_cannot_be_reached_at_start_is_a_clear_error(
 ) -> None:
     nowhere = f"redis://127.0.0.1:{free_port()}/0"
     write_config(tmp_path, fake, free_port(),
-                 extra={"state": {"backend": "redis", "redis_url": nowhere}})
+                 sections={"state": {"backend": "redis", "redis_url": nowhere}})
     done = subprocess.run(
         [sys.executable, "-m", "antigravity_gateway", "serve", "--workers", workers],
         capture_output=True, text=True, timeout=60,
