@@ -75,30 +75,38 @@ async def _every(seconds: float, job: Callable[[], Coroutine[Any, Any, None]]) -
 
 
 async def watch_accounts(gateway: Gateway, store: AccountStore) -> None:
-    """Picks up accounts added, removed or edited by `agm accounts ...` while the server runs."""
+    """Picks up accounts added, removed or edited by `agm accounts ...` while the server runs:
+    every account whose file was written is put into the pool as the file says (even when it
+    reads as before: the pool's copy may differ, e.g. a flag an `enable` cleared)."""
     seen = await asyncio.to_thread(_fingerprint, store.dir)
-    known = {a.email: a for a in await asyncio.to_thread(store.load_all)}
+    known = {a.id: a.email for a in await asyncio.to_thread(store.load_all)}
     while True:
         await asyncio.sleep(RELOAD_SECONDS)
         try:
             now = await asyncio.to_thread(_fingerprint, store.dir)
             if now != seen:
+                written = {name.removesuffix(".json") for name, _ in now - seen}
                 seen = now
-                loaded = {a.email: a for a in await asyncio.to_thread(store.load_all)}
-                _put_changes(gateway, known, loaded)
-                known = loaded
+                loaded = await asyncio.to_thread(store.load_all)
+                _put_changes(gateway, known, loaded, written)
+                known = {a.id: a.email for a in loaded}
                 log.info("accounts reloaded: %d usable", len(gateway.pool.usable()))
         except OSError as exc:
             log.warning("could not reload accounts: %s", exc)
 
 
-def _put_changes(gateway: Gateway, before: dict[str, Account], after: dict[str, Account]) -> None:
-    """Files added or changed are put into the pool, files removed take their account out."""
-    for email, account in after.items():
-        if before.get(email) != account:
+def _put_changes(
+    gateway: Gateway, before: dict[str, str], loaded: list[Account], written: set[str]
+) -> None:
+    """Accounts whose files were written are put into the pool; files removed take theirs out
+    (`before`: account id -> email of the previous load)."""
+    for account in loaded:
+        if account.id in written:
             gateway.pool.put(account)
-    for email in before.keys() - after.keys():
-        gateway.pool.remove(email)
+    remaining = {a.email for a in loaded}
+    for account_id in before.keys() - {a.id for a in loaded}:
+        if before[account_id] not in remaining:
+            gateway.pool.remove(before[account_id])
 
 
 def _fingerprint(directory: Path) -> frozenset[tuple[str, int]]:
