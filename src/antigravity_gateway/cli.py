@@ -96,11 +96,14 @@ def main() -> None:
 @main.command()
 @click.option("--host", help="Bind address (default from proxy.allow_lan_access).")
 @click.option("--port", type=click.IntRange(1, 65535), help="Port (default proxy.port).")
+@click.option("--log-format", type=click.Choice(["text", "json"]), default="text",
+              show_default=True, help="Access log lines as text or as JSON lines.")
 @click.option("--workers", type=click.IntRange(1, 64), default=1, show_default=True,
               help="Processes sharing the port (more than 1 needs [state] backend = redis).")
 @click.option("--worker-index", type=int, default=None, hidden=True)
 @data_dir_option
-def serve(host: str | None, port: int | None, workers: int, worker_index: int | None) -> None:
+def serve(host: str | None, port: int | None, log_format: str, workers: int,
+          worker_index: int | None) -> None:
     """Run the gateway in the foreground (SIGINT/SIGTERM stop it gracefully)."""
     data_dir = _data_dir()
     settings = cfg.load_settings(data_dir)
@@ -113,10 +116,10 @@ def serve(host: str | None, port: int | None, workers: int, worker_index: int | 
         try:
             raise SystemExit(run_workers(
                 settings, data_dir, host=host or settings.bind_host,
-                port=port or settings.proxy.port, workers=workers))
+                port=port or settings.proxy.port, workers=workers, log_format=log_format))
         except StateUnavailable as exc:
             raise UserError(str(exc)) from None
-    run(settings, data_dir, host=host, port=port, worker=worker_index)
+    run(settings, data_dir, host=host, port=port, log_format=log_format, worker=worker_index)
 
 
 # --- accounts --------------------------------------------------------------------------------
@@ -393,4 +396,4 @@ def key(regenerate: bool) -> None:
 
 
 # Command groups in their own modules register themselves on `main` when imported.
-from . import accounts_cli, upstreams_cli  # noqa: E402,F401
+from . import accounts_cli, cli_monitor, upstreams_cli  # noqa: E402,F401

@@ -19,12 +19,12 @@ from .server.pipeline import Gateway
 from .settings import Settings
 from .settings.schema import ModelsSettings, QuotaSettings, SchedulingSettings
 from .state.base import (
-    ROUTING_SECTIONS,
     AccountPut,
     Change,
     Routing,
     Snapshot,
     StateUnavailable,
+    routing_of,
 )
 
 log = logging.getLogger(__name__)
@@ -49,12 +49,6 @@ class SharedView:
 
     def snapshot(self) -> Snapshot:
         return self.gateway.pool.snapshot()
-
-
-def routing_of(settings: Settings) -> Routing:
-    """The routing sections of `settings`, to publish."""
-    sections = {name: getattr(settings, name) for name in ROUTING_SECTIONS}
-    return Routing(data=msgspec.Raw(msgspec.json.encode(sections)))
 
 
 def apply_routing(settings: Settings, routing: Routing) -> Settings:

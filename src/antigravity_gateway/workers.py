@@ -30,7 +30,9 @@ def refusal(settings: Settings, workers: int) -> str | None:
     return None
 
 
-def run_workers(settings: Settings, data_dir: Path, *, host: str, port: int, workers: int) -> int:
+def run_workers(
+    settings: Settings, data_dir: Path, *, host: str, port: int, workers: int, log_format: str
+) -> int:
     """Start the workers and wait; the exit code is the first failing worker's (else 0).
     An unreachable Redis is one error here, not one per worker."""
     from .state.redis import check
@@ -40,7 +42,7 @@ def run_workers(settings: Settings, data_dir: Path, *, host: str, port: int, wor
     children = [
         subprocess.Popen(
             [sys.executable, "-m", "antigravity_gateway", "serve", "--host", host,
-             "--port", str(port), "--worker-index", str(index)],
+             "--port", str(port), "--log-format", log_format, "--worker-index", str(index)],
             env=env,
         )
         for index in range(workers)

@@ -256,7 +256,7 @@ def test_changes_are_recorded_and_applied_elsewhere() -> None:
     assert other.bound_to("conversation") == "b@x" and other.current(FLASH) == "b@x"
     assert [a.email for a in other.usable()] == ["b@x"]
     one.remove("b@x")
-    one.clear()
+    one.forget_all()
     for change in sent[-2:]:
         other.apply(change)
     assert [a.email for a in other.accounts] == ["a@x"] and other.cooldowns() == []

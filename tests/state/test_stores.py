@@ -73,7 +73,7 @@ async def test_changes_reach_the_other_instance(redis_server: RedisServer) -> No
     await eventually(lambda: two.usable() == [a for a in two.accounts if a.email != chosen.email])
     one.remove(chosen.email)
     await eventually(lambda: len(two.accounts) == 1)
-    one.clear()
+    one.forget_all()
     await eventually(lambda: two.cooldowns() == [] and two.bound_to("conversation") is None)
     await first.close()
     await second.close()

@@ -30,11 +30,11 @@ from ..state.base import (
     Binding,
     Change,
     Cleared,
-    Cooldown,
     Current,
     Routing,
     Snapshot,
 )
+from ..state.base import Cooldown as Cooldown  # noqa: PLC0414 - re-exported (server.admin)
 from .store import Account, ModelQuota
 
 ANY_MODEL = ""  # a cooldown of the whole account
@@ -160,6 +160,12 @@ class Pool:
             self.version += 1
         return sorted(self._cooldowns.values(), key=lambda c: (c.email, c.model))
 
+    def forget_all(self) -> None:
+        """Drop every cooldown, sticky session binding and current account (the admin API's
+        reset; shared)."""
+        self._forget()
+        self.record(Cleared())
+
     def restore(self, cooldowns: Iterable[Cooldown]) -> None:
         """Load a persisted cooldown table (after a restart)."""
         now = self._clock()
@@ -283,11 +289,6 @@ class Pool:
         return second if _remaining(second, model) > _remaining(first, model) else first
 
     # ---- sharing ---------------------------------------------------------------------------
-
-    def clear(self) -> None:
-        """Forget every cooldown, conversation binding and current account (shared)."""
-        self._forget()
-        self.record(Cleared())
 
     def _forget(self) -> None:
         self._cooldowns.clear()

@@ -14,6 +14,8 @@ from typing import Protocol
 
 import msgspec
 
+from ..settings import Settings
+
 
 class Cooldown(msgspec.Struct, frozen=True, kw_only=True, tag="cooldown"):
     """`email` may not serve `model` ("": anything) before `until` (unix seconds)."""
@@ -62,6 +64,13 @@ class Routing(msgspec.Struct, frozen=True, kw_only=True, tag="routing"):
 
 
 ROUTING_SECTIONS = ("models", "scheduling", "quota")
+
+
+def routing_of(settings: Settings) -> Routing:
+    """The routing sections of `settings`, to publish."""
+    sections = {name: getattr(settings, name) for name in ROUTING_SECTIONS}
+    return Routing(data=msgspec.Raw(msgspec.json.encode(sections)))
+
 
 Change = Cooldown | Binding | Current | AccountPut | AccountGone | Cleared | Routing
 
