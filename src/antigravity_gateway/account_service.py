@@ -50,6 +50,12 @@ class AccountService:
         self.cloudcode = CloudCode(session, up.cloudcode_base_urls, proxy=up.proxy_url or None,
                                    timeout=settings.proxy.request_timeout, user_agent=up.user_agent)
 
+    def configure(self, settings: Settings) -> None:
+        """Take new settings (a live reload): OAuth endpoints, Cloud Code URLs, timeout."""
+        up = self._upstream = settings.upstream
+        self.cloudcode.configure(up.cloudcode_base_urls, proxy=up.proxy_url or None,
+                                 timeout=settings.proxy.request_timeout, user_agent=up.user_agent)
+
     async def enroll(self, refresh_token: str) -> Account:
         """Refresh -> userinfo email -> project (onboarding if needed) -> quota; saved.
 

@@ -7,11 +7,13 @@ the same way); there is no module-level state. The pool starts with the persiste
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import random
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 import aiohttp
@@ -26,7 +28,7 @@ from .server import auth, middleware
 from .server.context import GATEWAY
 from .server.pipeline import Gateway
 from .server.routes import add_routes
-from .settings import Settings
+from .settings import Settings, watch
 
 log = logging.getLogger(__name__)
 
@@ -71,9 +73,31 @@ def build_app(
     app[GATEWAY] = gateway
     add_routes(app)
     app.cleanup_ctx.append(upkeep.context(gateway, store, data_dir))
+    app.cleanup_ctx.append(_live_settings(gateway, data_dir))
     if owned:
         app.on_cleanup.append(lambda _: http.close())
     return app
+
+
+def _live_settings(
+    gateway: Gateway, data_dir: Path
+) -> Callable[[web.Application], contextlib.AbstractAsyncContextManager[None]]:
+    """config.toml changes applied while running; the body limit follows them too."""
+
+    @contextlib.asynccontextmanager
+    async def live(app: web.Application) -> AsyncIterator[None]:
+        gateway.on_settings.append(lambda new: _set_body_limit(app, new))
+        task = asyncio.create_task(
+            watch.watch(data_dir, lambda: gateway.settings, gateway.apply_settings))
+        yield
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+
+    return live
+
+
+def _set_body_limit(app: web.Application, settings: Settings) -> None:
+    app._client_max_size = settings.proxy.max_body_bytes  # aiohttp reads it for every request
 
 
 def _pool(

@@ -2,7 +2,7 @@
 
 Every command takes `--data-dir` (before or after the subcommand; same as `AGM_DATA_DIR`).
 User errors print one line starting with "error: " on stderr and exit 1 (click usage errors
-exit 2); no tracebacks. Secrets are never printed except by `key` and `config get`/`--reveal`.
+exit 2); no tracebacks. Secrets are never printed except by `key` and `--reveal`.
 The server itself lives in `server.runner`, imported only by `serve`.
 """
 
@@ -297,10 +297,12 @@ def config_show(as_json: bool, reveal: bool) -> None:
 
 @config.command("get")
 @click.argument("key")
+@click.option("--reveal", is_flag=True, help="Show a secret unmasked.")
 @data_dir_option
-def config_get(key: str) -> None:
-    """Print one setting (dotted key, e.g. proxy.port)."""
-    click.echo(format_value(cfg.get_value(cfg.load_settings(_data_dir()), key)))
+def config_get(key: str, reveal: bool) -> None:
+    """Print one setting (dotted key, e.g. proxy.port); secrets masked unless --reveal."""
+    settings = cfg.load_settings(_data_dir())
+    click.echo(format_value(cfg.get_value(settings if reveal else cfg.masked(settings), key)))
 
 
 @config.command("set")
@@ -308,13 +310,30 @@ def config_get(key: str) -> None:
 @click.argument("value")
 @data_dir_option
 def config_set(key: str, value: str) -> None:
-    """Change one setting; VALUE is parsed as TOML when it parses, else taken as a string."""
+    """Change one setting; VALUE is parsed as TOML when it parses, else taken as a string
+    (a list may be given as comma-separated text: a.example,b.example). A running gateway
+    applies it within 2 s (proxy.port and proxy.allow_lan_access need a restart)."""
     data_dir = _data_dir()
     updated = cfg.set_value(cfg.read_config(data_dir), key, value)
     cfg.save_settings(updated, data_dir)
     shown = cfg.mask_secret(value) if key in cfg.SECRET_KEYS else format_value(
         cfg.get_value(updated, key))
     click.echo(f"{key} = {shown}")
+    _note_env_override(key)
+
+
+@config.command("unset")
+@click.argument("key")
+@data_dir_option
+def config_unset(key: str) -> None:
+    """Put one setting back to its default (a mapping entry: remove it)."""
+    data_dir = _data_dir()
+    updated = cfg.unset_value(cfg.read_config(data_dir), key)
+    cfg.save_settings(updated, data_dir)
+    try:
+        click.echo(f"{key} = {format_value(cfg.get_value(cfg.masked(updated), key))} (default)")
+    except cfg.SettingsError:  # a removed mapping entry has no value any more
+        click.echo(f"{key} removed")
     _note_env_override(key)
 
 

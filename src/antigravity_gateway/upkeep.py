@@ -113,10 +113,9 @@ async def renew_tokens(gateway: Gateway) -> None:
 async def refresh_quotas(gateway: Gateway) -> None:
     """Every snapshot every `quota.refresh_minutes` (never-fetched ones are fetched as soon as
     the pipeline picks them, so an idle server with test accounts calls nobody at start-up)."""
-    minutes = gateway.settings.quota.refresh_minutes
-    if minutes <= 0:
-        return
-    while True:
-        await asyncio.sleep(minutes * 60)
-        for account in gateway.pool.usable():
-            await gateway.refresh_quota(account)
+    while True:  # the setting is read each round: a live change takes effect
+        minutes = gateway.settings.quota.refresh_minutes
+        await asyncio.sleep(minutes * 60 if minutes > 0 else TOKEN_CHECK_SECONDS)
+        if minutes > 0 and gateway.settings.quota.refresh_minutes > 0:
+            for account in gateway.pool.usable():
+                await gateway.refresh_quota(account)

@@ -25,6 +25,7 @@ log = logging.getLogger(__name__)
 
 DEFAULT_USER_AGENT = "antigravity/1.15.8 linux/amd64"
 FALLBACK_STATUSES = frozenset({404, 408})
+CONNECT_SECONDS = 20
 _json_decode = msgspec.json.Decoder().decode
 _json_encode = msgspec.json.Encoder().encode
 
@@ -74,12 +75,18 @@ class CloudCode:
         timeout: float = 600.0,
         user_agent: str = DEFAULT_USER_AGENT,
     ) -> None:
+        self._session = session
+        self.configure(base_urls, proxy=proxy, timeout=timeout, user_agent=user_agent)
+
+    def configure(
+        self, base_urls: Sequence[str], *, proxy: str | None, timeout: float, user_agent: str
+    ) -> None:
+        """Take new settings (a live reload); requests already under way keep the old ones."""
         if not base_urls:
             raise ValueError("at least one Cloud Code base URL is needed")
-        self._session = session
         self._base_urls = tuple(u.rstrip("/") for u in base_urls)
         self._proxy = proxy or None
-        self._timeout = aiohttp.ClientTimeout(total=timeout, sock_connect=20)
+        self._timeout = aiohttp.ClientTimeout(total=timeout, sock_connect=CONNECT_SECONDS)
         self._user_agent = user_agent
 
     def _headers(self, token: str, accept: str) -> dict[str, str]:

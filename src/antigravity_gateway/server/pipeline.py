@@ -25,7 +25,7 @@ from msgspec.structs import replace as replace_struct
 
 from ..account_service import AccountService
 from ..accounts.oauth import InvalidGrant
-from ..accounts.pool import ANY_MODEL, Pool
+from ..accounts.pool import ANY_MODEL, Policy, Pool
 from ..accounts.store import Account
 from ..core.events import Event
 from ..core.messages import ChatRequest, Message, Text, Thinking, ToolCall
@@ -34,7 +34,8 @@ from ..protocols.gemini import outbound as gemini
 from ..providers.cloudcode import CloudCode, Envelope, wrap
 from ..routing import models
 from ..routing.retry import Decision, classify
-from ..settings import Settings
+from ..settings import Settings, validate
+from ..settings.watch import log_changes
 from .signatures import SignatureCache
 
 log = logging.getLogger(__name__)
@@ -95,6 +96,18 @@ class Gateway:
         self._sleep = sleep
         self._tasks: dict[str, asyncio.Task[None]] = {}  # background jobs by name
         self._quota_asked: dict[str, float] = {}
+        self.on_settings: list[Callable[[Settings], None]] = []  # more to do on a live change
+
+    def apply_settings(self, new: Settings) -> None:
+        """The one way to change settings while running (file watcher, admin API): validated,
+        then everything that reads them (auth, mapping, pool policy, upstream) sees `new`."""
+        validate(new)
+        old, self.settings = self.settings, new
+        self.pool.policy = Policy.of(new)
+        self.accounts.configure(new)
+        for listener in self.on_settings:
+            listener(new)
+        log_changes(old, new)
 
     def model_names(self) -> set[str]:
         """What `/v1/models` lists: the accounts' models and the custom mapping's plain names."""
