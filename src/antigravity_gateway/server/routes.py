@@ -12,7 +12,7 @@ from aiohttp import web
 from .. import __version__
 from . import anthropic_routes, gemini_routes, openai_routes
 from .dialects import Dialect, dialect_of, json_response
-from .unbuilt import not_built
+from .unbuilt import not_built, to_dashboard
 
 
 async def health(request: web.Request) -> web.Response:
@@ -65,5 +65,6 @@ def add_routes(app: web.Application) -> None:
     r.add_post("/v1/api/event_logging", silent_ok)
     r.add_post("/v1/api/event_logging/batch", silent_ok)
     r.add_route("*", "/api/{tail:.*}", not_built("the admin API"))
+    r.add_get("/ui", to_dashboard)
     r.add_get("/ui/{tail:.*}", not_built("the dashboard"))
     r.add_get("/metrics", not_built("Prometheus metrics"))
