@@ -24,8 +24,8 @@ from .account_service import AccountService
 from .accounts import state
 from .accounts.pool import Policy, Pool
 from .accounts.store import AccountStore
-from .server import auth, middleware
-from .server.context import GATEWAY
+from .server import access_log, auth, middleware
+from .server.context import GATEWAY, request_id_of
 from .server.pipeline import Gateway
 from .server.routes import add_routes
 from .settings import Settings, watch
@@ -53,6 +53,7 @@ def build_app(
         middlewares=[
             middleware.cors,
             middleware.request_ids(new_id),
+            access_log.middleware(request_id_of),
             middleware.errors,
             auth.middleware(lambda: gateway.settings),
         ],

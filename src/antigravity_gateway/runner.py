@@ -18,6 +18,7 @@ from pathlib import Path
 from aiohttp import web
 
 from .app import build_app
+from .server.access_log import RequestIdFilter
 from .server.context import GATEWAY
 from .settings import Settings
 
@@ -36,6 +37,8 @@ def run(
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(RequestIdFilter())
     try:
         with asyncio.Runner(loop_factory=_loop_factory()) as runner:
             runner.run(

@@ -36,6 +36,7 @@ from ..routing import models
 from ..routing.retry import Decision, classify
 from ..settings import Settings, validate
 from ..settings.watch import log_changes
+from . import access_log
 from .signatures import SignatureCache
 
 log = logging.getLogger(__name__)
@@ -124,6 +125,7 @@ class Gateway:
 
     async def serve(self, req: ChatRequest) -> Served:
         route = self.route(req.model)
+        access_log.note(model=req.model, mapped=route.upstream)
         req = dataclasses.replace(req, reasoning=route.reasoning_for(req.reasoning))
         req = self.signatures.restore(req)
         try:
@@ -141,6 +143,7 @@ class Gateway:
     async def count_tokens(self, req: ChatRequest) -> int:
         """The upstream's own count (countTokens) of everything the request would send."""
         route = self.route(req.model)
+        access_log.note(model=req.model, mapped=route.upstream)
         req = dataclasses.replace(req, reasoning=route.reasoning_for(req.reasoning))
         body: dict[str, Any] = dict(gemini.encode_request(req, model=route.upstream))
         contents = [*body.get("contents", [])]
@@ -173,6 +176,10 @@ class Gateway:
         state = _Attempts(model=route.upstream, session=session_id_of(req))
         while state.made < self.settings.proxy.max_attempts:
             account = await self._choose(state)
+            access_log.note(account=account.email)
+            if state.made:  # said only now that another attempt really starts
+                log.info("retrying on account %s (attempt %d of %d)", account.email,
+                         state.made + 1, self.settings.proxy.max_attempts)
             try:
                 account = await self.fresh_token(account, force=False)
                 state.made += 1
@@ -224,11 +231,8 @@ class Gateway:
     def _after_failure(self, account: Account, state: _Attempts, exc: UpstreamError) -> bool:
         """Record what the failure says about `account`; True when another attempt may help."""
         decision = classify(exc, now=self.clock())
-        log.info(
-            "account %s failed with %d (%s); %s",
-            account.email, exc.upstream_status, decision.kind,
-            "trying again" if decision.retry else "giving up",
-        )
+        log.info("account %s failed with %d (%s)", account.email, exc.upstream_status,
+                 decision.kind)  # what the client gets is the access line's status
         state.last = exc
         self.apply(account, state.model, decision)
         if not decision.cooldown:
