@@ -33,6 +33,7 @@ from .accounts.oauth import InvalidGrant
 from .accounts.pool import Cooldown
 from .accounts.state import load_cooldowns
 from .accounts.store import Account, AccountStore
+from .core import network
 from .errors import GatewayError
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -127,13 +128,19 @@ def accounts_add(refresh_token: str) -> None:
     data_dir = _data_dir()
     settings = cfg.load_settings(data_dir)
     store = AccountStore(data_dir)
-    status = Console(stderr=True).status("Adding account: token, email, project, quota…")
-    with _quiet_logs(), status:
+    console = Console(stderr=True)
+    status = console.status("Adding account: token, email, project, quota…")
+    with _quiet_logs(), status, network.notify_waits(_print_to(console)):
         account = asyncio.run(_enroll(settings, store, refresh_token))
     click.echo(f"added {account.email} (tier: {account.tier or 'unknown'}, "
                f"project: {account.project_id or 'none'})")
     if not account.quota.fetched_at:
         click.echo("note: the quota could not be fetched yet; it is retried later", err=True)
+
+
+def _print_to(console: Console) -> Callable[[str], None]:
+    """A line on stderr, beside the spinner on a terminal, plain text elsewhere (CI, pipes)."""
+    return lambda line: console.print(line, markup=False, highlight=False)
 
 
 @contextlib.contextmanager

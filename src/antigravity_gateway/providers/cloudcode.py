@@ -17,6 +17,7 @@ from typing import Any
 import aiohttp
 import msgspec
 
+from ..core import network
 from ..core.sse import SseDecoder
 from ..errors import UpstreamError
 from ..routing.retry import parse_retry_delay
@@ -133,17 +134,15 @@ class CloudCode:
         last: UpstreamError | None = None
         for base in self._base_urls:
             try:
-                resp = await self._session.request(
-                    verb,
-                    base + path,
-                    data=payload,
-                    headers=self._headers(token, accept),
-                    proxy=self._proxy,
-                    timeout=self._timeout,
-                )
+                async with network.waiting_for(base):
+                    resp = await self._session.request(
+                        verb, base + path, data=payload, headers=self._headers(token, accept),
+                        proxy=self._proxy, timeout=self._timeout,
+                    )
             except (aiohttp.ClientError, TimeoutError) as exc:
-                log.warning("upstream %s unreachable: %s", base, type(exc).__name__)
-                last = UpstreamError(502, "", message=f"upstream unreachable: {type(exc).__name__}")
+                reason = network.describe(exc, base, self._timeout)
+                log.warning("upstream unreachable: %s", reason)
+                last = UpstreamError(502, "", message=f"upstream unreachable: {reason}")
                 continue
             if resp.status < 400:
                 return resp
@@ -200,9 +199,8 @@ async def _chunks(resp: aiohttp.ClientResponse) -> AsyncIterator[dict[str, Any]]
                     if (chunk := _chunk_of(event.data)) is not None:
                         yield chunk
         except (aiohttp.ClientError, TimeoutError) as exc:
-            raise UpstreamError(
-                502, "", message=f"upstream stream broke: {type(exc).__name__}"
-            ) from exc
+            reason = network.describe(exc, str(resp.url))
+            raise UpstreamError(502, "", message=f"upstream stream broke: {reason}") from exc
         for event in decoder.close():
             if (chunk := _chunk_of(event.data)) is not None:
                 yield chunk
