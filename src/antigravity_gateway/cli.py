@@ -24,13 +24,12 @@ import click
 import msgspec
 import tomli_w
 from rich.console import Console
-from rich.table import Table
 from rich.text import Text
 
 from . import settings as cfg
 from .account_service import AccountService
 from .accounts.oauth import InvalidGrant
-from .accounts.pool import Cooldown
+from .accounts.pool import Cooldown, reset_epoch
 from .accounts.state import load_cooldowns
 from .accounts.store import Account, AccountStore
 from .core import network
@@ -174,7 +173,7 @@ def accounts_list(as_json: bool) -> None:
     elif not items:
         click.echo("no accounts yet; add one with: agm accounts add --refresh-token T")
     else:
-        Console().print(_accounts_table(items, cooling))
+        Console(highlight=False).print(_accounts_blocks(items, cooling), end="")
 
 
 def _cooling(account: Account, cooldowns: list[Cooldown]) -> list[Cooldown]:
@@ -221,21 +220,25 @@ def _public(account: Account, cooling: list[Cooldown]) -> dict[str, Any]:
     return data
 
 
-def _accounts_table(items: list[Account], cooldowns: list[Cooldown]) -> Table:
-    table = Table(show_lines=True)
-    for column in ("Email", "Tier", "Project", "Status", "Quota (remaining, reset)"):
-        table.add_column(column, overflow="fold")
+def _accounts_blocks(items: list[Account], cooldowns: list[Cooldown]) -> Text:
+    """One block per account: email and status, tier and project, last use, then one line per
+    model's quota. Nothing is a column of a table, so it fits 80 columns without breaking an
+    email or a date."""
     styles = {"active": "green", "cooling": "yellow", "needs_verification": "magenta"}
+    out = Text()
     for a in items:
         cooling = _cooling(a, cooldowns)
-        lines = [
-            f"{name}: {m.percentage}%" + (f"  resets {m.reset_time}" if m.reset_time else "")
-            for name, m in sorted(a.quota.models.items())
-        ]
-        style = styles.get(_state(a, cooling), "red")
-        table.add_row(Text(a.email), Text(a.tier or "-"), Text(a.project_id or "-"),
-                      Text(_status(a, cooling), style=style), Text("\n".join(lines) or "-"))
-    return table
+        out.append(a.email, style="bold")
+        out.append("  ")
+        out.append(_status(a, cooling).replace("\n", "\n  "),
+                   style=styles.get(_state(a, cooling), "red"))
+        out.append(f"\n  tier {a.tier or '-'}, project {a.project_id or '-'}\n  last used "
+                   f"{_when(a.last_used) if a.last_used else 'never'}\n")
+        width = max((len(name) for name in a.quota.models), default=0)
+        for name, m in sorted(a.quota.models.items()):
+            reset = f"  resets {_when(reset_epoch(m))}" if m.reset_time else ""
+            out.append(f"    {name:<{width}}  {m.percentage:>3}%{reset}\n")
+    return out
 
 
 def _find(store: AccountStore, email: str) -> Account:

@@ -1,8 +1,9 @@
 """Background upkeep of the account pool while the server runs.
 
-Four loops: reload accounts changed by `agm accounts ...`; renew access tokens ahead of expiry
+Five loops: reload accounts changed by `agm accounts ...`; renew access tokens ahead of expiry
 (so no request waits on a refresh); refresh every quota snapshot every `quota.refresh_minutes`;
-persist the cooldown table when it changed (atomically, off the event loop). Each loop survives
+persist the cooldown table when it changed and each account's `last_used` every
+`LAST_USED_SECONDS` (atomically, off the event loop). Each loop survives
 its own failures; none of them decides anything about requests: the pool and the pipeline do.
 """
 
@@ -28,6 +29,7 @@ log = logging.getLogger(__name__)
 RELOAD_SECONDS = 2.0
 PERSIST_SECONDS = 1.0
 TOKEN_CHECK_SECONDS = 60.0
+LAST_USED_SECONDS = 15.0  # `last_used` reaches the account files this often (not per request)
 
 
 def context(
@@ -37,11 +39,13 @@ def context(
 
     @contextlib.asynccontextmanager
     async def upkeep(_: web.Application) -> AsyncIterator[None]:
+        saved_use: dict[str, float] = {}
         jobs: list[Coroutine[Any, Any, None]] = [
             watch_accounts(gateway, store),
             persist_cooldowns(gateway, data_dir),
             _every(TOKEN_CHECK_SECONDS, lambda: renew_tokens(gateway)),
             refresh_quotas(gateway),
+            _every(LAST_USED_SECONDS, lambda: save_last_used(gateway, saved_use)),
         ]
         tasks = [asyncio.create_task(job) for job in jobs]
         yield
@@ -50,6 +54,7 @@ def context(
         await asyncio.gather(*tasks, return_exceptions=True)
         await gateway.close()
         await asyncio.to_thread(state.save_cooldowns, data_dir, gateway.pool.cooldowns())
+        await save_last_used(gateway, saved_use)
 
     return upkeep
 
@@ -72,10 +77,16 @@ async def watch_accounts(gateway: Gateway, store: AccountStore) -> None:
             now = await asyncio.to_thread(_fingerprint, store.dir)
             if now != seen:
                 seen = now
+                before = _summary(gateway)
                 gateway.pool.replace(await asyncio.to_thread(store.load_all))
-                log.info("accounts reloaded: %d usable", len(gateway.pool.usable()))
+                if _summary(gateway) != before:  # not for our own last_used saves
+                    log.info("accounts reloaded: %d usable", len(gateway.pool.usable()))
         except OSError as exc:
             log.warning("could not reload accounts: %s", exc)
+
+
+def _summary(gateway: Gateway) -> frozenset[tuple[str, bool]]:
+    return frozenset((a.email, a.is_usable) for a in gateway.pool.accounts)
 
 
 def _fingerprint(directory: Path) -> frozenset[tuple[str, int]]:
@@ -95,6 +106,16 @@ async def persist_cooldowns(gateway: Gateway, data_dir: Path) -> None:
                 await asyncio.to_thread(state.save_cooldowns, data_dir, cooldowns)
             except OSError as exc:
                 log.warning("could not save the cooldowns: %s", exc)
+
+
+async def save_last_used(gateway: Gateway, saved: dict[str, float]) -> None:
+    """Write the `last_used` of every account that served since the last save."""
+    for email, when in list(gateway.last_used.items()):
+        account = gateway.pool.get(email)
+        if account is None or saved.get(email) == when:
+            continue
+        await gateway.accounts.amend(account, last_used=when)
+        saved[email] = when
 
 
 async def renew_tokens(gateway: Gateway) -> None:

@@ -7,6 +7,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+import msgspec
 import pytest
 from click.testing import Result
 
@@ -170,10 +171,30 @@ def test_accounts_list_table(run: Run, data_dir: Path) -> None:
     out = result.stdout
     assert result.exit_code == 0
     for needle in ("a@example.com", "b@example.com", "Google AI Pro", "proj-a", "active",
-                   "disabled (invalid_grant: Token has been revoked.)", "gemini-3-flash: 87%",
-                   "2026-01-08T17:00:00Z", "claude-opus-4-6-thinking: 0%"):
+                   "disabled (invalid_grant: Token has been revoked.)",
+                   "gemini-3-flash             87%  resets 2026-01-08T17:00:00Z",
+                   "claude-opus-4-6-thinking    0%"):
         assert needle in out, needle
     assert "secret" not in out
+    assert "last used never" in out
+
+
+def test_accounts_list_fits_80_columns(run: Run, data_dir: Path) -> None:
+    store = seed(data_dir)
+    account = store.get("a@example.com")
+    assert account is not None
+    store.save(msgspec.structs.replace(
+        account, email="a.very.long.name.for.an.account@some-company.example.com",
+        tier="Gemini Code Assist for individuals",
+        project_id="cloudaicompanion-abcdefgh-123456", last_used=1767891600.0))
+    result = run("accounts", "list", columns=80)
+    lines = result.stdout.splitlines()
+    assert result.exit_code == 0 and max(len(line) for line in lines) <= 80, result.stdout
+    assert any(line.startswith("a.very.long.name.for.an.account@some-company.example.com  active")
+               for line in lines)
+    assert "last used 2026-01-08T17:00:00Z" in result.stdout
+    assert any("gemini-3-flash" in line and "87%" in line and "2026-01-08T17:00:00Z" in line
+               for line in lines)
 
 
 def test_accounts_list_json_has_no_secrets(run: Run, data_dir: Path) -> None:

@@ -98,6 +98,7 @@ class Gateway:
         self._tasks: dict[str, asyncio.Task[None]] = {}  # background jobs by name
         self._quota_asked: dict[str, float] = {}
         self.on_settings: list[Callable[[Settings], None]] = []  # more to do on a live change
+        self.last_used: dict[str, float] = {}  # email -> when it last served (upkeep saves it)
 
     def apply_settings(self, new: Settings) -> None:
         """The one way to change settings while running (file watcher, admin API): validated,
@@ -183,7 +184,9 @@ class Gateway:
             try:
                 account = await self.fresh_token(account, force=False)
                 state.made += 1
-                return await self._attempt(account, route, body, state.session)
+                served = await self._attempt(account, route, body, state.session)
+                self.last_used[account.email] = self.clock()  # saved in the background
+                return served
             except InvalidGrant as exc:  # disabled by fresh_token: the pool no longer offers it
                 log.warning("account %s disabled: %s", account.email, exc)
                 state.last = NoAccount(f"account {account.email} was disabled: {exc}")
