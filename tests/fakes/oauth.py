@@ -1,5 +1,5 @@
 """Fake Google OAuth endpoints: `POST /token` (refresh_token and authorization_code grants) and
-`GET /oauth2/v{1,2}/userinfo` (checklist 22-23, reference §5).
+`GET /oauth2/v{1,2}/userinfo` (docs/upstream.md §6).
 
 Client credentials come from the form (or HTTP Basic). The id_token is an unsigned-looking JWT whose
 payload carries the email; nothing verifies it. Deliberately no PKCE, device flow or tokeninfo.

@@ -1,6 +1,6 @@
 """Google OAuth for upstream accounts: refresh-token grant and the userinfo email.
 
-Follows reference/cloudcode-v1internal.md §5: a form POST to the token endpoint, `invalid_grant`
+Follows docs/upstream.md §6: a form POST to the token endpoint, `invalid_grant`
 raised as `InvalidGrant` (a GatewayError, so callers may treat it like any other gateway error,
 but it means "this account is dead", not "retry"). It never logs tokens, never caches, and does
 not decide what to do with a dead account; `account_service` does.

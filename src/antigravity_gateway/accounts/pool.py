@@ -3,7 +3,7 @@
 Eligibility (usable, offers the model, not cooling, known quota not exhausted or below the
 protection threshold; a never-fetched quota counts as available), then a sticky session, then
 power-of-two-choices on the model's remaining quota within tier order ultra > pro > others
-(modes: balance, cache_first, round_robin; antigravity-tools.md §4.3 without its quirks).
+(modes: balance, cache_first, round_robin; docs/upstream.md §10.1 without its quirks).
 Clock and randomness are injected; no IO: `accounts.state` persists the cooldown table.
 """
 

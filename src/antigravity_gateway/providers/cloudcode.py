@@ -2,7 +2,7 @@
 
 `CloudCode` is the one place that talks HTTP to the upstream: unary control-plane calls
 (`call`, `get_operation`) and the streaming generate call (`stream`). It moves to the next base
-URL on a network error, 408, 404 or 5xx (reference/antigravity-tools.md §5.1), and turns every
+URL on a network error, 408, 404 or 5xx (docs/upstream.md §1), and turns every
 other status >= 400 into `UpstreamError` with the retry delay parsed from the body. It does not
 choose accounts, refresh tokens or retry on another account: that is the pipeline's job.
 """
@@ -44,7 +44,7 @@ class Envelope:
 
 
 def wrap(request: dict[str, Any], env: Envelope) -> dict[str, Any]:
-    """The v1internal generate body (cloudcode-v1internal.md §2.1)."""
+    """The v1internal generate body (docs/upstream.md §3.1)."""
     inner = dict(request)
     if env.session_id:
         inner["sessionId"] = env.session_id

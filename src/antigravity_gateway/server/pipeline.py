@@ -137,7 +137,7 @@ class Gateway:
                     raise
                 log.info("upstream refused a replayed signature; retrying once without them")
                 return await self._serve(without_signatures(req), route)
-        except GatewayError as exc:  # INTERFACE.md: every proxied answer names the model
+        except GatewayError as exc:  # the README: every proxied answer names the model
             exc.headers.setdefault("X-Mapped-Model", route.upstream)
             raise
 
@@ -361,13 +361,13 @@ SIGNATURE_ERRORS = ("signature", "thinking.thinking")
 
 
 def _is_signature_error(body: str) -> bool:
-    """The upstream's 400s about replayed thinking (cloudcode-v1internal.md §4.2)."""
+    """The upstream's 400s about replayed thinking (docs/upstream.md §5.2)."""
     lowered = body.lower()
     return any(marker in lowered for marker in SIGNATURE_ERRORS)
 
 
 def without_signatures(req: ChatRequest) -> ChatRequest:
-    """The reference's recovery: drop thinking and every signature, keep the rest."""
+    """Antigravity Tools' recovery (docs/upstream.md §5.2): drop thinking and signatures."""
 
     def clean(message: Message) -> Message:
         parts = tuple(
