@@ -27,6 +27,7 @@ from rich.console import Console
 from rich.text import Text
 
 from . import settings as cfg
+from .settings.watch import RESTART_KEYS
 from .account_service import AccountService
 from .accounts.oauth import InvalidGrant
 from .accounts.pool import Cooldown, reset_epoch
@@ -348,6 +349,9 @@ def config_unset(key: str) -> None:
 
 
 def _note_env_override(key: str) -> None:
+    if key in RESTART_KEYS:
+        click.echo("note: a running gateway listens at the new address only after a restart",
+                   err=True)
     for var, overridden in cfg.ENV_OVERRIDES.items():
         if overridden == key and os.environ.get(var):
             click.echo(f"note: {var} is set and overrides {key} at runtime", err=True)

@@ -77,3 +77,10 @@ def test_list_as_comma_separated_text(run: Run, data_dir: Path) -> None:
     assert run("config", "get", "upstream.cloudcode_base_urls").stdout == '["http://a:1"]\n'
     run("config", "set", "warmup.models", '["x", "y"]')  # TOML still works
     assert run("config", "get", "warmup.models").stdout == '["x", "y"]\n'
+
+
+def test_set_says_when_a_restart_is_needed(run: Run, data_dir: Path) -> None:
+    write(data_dir, HAND_WRITTEN)
+    assert "restart" in run("config", "set", "proxy.port", "9100").stderr
+    assert "restart" in run("config", "set", "proxy.allow_lan_access", "true").stderr
+    assert run("config", "set", "proxy.auth_mode", "strict").stderr == ""
