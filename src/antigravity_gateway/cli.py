@@ -27,7 +27,6 @@ from rich.console import Console
 from rich.text import Text
 
 from . import settings as cfg
-from .settings.watch import RESTART_KEYS
 from .account_service import AccountService
 from .accounts.oauth import InvalidGrant
 from .accounts.pool import Cooldown, reset_epoch
@@ -35,6 +34,7 @@ from .accounts.state import load_cooldowns
 from .accounts.store import Account, AccountStore
 from .core import network
 from .errors import GatewayError
+from .settings.watch import RESTART_KEYS
 
 F = TypeVar("F", bound=Callable[..., Any])
 _DATA_DIR = "agm.data_dir"
