@@ -385,7 +385,7 @@ def _literal(value: Any) -> str:
 @click.option("--regenerate", is_flag=True, help="Generate and save a new proxy.api_key.")
 @data_dir_option
 def key(regenerate: bool) -> None:
-    """Print (or rotate) the gateway's API key."""
+    """Print (or rotate) the gateway's API key; a running gateway switches within 2 s."""
     data_dir = _data_dir()
     if not regenerate:
         click.echo(cfg.load_settings(data_dir).proxy.api_key)
