@@ -59,6 +59,7 @@ def build_app(
         ],
     )
     store = AccountStore(data_dir)
+    store.sweep()  # temp files a killed writer left behind
     owned = session is None
     http = session or new_session(settings)
     accounts = AccountService(http, settings, store, clock=clock)

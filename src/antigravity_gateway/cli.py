@@ -27,13 +27,14 @@ from rich.console import Console
 from rich.text import Text
 
 from . import settings as cfg
-from .account_service import AccountService
+from .account_service import AccountService, Enrolled
 from .accounts.oauth import InvalidGrant
-from .accounts.pool import Cooldown, reset_epoch
+from .accounts.pool import Cooldown
 from .accounts.state import load_cooldowns
 from .accounts.store import Account, AccountStore
 from .core import network
 from .errors import GatewayError
+from .quota_view import quota_lines
 from .settings.watch import RESTART_KEYS
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -131,9 +132,8 @@ def accounts_add(refresh_token: str) -> None:
     console = Console(stderr=True)
     status = console.status("Adding account: token, email, project, quota…")
     with _quiet_logs(), status, network.notify_waits(_print_to(console)):
-        account = asyncio.run(_enroll(settings, store, refresh_token))
-    click.echo(f"added {account.email} (tier: {account.tier or 'unknown'}, "
-               f"project: {account.project_id or 'none'})")
+        account, created = asyncio.run(_enroll(settings, store, refresh_token))
+    click.echo(enrolled_line(account, created))
     if not account.quota.fetched_at:
         click.echo("note: the quota could not be fetched yet; it is retried later", err=True)
 
@@ -155,9 +155,14 @@ def _quiet_logs() -> Iterator[None]:
         logger.setLevel(level)
 
 
-async def _enroll(settings: cfg.Settings, store: AccountStore, token: str) -> Account:
+def enrolled_line(account: Account, created: bool) -> str:
+    return (f"{'added' if created else 'updated'} {account.email} (tier: "
+            f"{account.tier or 'unknown'}, project: {account.project_id or 'none'})")
+
+
+async def _enroll(settings: cfg.Settings, store: AccountStore, token: str) -> Enrolled:
     async with aiohttp.ClientSession() as session:
-        return await AccountService(session, settings, store).enroll(token)
+        return await AccountService(session, settings, store).enroll_token(token)
 
 
 @accounts.command("list")
@@ -172,7 +177,8 @@ def accounts_list(as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps([_public(a, _cooling(a, cooling)) for a in items], indent=2))
     elif not items:
-        click.echo("no accounts yet; add one with: agm accounts add --refresh-token T")
+        click.echo("no accounts yet; add one with: agm accounts login "
+                   "(or: agm accounts add --refresh-token T, agm accounts import PATH)")
     else:
         Console(highlight=False).print(_accounts_blocks(items, cooling), end="")
 
@@ -227,6 +233,7 @@ def _accounts_blocks(items: list[Account], cooldowns: list[Cooldown]) -> Text:
     email or a date."""
     styles = {"active": "green", "cooling": "yellow", "needs_verification": "magenta"}
     out = Text()
+    now = time.time()
     for a in items:
         cooling = _cooling(a, cooldowns)
         out.append(a.email, style="bold")
@@ -235,10 +242,8 @@ def _accounts_blocks(items: list[Account], cooldowns: list[Cooldown]) -> Text:
                    style=styles.get(_state(a, cooling), "red"))
         out.append(f"\n  tier {a.tier or '-'}, project {a.project_id or '-'}\n  last used "
                    f"{_when(a.last_used) if a.last_used else 'never'}\n")
-        width = max((len(name) for name in a.quota.models), default=0)
-        for name, m in sorted(a.quota.models.items()):
-            reset = f"  resets {_when(reset_epoch(m))}" if m.reset_time else ""
-            out.append(f"    {name:<{width}}  {m.percentage:>3}%{reset}\n")
+        for line in quota_lines(a, now).splitlines() if a.quota.models else []:
+            out.append(f"    {line}\n")
     return out
 
 
@@ -255,8 +260,9 @@ def _find(store: AccountStore, email: str) -> Account:
 def accounts_remove(email: str) -> None:
     """Delete an account's file."""
     store = AccountStore(_data_dir())
-    account = _find(store, email)
-    store.remove(account.id)
+    account = store.remove(_find(store, email).id)
+    if account is None:
+        raise UserError(f"no account {email}")
     click.echo(f"removed {account.email}")
 
 
@@ -278,12 +284,13 @@ def accounts_disable(email: str) -> None:
 
 def _set_disabled(email: str, disabled: bool) -> None:
     store = AccountStore(_data_dir())
-    account = _find(store, email)
     changes: dict[str, Any] = {} if disabled else {"needs_verification": False,
                                                     "verification_url": ""}
-    store.save(msgspec.structs.replace(
-        account, disabled=disabled, disabled_reason="manual" if disabled else "",
+    account = store.update(_find(store, email).id, lambda stored: msgspec.structs.replace(
+        stored, disabled=disabled, disabled_reason="manual" if disabled else "",
         disabled_at=time.time() if disabled else 0.0, **changes))
+    if account is None:
+        raise UserError(f"no account {email}")
     click.echo(f"{'disabled' if disabled else 'enabled'} {account.email}")
 
 
@@ -394,3 +401,6 @@ def key(regenerate: bool) -> None:
     cfg.save_settings(updated, data_dir)
     click.echo(updated.proxy.api_key)
     _note_env_override("proxy.api_key")
+
+
+from . import accounts_cli  # noqa: E402,F401  (registers login, import, export, refresh)

@@ -171,9 +171,8 @@ def test_accounts_list_table(run: Run, data_dir: Path) -> None:
     out = result.stdout
     assert result.exit_code == 0
     for needle in ("a@example.com", "b@example.com", "Google AI Pro", "proj-a", "active",
-                   "disabled (invalid_grant: Token has been revoked.)",
-                   "gemini-3-flash             87%  resets 2026-01-08T17:00:00Z",
-                   "claude-opus-4-6-thinking    0%"):
+                   "disabled (invalid_grant: Token has been revoked.)", "gemini-3-flash: 87%",
+                   "87% █████████░ resets ", "claude-opus-4-6-thinking: 0%"):
         assert needle in out, needle
     assert "secret" not in out
     assert "last used never" in out
@@ -193,8 +192,7 @@ def test_accounts_list_fits_80_columns(run: Run, data_dir: Path) -> None:
     assert any(line.startswith("a.very.long.name.for.an.account@some-company.example.com  active")
                for line in lines)
     assert "last used 2026-01-08T17:00:00Z" in result.stdout
-    assert any("gemini-3-flash" in line and "87%" in line and "2026-01-08T17:00:00Z" in line
-               for line in lines)
+    assert any(line.startswith("    gemini-3-flash: 87% ") for line in lines)
 
 
 def test_accounts_list_json_has_no_secrets(run: Run, data_dir: Path) -> None:

@@ -40,6 +40,7 @@ def write_config(
         "proxy": {"port": port, "api_key": API_KEY, "auth_mode": "strict", **proxy},
         "upstream": {
             "cloudcode_base_urls": fake.cloudcode_base_urls,
+            "oauth_auth_url": fake.auth_url,
             "oauth_token_url": fake.token_url,
             "userinfo_url": fake.userinfo_url,
             "oauth_client_id": fake.options.client_id,
