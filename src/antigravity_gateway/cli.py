@@ -403,4 +403,5 @@ def key(regenerate: bool) -> None:
     _note_env_override("proxy.api_key")
 
 
-from . import accounts_cli  # noqa: E402,F401  (registers login, import, export, refresh)
+# Command groups in their own modules register themselves on `main` when imported.
+from . import accounts_cli, upstreams_cli  # noqa: E402,F401

@@ -1,10 +1,12 @@
 """Background upkeep of the account pool while the server runs.
 
-Five loops: reload accounts changed by `agm accounts ...`; renew access tokens ahead of expiry
+Six loops: reload accounts changed by `agm accounts ...`; renew access tokens ahead of expiry
 (so no request waits on a refresh); refresh every quota snapshot every `quota.refresh_minutes`;
 persist the cooldown table when it changed and each account's `last_used` every
-`LAST_USED_SECONDS` (atomically, off the event loop). Each loop survives
-its own failures; none of them decides anything about requests: the pool and the pipeline do.
+`LAST_USED_SECONDS` (atomically, off the event loop); and, when `[warmup] enabled`, warm the
+accounts whose quota window is idle (accounts/warmup.py). Every loop reads its settings each
+round, so live changes apply. Each loop survives its own failures; none decides anything about
+requests: the pool and the pipeline do.
 """
 
 from __future__ import annotations
@@ -18,10 +20,11 @@ from typing import Any
 
 from aiohttp import web
 
-from .accounts import state
+from .accounts import state, warmup
 from .accounts.oauth import InvalidGrant
 from .accounts.store import AccountStore
 from .errors import GatewayError
+from .server.internal_routes import warm
 from .server.pipeline import Gateway
 
 log = logging.getLogger(__name__)
@@ -46,6 +49,7 @@ def context(
             _every(TOKEN_CHECK_SECONDS, lambda: renew_tokens(gateway)),
             refresh_quotas(gateway),
             _every(LAST_USED_SECONDS, lambda: save_last_used(gateway, saved_use)),
+            scheduled_warmup(gateway),
         ]
         tasks = [asyncio.create_task(job) for job in jobs]
         yield
@@ -140,3 +144,29 @@ async def refresh_quotas(gateway: Gateway) -> None:
         if minutes > 0 and gateway.settings.quota.refresh_minutes > 0:
             for account in gateway.pool.usable():
                 await gateway.refresh_quota(account)
+
+
+async def scheduled_warmup(gateway: Gateway) -> None:
+    """Every `warmup.interval_minutes`: fresh quotas, then one warmup per idle (account, model).
+    The settings are read each round: turning warmup on or off applies live."""
+    last: dict[tuple[str, str], float] = {}
+    while True:
+        settings = gateway.settings.warmup
+        if not settings.enabled or not settings.models:
+            await asyncio.sleep(TOKEN_CHECK_SECONDS)
+            continue
+        interval = settings.interval_minutes * 60
+        for account in gateway.pool.usable():
+            await gateway.refresh_quota(account)
+        now = gateway.clock()
+        for email, model in warmup.due(
+            gateway.pool.usable(), settings.models, now=now, interval=interval, last=last
+        ):
+            last[(email, model)] = now
+            try:
+                status, answer, _ = await warm(gateway, email, model)
+            except GatewayError as exc:
+                status, answer = exc.http_status, {"message": exc.message}
+            log.info("scheduled warmup of %s for %s: %s %s", email, model, status,
+                     answer.get("message", ""))  # fmt: skip
+        await asyncio.sleep(interval)

@@ -30,8 +30,7 @@ async def _healthy(client) -> None:
 @pytest.mark.parametrize(
     ("method", "path", "check"),
     [
-        ("POST", "/v1/images/generations", lambda b: b["error"]["message"]),
-        ("POST", "/v1/audio/transcriptions", lambda b: b["error"]["message"]),
+        ("GET", "/api/accounts", lambda b: b["error"]["message"]),
         ("POST", "/mcp/web_reader/mcp", lambda b: b["error"]["message"]),
         ("GET", "/metrics", lambda b: b["error"]["message"]),
     ],
@@ -103,11 +102,9 @@ async def test_no_usable_account_is_a_clear_503(aiohttp_client, tmp_path) -> Non
 @pytest.mark.parametrize(
     ("path", "headers", "kind"),
     [
-        ("/v1/images/generations", {}, lambda b: b["error"]["type"] == "not_implemented_error"),
         ("/v1/responses/compact", {}, lambda b: b["error"]["type"] == "not_implemented_error"),
-        ("/internal/warmup", {}, lambda b: b["error"]["type"] == "not_implemented_error"),
-        ("/v1/models/detect", {"anthropic-version": "2023-06-01"},
-         lambda b: b["error"]["type"] == "api_error"),
+        ("/mcp/web_reader/mcp", {}, lambda b: b["error"]["type"] == "not_implemented_error"),
+        ("/api/accounts", {}, lambda b: b["error"]["type"] == "not_implemented_error"),
     ],
 )
 async def test_501_is_typed_as_not_implemented(client, path, headers, kind) -> None:

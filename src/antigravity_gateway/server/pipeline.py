@@ -1,10 +1,12 @@
 """The orchestrator: a hub request in, a stream of hub events out, over a lane of credentials.
 
-`Gateway.serve` maps the model, picks the lane that serves it (the Google account pool through
-Cloud Code) and hands one attempt per credential to the generic loop (server/attempt.py): the
-provider opens the stream, the first events are awaited before the answer counts as served.
-`count_tokens` goes through the same loop. A 400 about replayed thinking signatures is retried
-once without them. Nothing here knows any client protocol or any upstream's wire format.
+`Gateway.serve` maps the model to routes (normally one; `[zai]` dispatch may add z.ai after
+Google), picks the lane of each (the Google account pool through Cloud Code, or an API-key
+upstream, server/upstreams.py) and hands one attempt per credential to the generic loop
+(server/attempt.py): the provider opens the stream, the first events are awaited before the
+answer counts as served; a route that finds no credential passes to the next. `count_tokens`
+goes through the same loop. A 400 about replayed thinking signatures is retried once without
+them. Nothing here knows any client protocol or any upstream's wire format.
 """
 
 from __future__ import annotations
@@ -22,18 +24,20 @@ from ..accounts.pool import Policy, Pool
 from ..accounts.store import Account
 from ..core.events import Event
 from ..core.messages import ChatRequest, Message, Text, Thinking, ToolCall
-from ..errors import GatewayError, UpstreamError
+from ..errors import GatewayError, NoAccount, UpstreamError
 from ..providers.base import EventStream
 from ..providers.cloudcode import CloudCode, CloudCodeProvider
 from ..routing import models
 from ..routing.retry import Decision
 from ..routing.sessions import session_id_of
+from ..routing.variants import is_image_model, listed_variants
 from ..settings import Settings, validate
 from ..settings.watch import log_changes
 from . import access_log
 from .attempt import Lane, Limits, attempt, human_duration
 from .google import GoogleAccounts
 from .signatures import SignatureCache
+from .upstreams import Upstreams
 
 log = logging.getLogger(__name__)
 
@@ -59,7 +63,7 @@ class Served:
 
     @property
     def mapped_model(self) -> str:
-        return self.route.upstream
+        return self.route.mapped
 
     def headers(self, request_id: str) -> dict[str, str]:
         return {
@@ -94,12 +98,13 @@ class Gateway:
         self.google = GoogleAccounts(
             accounts, pool, CloudCodeProvider(cloudcode, pool, new_id), clock
         )
+        self.upstreams = Upstreams(http, clock)
         self.on_settings: list[Callable[[Settings], None]] = []  # more to do on a live change
         self.last_used: dict[str, float] = {}  # email -> when it last served (upkeep saves it)
 
     def apply_settings(self, new: Settings) -> None:
         """The one way to change settings while running (file watcher, admin API): validated,
-        then everything that reads them (auth, mapping, pool policy, upstream) sees `new`."""
+        then everything that reads them (auth, mapping, pool policy, upstreams) sees `new`."""
         validate(new)
         old, self.settings = self.settings, new
         self.pool.policy = Policy.of(new)
@@ -109,16 +114,29 @@ class Gateway:
         log_changes(old, new)
 
     def model_names(self) -> set[str]:
-        """What `/v1/models` lists: the accounts' models and the custom mapping's plain names."""
+        """What `/v1/models` lists: the accounts' models (image models with their size and ratio
+        variants), the custom mapping's plain names and the upstreams' plain model names."""
+        self.upstreams.sync(self.settings)
         custom = {name for name in self.settings.models.custom_mapping if "*" not in name}
-        return self.google.provider.list_models() | custom
+        offered = self.google.provider.list_models()
+        images = {v for name in offered if is_image_model(name) for v in listed_variants(name)}
+        return offered | custom | images | self.upstreams.model_names()
 
     def route(self, model: str) -> models.Route:
+        self.upstreams.sync(self.settings)
         return models.resolve(
             model,
             self.settings.models.custom_mapping,
             self.pool.offered_models(),
             self.pool.forwarding(),
+            upstreams=self.upstreams.globs(),
+            strict=bool(self.upstreams.lanes) and not self.pool.usable(),
+        )
+
+    def _routes(self, req: ChatRequest) -> list[models.Route]:
+        self.upstreams.sync(self.settings)
+        return self.upstreams.dispatch(
+            self.settings, req, lambda: self.route(req.model), len(self.pool.usable())
         )
 
     def _limits(self) -> Limits:
@@ -127,26 +145,35 @@ class Gateway:
                       sleep=self._sleep)
 
     def _lane(self, route: models.Route) -> Lane:
-        return self.google
+        return self.upstreams.lanes[route.provider] if route.provider else self.google
 
-    async def serve(self, req: ChatRequest) -> Served:
-        route = self.route(req.model)
-        access_log.note(model=req.model, mapped=route.upstream)
-        req = dataclasses.replace(req, reasoning=route.reasoning_for(req.reasoning))
-        req = self.signatures.restore(req)
+    async def serve(self, req: ChatRequest, *, account: str = "") -> Served:
+        """The first route that has a credential serves (fallback: z.ai once Google cannot);
+        `account`: only that account may answer (a warmup)."""
+        *first, last = self._routes(req)
+        for route in first:
+            try:
+                return await self._serve_route(req, route, account)
+            except NoAccount as exc:
+                log.info("%s; trying %s", exc.message, last.mapped)
+        return await self._serve_route(req, last, account)
+
+    async def _serve_route(self, req: ChatRequest, route: models.Route, account: str) -> Served:
+        access_log.note(model=req.model, mapped=route.mapped)
+        req = self.signatures.restore(route.applied_to(req))
         try:
             try:
-                return await self._serve(req, route)
+                return await self._serve(req, route, account)
             except UpstreamError as exc:
                 if exc.upstream_status != 400 or not _is_signature_error(exc.body):
                     raise
                 log.info("upstream refused a replayed signature; retrying once without them")
-                return await self._serve(without_signatures(req), route)
+                return await self._serve(without_signatures(req), route, account)
         except GatewayError as exc:  # the README: every proxied answer names the model
-            exc.headers.setdefault("X-Mapped-Model", route.upstream)
+            exc.headers.setdefault("X-Mapped-Model", route.mapped)
             raise
 
-    async def _serve(self, req: ChatRequest, route: models.Route) -> Served:
+    async def _serve(self, req: ChatRequest, route: models.Route, only: str = "") -> Served:
         lane = self._lane(route)
         see = self.signatures.watcher()
 
@@ -161,16 +188,25 @@ class Gateway:
             return events
 
         outcome = await attempt(
-            lane, self._limits(), call, model=route.upstream, session=session_id_of(req)
+            lane, self._limits(), call, model=route.upstream, session=session_id_of(req), only=only
         )
-        self.last_used[outcome.credential.email] = self.clock()  # saved in the background
+        if lane is self.google:  # saved in the background (upkeep)
+            self.last_used[outcome.credential.email] = self.clock()
         return Served(route, outcome.credential, outcome.value, outcome.attempts)
 
     async def count_tokens(self, req: ChatRequest) -> int:
         """The upstream's own count of everything the request would send (0: it cannot)."""
-        route = self.route(req.model)
-        access_log.note(model=req.model, mapped=route.upstream)
-        req = dataclasses.replace(req, reasoning=route.reasoning_for(req.reasoning))
+        *first, last = self._routes(req)
+        for route in first:
+            try:
+                return await self._count(req, route)
+            except NoAccount:
+                pass
+        return await self._count(req, last)
+
+    async def _count(self, req: ChatRequest, route: models.Route) -> int:
+        access_log.note(model=req.model, mapped=route.mapped)
+        req = route.applied_to(req)
         lane = self._lane(route)
 
         async def call(credential: Account) -> int:
@@ -218,4 +254,5 @@ def without_signatures(req: ChatRequest) -> ChatRequest:
         )
         return dataclasses.replace(message, parts=parts)
 
-    return dataclasses.replace(req, messages=tuple(clean(m) for m in req.messages))
+    raw = {k: v for k, v in req.passthrough.items() if k != "anthropic"}  # re-encoded instead
+    return dataclasses.replace(req, messages=tuple(clean(m) for m in req.messages), passthrough=raw)

@@ -37,10 +37,13 @@ from antigravity_gateway.core.messages import (
 )
 from antigravity_gateway.errors import InvalidRequest, UpstreamError
 
-from . import wire
+from . import grounding, modes, wire
 from .contents import encode_contents, encode_system, loop_opens_signed
 from .families import EFFORT_BUDGET, LEVELS, ModelSpec, spec_for
+from .modes import request_type
 from .schema import PLACEHOLDER, clean_schema, function_parameters
+
+__all__ = ["StreamDecoder", "decode_response", "encode_request", "request_type"]
 
 _MODES: dict[str, wire.CallingMode] = {"auto": "AUTO", "none": "NONE", "required": "ANY"}
 _FORCING = ("required", "tool")  # Anthropic: thinking is incompatible with forced tool use
@@ -74,7 +77,21 @@ def encode_request(req: ChatRequest, *, model: str) -> wire.GenerateContentReque
     if generation := _generation_config(req, spec):
         body["generationConfig"] = generation
     _add_passthrough(body, req.passthrough.get("gemini"))
+    modes.apply(body, req, model)
     return body
+
+
+def encode_count_contents(req: ChatRequest, *, model: str) -> list[dict[str, Any]]:
+    """What countTokens should count: it takes only `contents`, so the system prompt and the
+    tools go first as one more user turn."""
+    body: dict[str, Any] = dict(encode_request(req, model=model))
+    contents = [*body.get("contents", [])]
+    extra = [*(body.get("systemInstruction") or {}).get("parts", [])]
+    if body.get("tools"):
+        extra.append({"text": msgspec.json.encode(body["tools"]).decode()})
+    if extra:
+        contents.insert(0, {"role": "user", "parts": extra})
+    return contents
 
 
 def _add_passthrough(body: wire.GenerateContentRequest, native: dict[str, Any] | None) -> None:
@@ -227,6 +244,8 @@ class StreamDecoder:
         self._pending: Signature | None = None
         self._reason = ""
         self._usage = Usage()
+        self._grounding: dict[str, Any] = {}
+        self._visible: list[str] = []  # the answer's text, for grounding offsets
 
     def feed(self, chunk: dict[str, Any]) -> list[Event]:
         if self._closed or not isinstance(chunk, dict):
@@ -248,6 +267,8 @@ class StreamDecoder:
                             events += self._part(part) if isinstance(part, dict) else []
                 if isinstance(reason := candidate.get("finishReason"), str):
                     self._reason = reason
+                if isinstance(meta := candidate.get("groundingMetadata"), dict) and meta:
+                    self._grounding = meta
         return events
 
     def close(self) -> list[Event]:
@@ -262,7 +283,10 @@ class StreamDecoder:
         reason = _FINISH.get(self._reason, "stop")
         if reason == "stop" and self._calls:
             reason = "tool_use"
-        return [*events, Finish(reason=reason, usage=self._usage)]
+        found = (
+            grounding.decode(self._grounding, "".join(self._visible)) if self._grounding else None
+        )
+        return [*events, Finish(reason=reason, usage=self._usage, grounding=found)]
 
     def _start(self, chunk: dict[str, Any]) -> Start:
         self._started = True
@@ -304,6 +328,8 @@ class StreamDecoder:
             current = self._open
         assert current is not None
         delta = ThinkingDelta if thought else TextDelta
+        if not thought:
+            self._visible.append(text)
         events.append(delta(index=current.index, text=text))
         if signature is not None:
             current.signature, current.sealed = signature, True
