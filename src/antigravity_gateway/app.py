@@ -24,6 +24,7 @@ from .account_service import AccountService
 from .accounts import state
 from .accounts.pool import Policy, Pool
 from .accounts.store import AccountStore
+from .mcp_servers import routes as mcp_routes
 from .server import access_log, auth, middleware
 from .server.context import GATEWAY, request_id_of
 from .server.pipeline import Gateway
@@ -74,6 +75,7 @@ def build_app(
     )
     app[GATEWAY] = gateway
     add_routes(app)
+    mcp_routes.install(app, gateway)
     app.cleanup_ctx.append(upkeep.context(gateway, store, data_dir))
     app.cleanup_ctx.append(_live_settings(gateway, data_dir))
     if owned:

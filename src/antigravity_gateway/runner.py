@@ -39,6 +39,7 @@ def run(
     )
     for handler in logging.getLogger().handlers:
         handler.addFilter(RequestIdFilter())
+    logging.getLogger("mcp").setLevel(logging.WARNING)  # the MCP SDK logs every session at INFO
     try:
         with asyncio.Runner(loop_factory=_loop_factory()) as runner:
             runner.run(
