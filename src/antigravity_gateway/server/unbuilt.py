@@ -20,6 +20,9 @@ _HINTS = (
 )
 
 
+_METHOD_ORDER = {m: i for i, m in enumerate(("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD"))}
+
+
 class MethodNotAllowed(GatewayError):
     status = 405
     kind = "invalid_request"
@@ -46,8 +49,9 @@ def wrong_method(request: web.Request, allowed: Iterable[str]) -> MethodNotAllow
     methods = set(allowed)
     if "GET" in methods:
         methods.discard("HEAD")
+    listed = sorted(methods, key=lambda m: (_METHOD_ORDER.get(m, len(_METHOD_ORDER)), m))
     return MethodNotAllowed(f"{request.method} is not allowed on {request.path}; "
-                            f"use {' or '.join(sorted(methods))}")
+                            f"use {', '.join(listed)}")
 
 
 async def to_dashboard(request: web.Request) -> web.StreamResponse:
