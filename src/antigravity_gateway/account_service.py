@@ -66,18 +66,18 @@ class AccountService:
         clock: Callable[[], float] = time.time,
         polling: cloudcode_setup.Polling | None = None,
     ) -> None:
-        up = settings.upstream
         self._session = session
-        self._upstream = up
         self._store = store
         self._clock = clock
         self._polling = polling or cloudcode_setup.Polling()
         self._locks: dict[str, asyncio.Lock] = {}
+        up = self._upstream = settings.upstream
         self.cloudcode = CloudCode(session, up.cloudcode_base_urls, proxy=up.proxy_url or None,
                                    timeout=settings.proxy.request_timeout, user_agent=up.user_agent)
 
-    def configure(self, settings: Settings) -> None:
-        """Take new settings (a live reload): OAuth endpoints, Cloud Code URLs, timeout."""
+    def use_settings(self, settings: Settings) -> None:
+        """Take new settings while serving: OAuth endpoints, and the Cloud Code URLs, proxy and
+        timeout (the one client everything shares is reconfigured in place)."""
         up = self._upstream = settings.upstream
         self.cloudcode.configure(up.cloudcode_base_urls, proxy=up.proxy_url or None,
                                  timeout=settings.proxy.request_timeout, user_agent=up.user_agent)

@@ -25,7 +25,9 @@ from .accounts import state
 from .accounts.pool import Policy, Pool
 from .accounts.store import AccountStore
 from .mcp_servers import routes as mcp_routes
-from .server import access_log, auth, middleware
+from .monitor import Monitor
+from .server import access_log, admin, auth, middleware, monitoring
+from .server.admin_config import ADMIN, AdminContext
 from .server.context import GATEWAY, request_id_of
 from .server.pipeline import Gateway
 from .server.routes import add_routes
@@ -55,6 +57,7 @@ def build_app(
             middleware.cors,
             middleware.request_ids(new_id),
             access_log.middleware(request_id_of),
+            monitoring.middleware(),
             middleware.errors,
             auth.middleware(lambda: gateway.settings),
         ],
@@ -74,6 +77,7 @@ def build_app(
         http=http,
     )
     app[GATEWAY] = gateway
+    _add_monitor(app, gateway, data_dir, store)
     add_routes(app)
     mcp_routes.install(app, gateway)
     app.cleanup_ctx.append(upkeep.context(gateway, store, data_dir))
@@ -102,6 +106,37 @@ def _live_settings(
 
 def _set_body_limit(app: web.Application, settings: Settings) -> None:
     app._client_max_size = settings.proxy.max_body_bytes  # aiohttp reads it for every request
+
+
+def _add_monitor(
+    app: web.Application, gateway: Gateway, data_dir: Path, store: AccountStore
+) -> None:
+    monitor = Monitor(data_dir, gateway.settings.monitor,
+                      secrets=lambda: secrets_of(gateway.settings),
+                      accounts=lambda: admin.account_states(gateway))
+    app[monitoring.MONITOR] = monitor
+    gateway.on_settings.append(lambda new: setattr(monitor, "settings", new.monitor))
+    app[ADMIN] = AdminContext(data_dir=data_dir, store=store)
+
+    async def start(_: web.Application) -> None:
+        await monitor.start()
+
+    async def end_feeds(_: web.Application) -> None:
+        monitor.feed.close()  # live log readers end before the in-flight wait
+
+    async def stop(_: web.Application) -> None:
+        await monitor.stop()  # after in-flight requests: their rows are written
+
+    app.on_startup.append(start)
+    app.on_shutdown.append(end_feeds)
+    app.on_cleanup.append(stop)
+
+
+def secrets_of(settings: Settings) -> list[str]:
+    """Every credential the settings hold: none of them may reach the monitor database."""
+    return [settings.proxy.api_key, settings.proxy.admin_password, settings.zai.api_key,
+            settings.upstream.oauth_client_secret,
+            *(k for u in settings.upstreams for k in u.api_keys)]
 
 
 def _pool(

@@ -24,6 +24,8 @@ from .accounts import state, warmup
 from .accounts.oauth import InvalidGrant
 from .accounts.store import AccountStore
 from .errors import GatewayError
+from .monitor import Monitor, Record
+from .server import monitoring
 from .server.internal_routes import warm
 from .server.pipeline import Gateway
 
@@ -41,7 +43,8 @@ def context(
     """An aiohttp cleanup context running every loop; at exit the cooldowns are saved once more."""
 
     @contextlib.asynccontextmanager
-    async def upkeep(_: web.Application) -> AsyncIterator[None]:
+    async def upkeep(app: web.Application) -> AsyncIterator[None]:
+        monitor = app.get(monitoring.MONITOR)  # scheduled warmups get request-log rows
         saved_use: dict[str, float] = {}
         jobs: list[Coroutine[Any, Any, None]] = [
             watch_accounts(gateway, store),
@@ -49,7 +52,7 @@ def context(
             _every(TOKEN_CHECK_SECONDS, lambda: renew_tokens(gateway)),
             refresh_quotas(gateway),
             _every(LAST_USED_SECONDS, lambda: save_last_used(gateway, saved_use)),
-            scheduled_warmup(gateway),
+            scheduled_warmup(gateway, monitor),
         ]
         tasks = [asyncio.create_task(job) for job in jobs]
         yield
@@ -146,7 +149,15 @@ async def refresh_quotas(gateway: Gateway) -> None:
                 await gateway.refresh_quota(account)
 
 
-async def scheduled_warmup(gateway: Gateway) -> None:
+def _row(monitor: Monitor | None, model: str) -> contextlib.AbstractAsyncContextManager[Any]:
+    """The request-log row of one scheduled warmup (none without a monitor)."""
+    if monitor is None:
+        return contextlib.nullcontext(Record(timestamp_ms=0, method="", path="", protocol=""))
+    return monitoring.recorded(monitor, protocol="warmup", path="/internal/warmup (scheduled)",
+                               model=model)
+
+
+async def scheduled_warmup(gateway: Gateway, monitor: Monitor | None = None) -> None:
     """Every `warmup.interval_minutes`: fresh quotas, then one warmup per idle (account, model).
     The settings are read each round: turning warmup on or off applies live."""
     last: dict[tuple[str, str], float] = {}
@@ -164,7 +175,9 @@ async def scheduled_warmup(gateway: Gateway) -> None:
         ):
             last[(email, model)] = now
             try:
-                status, answer, _ = await warm(gateway, email, model)
+                async with _row(monitor, model) as row:
+                    status, answer, _ = await warm(gateway, email, model)
+                    row.status = status
             except GatewayError as exc:
                 status, answer = exc.http_status, {"message": exc.message}
             log.info("scheduled warmup of %s for %s: %s %s", email, model, status,

@@ -30,8 +30,7 @@ async def _healthy(client) -> None:
 @pytest.mark.parametrize(
     ("method", "path", "check"),
     [
-        ("GET", "/api/accounts", lambda b: b["error"]["message"]),
-        ("GET", "/metrics", lambda b: b["error"]["message"]),
+        ("GET", "/ui/anything", lambda b: b["error"]["message"]),
     ],
 )
 async def test_unbuilt_routes_answer_501(client, method, path, check) -> None:
@@ -102,12 +101,14 @@ async def test_no_usable_account_is_a_clear_503(aiohttp_client, tmp_path) -> Non
     ("path", "headers", "kind"),
     [
         ("/v1/responses/compact", {}, lambda b: b["error"]["type"] == "not_implemented_error"),
-        ("/api/accounts", {}, lambda b: b["error"]["type"] == "not_implemented_error"),
     ],
 )
 async def test_501_is_typed_as_not_implemented(client, path, headers, kind) -> None:
     resp = await client.post(path, headers={**AUTH, **headers}, json={})
     assert resp.status == 501 and kind(await resp.json())
+    dashboard = await client.get("/ui/", headers=AUTH)
+    assert dashboard.status == 501
+    assert (await dashboard.json())["error"]["type"] == "not_implemented_error"
 
 
 async def test_501_in_anthropic_and_gemini_envelopes() -> None:

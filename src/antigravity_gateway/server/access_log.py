@@ -1,9 +1,10 @@
-"""The access log: one line per request on stderr, and the request id on every log line.
+"""The request id on every log line, and the access line of requests the monitor does not log.
 
-The middleware opens an `AccessRecord` in a context variable; the pipeline notes the model, the
-mapped model and the account on it (`note`); when the answer is done, `format_line` renders it:
-`[id] POST /v1/chat/completions 200 gpt-4o -> gemini-3-flash a@example.com 1.23s` (or `85ms`).
-`RequestIdFilter` prefixes other lines logged while a request runs with `[id]`.
+The middleware keeps the request id in a context variable for the whole request;
+`RequestIdFilter` (installed by the runner) prefixes every text line logged meanwhile with
+`[id]`, the monitor's access line included. Requests the monitor records (the proxied ones) get
+their access line from it; the others (health checks, unknown paths, refused keys) get one here,
+drawn by the same `monitor.access.format_access`, so every request has exactly one line.
 """
 
 from __future__ import annotations
@@ -13,68 +14,36 @@ import contextvars
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 
 from aiohttp import web
 from aiohttp.typedefs import Handler, Middleware
 
-log = logging.getLogger("antigravity_gateway.access")
-CLIENT_GONE = 499  # the client hung up before the answer was complete (nginx's convention)
+from ..monitor.access import LOGGER, format_access
+from ..monitor.record import CLIENT_CLOSED, Record, protocol_of
+from .monitoring import MONITOR
 
+log = logging.getLogger(LOGGER)
 
-@dataclass(slots=True)
-class AccessRecord:
-    """What one request did; filled in as it is served."""
-
-    request_id: str
-    method: str
-    path: str
-    started: float
-    status: int = 500  # until an answer says otherwise
-    model: str = ""
-    mapped: str = ""
-    account: str = ""
-    seconds: float = 0.0
-
-
-_current: contextvars.ContextVar[AccessRecord | None] = contextvars.ContextVar(
-    "access_record", default=None)
-
-
-def note(*, model: str = "", mapped: str = "", account: str = "") -> None:
-    """Record what the request is being served with (a no-op outside a request)."""
-    record = _current.get()
-    if record is not None:
-        record.model = model or record.model
-        record.mapped = mapped or record.mapped
-        record.account = account or record.account
+_request_id: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="")
 
 
 def current_request_id() -> str:
-    record = _current.get()
-    return record.request_id if record is not None else ""
-
-
-def format_line(record: AccessRecord) -> str:
-    """The one access line (the single place its layout is decided)."""
-    parts = [f"[{record.request_id}]", record.method, record.path, str(record.status)]
-    if record.model:
-        parts.append(f"{record.model} -> {record.mapped or '?'}")
-    if record.account:
-        parts.append(record.account)
-    parts.append(f"{record.seconds * 1000:.0f}ms" if record.seconds < 1 else
-                 f"{record.seconds:.2f}s")
-    return " ".join(parts)
+    return _request_id.get()
 
 
 def middleware(request_id_of: Callable[[web.Request], str]) -> Middleware:
-    """Runs inside `request_ids`: times the request and logs its line when it is answered."""
+    """Runs inside `request_ids`: the id for the log lines; the line of an unmonitored request."""
 
     @web.middleware
     async def access_log(request: web.Request, handler: Handler) -> web.StreamResponse:
-        record = AccessRecord(request_id_of(request) or "-", request.method, request.path,
-                              time.monotonic())
-        token = _current.set(record)
+        token = _request_id.set(request_id_of(request) or "-")
+        if protocol_of(request.method, request.path) is not None:
+            try:
+                return await handler(request)  # the monitor writes this request's line
+            finally:
+                _request_id.reset(token)
+        record = Record(timestamp_ms=int(time.time() * 1000), method=request.method,
+                        path=request.path, protocol="", started=time.perf_counter())
         try:
             response = await handler(request)
             record.status = response.status
@@ -83,22 +52,29 @@ def middleware(request_id_of: Callable[[web.Request], str]) -> Middleware:
             record.status = exc.status
             raise
         except asyncio.CancelledError:
-            record.status = CLIENT_GONE
+            record.status = CLIENT_CLOSED
             raise
         finally:
-            _current.reset(token)
-            record.seconds = time.monotonic() - record.started
+            record.duration_ms = (time.perf_counter() - record.started) * 1000
             if log.isEnabledFor(logging.INFO):
-                log.info("%s", format_line(record))
+                log.info("%s", format_access(record, as_json=_as_json(request)))
+            _request_id.reset(token)
 
     return access_log
 
 
+def _as_json(request: web.Request) -> bool:
+    """The monitor decides the access log's format (`--log-format`)."""
+    monitor = request.app.get(MONITOR)
+    return bool(monitor and monitor.json_access_log)
+
+
 class RequestIdFilter(logging.Filter):
-    """Prefix a line logged while a request is served (not the access line) with `[id]`."""
+    """Prefix a text line logged while a request is served with `[id]` (JSON lines stay JSON)."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        request_id = current_request_id()
-        if request_id and record.name != log.name and not str(record.msg).startswith("["):
-            record.msg = f"[{request_id}] {record.msg}"
+        request_id = _request_id.get()
+        message = str(record.msg)
+        if request_id and not message.startswith(("[", "{")):
+            record.msg = f"[{request_id}] {message}"
         return True

@@ -24,7 +24,7 @@ from ..accounts.store import Account
 from ..errors import GatewayError, NoAccount, UpstreamError
 from ..providers.base import Provider
 from ..routing.retry import Decision
-from . import access_log
+from . import monitoring
 
 log = logging.getLogger(__name__)
 
@@ -115,13 +115,13 @@ async def attempt(
         state.failed = {c.email for c in lane.pool.accounts if c.email != only}
     while state.made < limits.max_attempts:
         credential = await _choose(lane, limits, state)
-        access_log.note(account=credential.email)
         if state.made:  # said only now that another attempt really starts
             log.info("retrying on account %s (attempt %d of %d)", credential.email,
                      state.made + 1, limits.max_attempts)
         try:
             credential = await lane.ready(credential)
             state.made += 1
+            monitoring.attempted(credential.email)  # the request log's attempts + account
             value, credential = await _once(lane, credential, call)
             return Outcome(value, credential, state.made)
         except InvalidGrant as exc:  # disabled by `ready`: the pool no longer offers it

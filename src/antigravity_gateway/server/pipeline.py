@@ -33,7 +33,6 @@ from ..routing.sessions import session_id_of
 from ..routing.variants import is_image_model, listed_variants
 from ..settings import Settings, validate
 from ..settings.watch import log_changes
-from . import access_log
 from .attempt import Lane, Limits, attempt, human_duration
 from .google import GoogleAccounts
 from .signatures import SignatureCache
@@ -108,7 +107,7 @@ class Gateway:
         validate(new)
         old, self.settings = self.settings, new
         self.pool.policy = Policy.of(new)
-        self.accounts.configure(new)
+        self.accounts.use_settings(new)
         for listener in self.on_settings:
             listener(new)
         log_changes(old, new)
@@ -159,7 +158,6 @@ class Gateway:
         return await self._serve_route(req, last, account)
 
     async def _serve_route(self, req: ChatRequest, route: models.Route, account: str) -> Served:
-        access_log.note(model=req.model, mapped=route.mapped)
         req = self.signatures.restore(route.applied_to(req))
         try:
             try:
@@ -205,7 +203,6 @@ class Gateway:
         return await self._count(req, last)
 
     async def _count(self, req: ChatRequest, route: models.Route) -> int:
-        access_log.note(model=req.model, mapped=route.mapped)
         req = route.applied_to(req)
         lane = self._lane(route)
 
