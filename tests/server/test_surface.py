@@ -30,7 +30,7 @@ async def _healthy(client) -> None:
 @pytest.mark.parametrize(
     ("method", "path", "check"),
     [
-        ("GET", "/ui/anything", lambda b: b["error"]["message"]),
+        ("POST", "/v1/responses/compact", lambda b: b["error"]["message"]),
     ],
 )
 async def test_unbuilt_routes_answer_501(client, method, path, check) -> None:
@@ -106,9 +106,6 @@ async def test_no_usable_account_is_a_clear_503(aiohttp_client, tmp_path) -> Non
 async def test_501_is_typed_as_not_implemented(client, path, headers, kind) -> None:
     resp = await client.post(path, headers={**AUTH, **headers}, json={})
     assert resp.status == 501 and kind(await resp.json())
-    dashboard = await client.get("/ui/", headers=AUTH)
-    assert dashboard.status == 501
-    assert (await dashboard.json())["error"]["type"] == "not_implemented_error"
 
 
 async def test_501_in_anthropic_and_gemini_envelopes() -> None:
@@ -142,8 +139,6 @@ async def test_unknown_paths_are_404s_in_the_paths_protocol(client, path, shape,
 async def test_ui_without_slash_goes_to_the_dashboard(client) -> None:
     resp = await client.get("/ui", headers=AUTH, allow_redirects=False)
     assert resp.status == 302 and resp.headers["Location"] == "/ui/"
-    resp = await client.get("/ui", headers=AUTH)
-    assert resp.status == 501 and "dashboard" in (await resp.json())["error"]["message"]
 
 
 @pytest.mark.parametrize(

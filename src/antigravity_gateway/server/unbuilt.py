@@ -52,7 +52,3 @@ def wrong_method(request: web.Request, allowed: Iterable[str]) -> MethodNotAllow
     listed = sorted(methods, key=lambda m: (_METHOD_ORDER.get(m, len(_METHOD_ORDER)), m))
     return MethodNotAllowed(f"{request.method} is not allowed on {request.path}; "
                             f"use {', '.join(listed)}")
-
-
-async def to_dashboard(request: web.Request) -> web.StreamResponse:
-    raise web.HTTPFound("/ui/")
