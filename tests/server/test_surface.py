@@ -40,6 +40,16 @@ async def test_unbuilt_routes_answer_501(client, method, path, check) -> None:
     await _healthy(client)
 
 
+async def test_dashboard_files_are_served_with_a_strict_csp(client) -> None:
+    page = await client.get("/ui/")
+    assert page.status == 200 and "text/html" in page.headers["Content-Type"]
+    assert "script-src 'self'" in page.headers["Content-Security-Policy"]
+    assert (await client.get("/ui/app.js")).status == 200
+    missing = await client.get("/ui/anything")
+    assert missing.status == 404 and "no route" in (await missing.json())["error"]["message"]
+    await _healthy(client)
+
+
 async def test_telemetry_is_swallowed(client) -> None:
     for path in ("/v1/api/event_logging", "/v1/api/event_logging/batch"):
         resp = await client.post(path, headers=AUTH, json={"events": []})
