@@ -20,7 +20,7 @@ from msgspec.structs import replace
 
 from .accounts import oauth
 from .accounts.store import Account, AccountStore
-from .errors import UpstreamError
+from .errors import UpstreamError, UpstreamLoginFailed
 from .providers import cloudcode_setup
 from .providers.cloudcode import CloudCode
 from .settings import Settings
@@ -115,6 +115,9 @@ class AccountService:
             if persist:
                 await asyncio.to_thread(self._store.save, dead)
             raise
+        except UpstreamError as exc:  # invalid_client, unreachable: our login, not their key
+            log.warning("token refresh of account %s failed: %s", account.id, exc.message)
+            raise UpstreamLoginFailed(exc, account.email) from exc
         updated = replace(
             account,
             access_token=grant.access_token,

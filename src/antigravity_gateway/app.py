@@ -22,7 +22,7 @@ from .account_service import AccountService
 from .accounts import state
 from .accounts.pool import Policy, Pool
 from .accounts.store import AccountStore
-from .server import auth, middleware
+from .server import auth, browsers, middleware
 from .server.context import GATEWAY
 from .server.pipeline import Gateway
 from .server.routes import add_routes
@@ -46,15 +46,21 @@ def build_app(
     new_id: Callable[[], str] = lambda: uuid.uuid4().hex,
     rng: random.Random | None = None,
 ) -> web.Application:
+    machine = browsers.machine_names()
+
+    def policy() -> browsers.Policy:  # from the live settings
+        return browsers.Policy.of(gateway.settings, machine)
+
     app = web.Application(
         client_max_size=settings.proxy.max_body_bytes,
         middlewares=[
-            middleware.cors,
             middleware.request_ids(new_id),
             middleware.errors,
+            browsers.guard(policy),
             auth.middleware(lambda: gateway.settings),
         ],
     )
+    app.on_response_prepare.append(browsers.cors(policy))
     store = AccountStore(data_dir)
     owned = session is None
     http = session or new_session(settings)

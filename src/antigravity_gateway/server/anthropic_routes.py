@@ -22,7 +22,7 @@ from ..protocols.anthropic import claude_code
 from ..protocols.anthropic import inbound as anthropic
 from ..protocols.anthropic.stream import StreamEncoder
 from . import openai_routes, tokens
-from .context import gateway_of, read_json, request_id_of
+from .context import decode, gateway_of, read_json, request_id_of
 from .dialects import json_response
 from .media import inline_media
 from .relay import SSE_HEADERS, assemble, relay
@@ -36,11 +36,12 @@ WARMUP_HEADER = "X-Warmup-Intercepted"
 async def messages(request: web.Request) -> web.StreamResponse:
     gateway = gateway_of(request)
     body = await read_json(request)
-    req = anthropic.decode_request(body)
+    req = await decode(anthropic.decode_request, body)
     request_id = request_id_of(request)
     if claude_code.is_warmup(req):
         return _warmup(req, f"msg_warmup_{gateway.new_id()}", request_id)
-    routed = await inline_media(gateway.http, req, body)  # url images: the upstream gets bytes
+    private = gateway.settings.proxy.allow_private_fetch
+    routed = await inline_media(gateway.http, req, body, allow_private=private)  # bytes upstream
     if claude_code.is_background_task(routed):
         routed = claude_code.as_background_task(routed)
         log.info("[%s] background task: routed as %s", request_id, routed.model)
@@ -75,7 +76,7 @@ def _warmup(req: ChatRequest, message_id: str, request_id: str) -> web.Response:
 async def count_tokens(request: web.Request) -> web.Response:
     """`{"input_tokens": N}`: the upstream's countTokens, else the local estimate."""
     gateway = gateway_of(request)
-    req = anthropic.decode_request(await read_json(request), counting=True)
+    req = await decode(anthropic.decode_request, await read_json(request), counting=True)
     try:
         counted = await gateway.count_tokens(req)
     except GatewayError as err:
