@@ -4,13 +4,11 @@ A body becomes a hub request in two steps, both here so every route gets the sam
 `read_json` (413 over the size limit, 400 for bad or too deeply nested JSON) and `decode`
 (the protocol codec; any type error a codec trips over is the client's 400, never a 500). Big
 bodies are decoded in a worker thread so one large request does not stall the others; the
-pipeline asks `is_big_body()` before its own heavy encoding.
+pipeline does its heavy encoding the same way (offload.py).
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextvars
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -18,13 +16,12 @@ import msgspec
 from aiohttp import web
 
 from ..errors import InvalidRequest, PayloadTooLarge
+from .offload import note_body_size, off_loop_if_big
 from .pipeline import Gateway
 
 GATEWAY = web.AppKey("gateway", Gateway)
 REQUEST_ID = web.RequestKey("request_id", str)
 MAX_DEPTH = 128  # JSON nesting; real tool schemas stay far below, msgspec itself stops near 1000
-OFFLOAD_BYTES = 256 * 1024  # bodies at least this big are decoded off the event loop
-_body_size: contextvars.ContextVar[int] = contextvars.ContextVar("body_size", default=0)
 _decode = msgspec.json.Decoder().decode
 T = TypeVar("T")
 
@@ -42,18 +39,6 @@ def too_large(request: web.Request) -> PayloadTooLarge:
     return PayloadTooLarge(f"request body is larger than proxy.max_body_bytes ({limit} bytes)")
 
 
-def is_big_body() -> bool:
-    """True while handling a request whose body is big enough to work on in a thread."""
-    return _body_size.get() >= OFFLOAD_BYTES
-
-
-async def off_loop_if_big(work: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-    """`work(*args, **kwargs)`, in a worker thread when this request's body is big."""
-    if is_big_body():
-        return await asyncio.to_thread(work, *args, **kwargs)
-    return work(*args, **kwargs)
-
-
 async def read_json(request: web.Request) -> Any:
     """The body as JSON; 413 over the size limit, 400 when it is not JSON or nested too deep."""
     try:
@@ -62,7 +47,7 @@ async def read_json(request: web.Request) -> Any:
         raise too_large(request) from exc
     if not raw.strip():
         raise InvalidRequest("request body is empty; expected a JSON object")
-    _body_size.set(len(raw))
+    note_body_size(len(raw))
     return await off_loop_if_big(parse_json, raw)
 
 

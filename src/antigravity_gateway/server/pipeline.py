@@ -35,6 +35,7 @@ from ..providers.cloudcode import CloudCode, Envelope, wrap
 from ..routing import models
 from ..routing.retry import Decision, classify
 from ..settings import Settings
+from .offload import off_loop_if_big
 from .signatures import SignatureCache
 
 log = logging.getLogger(__name__)
@@ -156,7 +157,7 @@ class Gateway:
         raise NoAccount("no usable account can count tokens right now")
 
     async def _serve(self, req: ChatRequest, route: models.Route) -> Served:
-        body = dict(gemini.encode_request(req, model=route.upstream))
+        body = await off_loop_if_big(encode_upstream, req, route.upstream, raw_contents=True)
         state = _Attempts(model=route.upstream, session=session_id_of(req))
         while state.made < self.settings.proxy.max_attempts:
             account = await self._choose(state)
@@ -325,6 +326,15 @@ class Gateway:
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+
+
+def encode_upstream(req: ChatRequest, model: str, *, raw_contents: bool = False) -> dict[str, Any]:
+    """The Gemini request body; `raw_contents` pre-encodes the (big) contents to JSON here,
+    in the worker thread, so the envelope's encoding on the event loop stays cheap."""
+    body = dict(gemini.encode_request(req, model=model))
+    if raw_contents and "contents" in body:
+        body["contents"] = msgspec.Raw(msgspec.json.encode(body["contents"]))
+    return body
 
 
 def human_duration(seconds: float) -> str:
