@@ -4,22 +4,32 @@
 (`call`, `get_operation`) and the streaming generate call (`stream`). It moves to the next base
 URL on a network error, 408, 404 or 5xx (reference/antigravity-tools.md §5.1), and turns every
 other status >= 400 into `UpstreamError` with the retry delay parsed from the body. It does not
-choose accounts, refresh tokens or retry on another account: that is the pipeline's job.
+choose accounts, refresh tokens or retry on another account: that is the attempt loop's job.
+`CloudCodeProvider` is the provider (providers/base.py) the Google account pool serves through:
+the Gemini codec inside the v1internal envelope.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
 import msgspec
 
+from ..accounts.pool import Pool
+from ..accounts.store import Account
+from ..core.messages import ChatRequest
 from ..core.sse import SseDecoder
 from ..errors import UpstreamError
+from ..protocols.gemini import outbound as gemini
+from ..routing.models import Route
 from ..routing.retry import parse_retry_delay
+from ..routing.sessions import session_id_of
+from .base import EventStream
+from .offload import off_loop_if_big
 
 log = logging.getLogger(__name__)
 
@@ -209,3 +219,50 @@ def _chunk_of(data: str) -> dict[str, Any] | None:
     except msgspec.DecodeError:
         log.warning("skipping a malformed upstream SSE chunk")
         return None
+
+
+def encode_body(req: ChatRequest, model: str) -> dict[str, Any]:
+    """The Gemini body, its `contents` already JSON (msgspec.Raw): for a big request this runs
+    in a worker thread, and the envelope's encoding on the event loop stays cheap."""
+    body = dict(gemini.encode_request(req, model=model))
+    if "contents" in body:
+        body["contents"] = msgspec.Raw(_json_encode(body["contents"]))
+    return body
+
+
+class CloudCodeProvider:
+    """Google's Cloud Code behind the account pool: Gemini bodies in the v1internal envelope."""
+
+    def __init__(self, client: CloudCode, pool: Pool, new_id: Callable[[], str]) -> None:
+        self.client = client
+        self._pool = pool
+        self._new_id = new_id
+
+    async def open_stream(self, req: ChatRequest, route: Route, credential: Account) -> EventStream:
+        body = await off_loop_if_big(encode_body, req, route.upstream)
+        envelope = Envelope(
+            model=route.upstream,
+            project=credential.project_id,
+            session_id=session_id_of(req),
+            request_id=f"agent-{self._new_id()}",
+        )
+        chunks = await self.client.stream(credential.access_token, wrap(body, envelope))
+        return EventStream(chunks, gemini.StreamDecoder(model=route.upstream))
+
+    async def count_tokens(self, req: ChatRequest, route: Route, credential: Account) -> int:
+        """countTokens of everything the request would send (it takes only `contents`: the
+        system prompt and the tools are counted as a leading user turn)."""
+        body: dict[str, Any] = dict(gemini.encode_request(req, model=route.upstream))
+        contents = [*body.get("contents", [])]
+        extra = [*(body.get("systemInstruction") or {}).get("parts", [])]
+        if body.get("tools"):
+            extra.append({"text": _json_encode(body["tools"]).decode()})
+        if extra:
+            contents.insert(0, {"role": "user", "parts": extra})
+        request = {"request": {"model": f"models/{route.upstream}", "contents": contents}}
+        answer = await self.client.call("countTokens", credential.access_token, request)
+        return int(answer.get("totalTokens", 0))
+
+    def list_models(self) -> set[str]:
+        """What the accounts' quota snapshots list (no call: the snapshots are kept fresh)."""
+        return self._pool.offered_models()

@@ -16,7 +16,7 @@ import msgspec
 from aiohttp import web
 
 from ..errors import InvalidRequest, PayloadTooLarge
-from .offload import note_body_size, off_loop_if_big
+from ..providers.offload import note_body_size, off_loop_if_big
 from .pipeline import Gateway
 
 GATEWAY = web.AppKey("gateway", Gateway)

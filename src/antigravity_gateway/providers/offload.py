@@ -1,9 +1,10 @@
 """Heavy work on big request bodies runs in a worker thread, so one 30 MB request does not
 stall every other request on the event loop.
 
-`read_json` records the size of the request's body in a context variable (per request task);
-`off_loop_if_big` runs a function in a thread when that body was big, inline otherwise (a
-thread hop would only cost the small requests time).
+The server's `read_json` records the size of the request's body in a context variable (per
+request task); `off_loop_if_big` runs a function in a thread when that body was big, inline
+otherwise (a thread hop would only cost the small requests time). Here, not in server/, so a
+provider's upstream encoding can use it too.
 """
 
 from __future__ import annotations

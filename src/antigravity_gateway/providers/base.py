@@ -1,0 +1,107 @@
+"""The provider contract: one object per upstream kind, and the event stream they all return.
+
+A provider owns its request encoding, transport, error classification (`UpstreamError` with
+the status and retry delay) and stream decoding into hub events. It never chooses credentials,
+retries or cools anything: `server/attempt.py` does that for every provider alike. A credential
+is an `Account`: a Google account, or an API key dressed as one (`key_credentials`).
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import AsyncIterator, Callable
+from typing import Any, Protocol
+
+from ..accounts.store import Account
+from ..core.events import Event
+from ..core.messages import ChatRequest
+from ..routing.models import Route
+
+
+class ChunkDecoder(Protocol):
+    """A wire stream decoder: one upstream chunk (a parsed JSON object) in, hub events out."""
+
+    def feed(self, chunk: dict[str, Any]) -> list[Event]: ...
+
+    def close(self) -> list[Event]: ...
+
+
+class EventStream:
+    """The upstream's chunks decoded into hub events: one async iterator, one layer per event.
+
+    `prime()` pulls until something beyond the opening Start arrived (or the stream ended), so
+    a failure before the first byte surfaces while another credential can still be tried.
+    `watch` adds an observer every event passes as the client consumes it; `aclose()` closes
+    the upstream response at once (a client that hangs up stops the generation).
+    """
+
+    def __init__(self, chunks: AsyncIterator[dict[str, Any]], decoder: ChunkDecoder) -> None:
+        self._chunks = chunks
+        self._decoder = decoder
+        self._see: Callable[[Event], None] = _ignore
+        self._ready: deque[Event] = deque()
+        self._ended = False
+
+    def watch(self, see: Callable[[Event], None]) -> None:
+        self._see = see
+
+    async def prime(self) -> None:
+        while len(self._ready) < 2 and await self._pull():
+            pass
+
+    async def _pull(self) -> bool:
+        """Decode the next chunk into the buffer; False once the stream has ended."""
+        if self._ended:
+            return False
+        try:
+            chunk = await anext(self._chunks)
+        except StopAsyncIteration:
+            self._ended = True
+            self._ready.extend(self._decoder.close())
+            return bool(self._ready)
+        self._ready.extend(self._decoder.feed(chunk))
+        return True
+
+    def __aiter__(self) -> EventStream:
+        return self
+
+    async def __anext__(self) -> Event:
+        while not self._ready:
+            if not await self._pull():
+                raise StopAsyncIteration
+        event = self._ready.popleft()
+        self._see(event)
+        return event
+
+    async def aclose(self) -> None:
+        await self._chunks.aclose()  # type: ignore[attr-defined]
+
+
+def _ignore(_: Event) -> None:
+    return None
+
+
+class Provider(Protocol):
+    """What the gateway needs from an upstream kind."""
+
+    async def open_stream(
+        self, req: ChatRequest, route: Route, credential: Account
+    ) -> EventStream: ...
+
+    async def count_tokens(self, req: ChatRequest, route: Route, credential: Account) -> int:
+        """The upstream's own count of the request's input; 0 when it has no such call."""
+        ...
+
+    def list_models(self) -> set[str]: ...
+
+
+def key_credentials(upstream: str, keys: list[str]) -> list[Account]:
+    """API keys as pool members: each one's label (the upstream's name, numbered when it has
+    several keys) stands where a Google account has its email; a key is never shown."""
+    if len(keys) == 1:
+        return [Account(id=upstream, email=upstream, refresh_token=keys[0], access_token=keys[0])]
+    labels = [f"{upstream}#{n}" for n in range(1, len(keys) + 1)]
+    return [
+        Account(id=label, email=label, refresh_token=key, access_token=key)
+        for label, key in zip(labels, keys, strict=True)
+    ]
