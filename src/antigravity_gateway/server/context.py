@@ -84,10 +84,15 @@ def depth_exceeds(value: Any, limit: int) -> bool:
 
 
 async def decode(codec: Callable[..., T], body: Any, **kwargs: Any) -> T:
+    """`codec(body, **kwargs)` through `decode_now`, off the event loop when the body is big."""
+    return await off_loop_if_big(decode_now, codec, body, **kwargs)
+
+
+def decode_now(codec: Callable[..., T], body: Any, **kwargs: Any) -> T:
     """`codec(body, **kwargs)` with the codec's own slips caught at the boundary: a body of an
-    unexpected shape is the client's 400, never a 500 (off the event loop when big)."""
+    unexpected shape is the client's 400, never a 500."""
     try:
-        return await off_loop_if_big(codec, body, **kwargs)
+        return codec(body, **kwargs)
     except RecursionError:
         raise InvalidRequest(too_deep()) from None
     except (TypeError, ValueError, KeyError, IndexError, AttributeError) as exc:
