@@ -12,6 +12,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -83,6 +84,7 @@ class Gateway:
         *,
         accounts: int = 1,
         custom_mapping: dict[str, str] | None = None,
+        preexec_fn: Callable[[], None] | None = None,
         **proxy: object,
     ) -> Gateway:
         port = free_port()
@@ -95,6 +97,7 @@ class Gateway:
             stdout=log.open("w"),
             stderr=subprocess.STDOUT,
             env={**os.environ, "AGM_DATA_DIR": str(data_dir)},
+            preexec_fn=preexec_fn,
         )
         gateway = cls(data_dir, port, process, log, emails)
         gateway.wait_healthy()
