@@ -83,6 +83,13 @@ class UnsupportedMediaType(GatewayError):
     kind = "invalid_request"
 
 
+class RequestTimeout(GatewayError):
+    """The client took too long to send its request body."""
+
+    status = 408
+    kind = "timeout"
+
+
 class ClientDisconnected(GatewayError):
     """The client hung up before the answer was complete (nginx's 499). Nobody reads the
     answer; the status exists so request logs and metrics can say what happened."""

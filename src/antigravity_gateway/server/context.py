@@ -1,7 +1,8 @@
 """Per-app and per-request context shared by the handlers: the gateway, the request id, the body.
 
 A body becomes a hub request in two steps, both here so every route gets the same guarantees:
-`read_json` (413 over the size limit, 400 for bad or too deeply nested JSON) and `decode`
+`read_json` (413 over the size limit, 408 when it trickles in for longer than BODY_SECONDS,
+400 for bad or too deeply nested JSON) and `decode`
 (the protocol codec; any type error a codec trips over is the client's 400, never a 500). Big
 bodies are decoded in a worker thread so one large request does not stall the others; the
 pipeline does its heavy encoding the same way (offload.py).
@@ -9,18 +10,20 @@ pipeline does its heavy encoding the same way (offload.py).
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from typing import Any, TypeVar
 
 import msgspec
 from aiohttp import web
 
-from ..errors import InvalidRequest, PayloadTooLarge
+from ..errors import InvalidRequest, PayloadTooLarge, RequestTimeout
 from ..providers.offload import note_body_size, off_loop_if_big
 from .pipeline import Gateway
 
 GATEWAY = web.AppKey("gateway", Gateway)
 REQUEST_ID = web.RequestKey("request_id", str)
+BODY_SECONDS = 300.0  # a body still arriving after this is cut off (slow-body clients)
 MAX_DEPTH = 128  # JSON nesting; real tool schemas stay far below, msgspec itself stops near 1000
 _decode = msgspec.json.Decoder().decode
 T = TypeVar("T")
@@ -42,9 +45,12 @@ def too_large(request: web.Request) -> PayloadTooLarge:
 async def read_json(request: web.Request) -> Any:
     """The body as JSON; 413 over the size limit, 400 when it is not JSON or nested too deep."""
     try:
-        raw = await request.read()
+        async with asyncio.timeout(BODY_SECONDS):
+            raw = await request.read()
     except web.HTTPRequestEntityTooLarge as exc:
         raise too_large(request) from exc
+    except TimeoutError:
+        raise RequestTimeout(f"the request body did not arrive within {BODY_SECONDS:g} s") from None
     if not raw.strip():
         raise InvalidRequest("request body is empty; expected a JSON object")
     note_body_size(len(raw))
