@@ -6,6 +6,9 @@ processes, then measures, at concurrency 1 and 32, requests/s and latency p50/p9
   chat     - non-stream /v1/chat/completions through the gateway,
   stream   - stream /v1/chat/completions through the gateway (until [DONE]).
 Run from the repository root: `python bench/bench_gateway.py [--seconds 5]`.
+`--compare SRC` also starts a second gateway from another source tree (e.g. an export of an
+older commit) against the same simulator and interleaves the two, round after round, so both
+see the same machine load; it prints the median of the rounds for each.
 """
 
 from __future__ import annotations
@@ -42,9 +45,13 @@ def start_fake() -> tuple[subprocess.Popen[str], dict]:
     return proc, json.loads(proc.stdout.readline())
 
 
-def start_gateway(fake: dict, data_dir: Path) -> tuple[subprocess.Popen[str], str]:
+def start_gateway(
+    fake: dict, data_dir: Path, src: str | None = None
+) -> tuple[subprocess.Popen[str], str]:
     port = free_port()
     env = {**os.environ, "AGM_DATA_DIR": str(data_dir)}
+    if src:  # another source tree of the gateway (its `src` directory) wins over the install
+        env["PYTHONPATH"] = src
     config = (
         f'[proxy]\nport = {port}\napi_key = "{API_KEY}"\nauth_mode = "strict"\n'
         f"[upstream]\ncloudcode_base_urls = {json.dumps(fake['cloudcode_base_urls'])}\n"
@@ -130,6 +137,7 @@ async def measure(call: Call, concurrency: int, seconds: float) -> dict[str, flo
         elapsed = time.perf_counter() - began
     latencies.sort()
     return {
+        "elapsed": elapsed,
         "rps": len(latencies) / elapsed,
         "p50_ms": statistics.median(latencies) * 1000,
         "p99_ms": latencies[int(len(latencies) * 0.99) - 1] * 1000,
@@ -171,10 +179,67 @@ async def run(seconds: float) -> None:
             fake_proc.wait()
 
 
+async def compare(seconds: float, src: str, rounds: int) -> None:
+    """`before` (the gateway from `src`) and `after` (this tree), interleaved round by round."""
+    fake_proc, fake = start_fake()
+    with tempfile.TemporaryDirectory() as tmp:
+        (Path(tmp) / "b").mkdir()
+        (Path(tmp) / "a").mkdir()
+        procs = dict(zip(("before", "after"), (start_gateway(fake, Path(tmp) / "b", src),
+                                               start_gateway(fake, Path(tmp) / "a")),
+                         strict=True))
+        try:
+            for _, url in procs.values():
+                await wait_up(url)
+            results: dict[tuple[str, str, int], list[dict[str, float]]] = {}
+            for n in range(rounds):
+                order = ("before", "after") if n % 2 == 0 else ("after", "before")
+                for concurrency in (1, 32):
+                    for target in ("chat", "stream"):
+                        for label in order:
+                            call = gateway_call(procs[label][1], stream=target == "stream")
+                            cpu = cpu_seconds(procs[label][0].pid)
+                            r = await measure(call, concurrency, seconds)
+                            used = cpu_seconds(procs[label][0].pid) - cpu
+                            r["cpu_us"] = used / (r["rps"] * r["elapsed"]) * 1e6
+                            results.setdefault((target, label, concurrency), []).append(r)
+            _print_medians(results)
+        finally:
+            for proc, _ in procs.values():
+                proc.terminate()
+                proc.wait()
+            fake_proc.terminate()
+            fake_proc.wait()
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (Linux /proc): less load-sensitive than
+    latency on a shared machine."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _print_medians(results: dict[tuple[str, str, int], list[dict[str, float]]]) -> None:
+    print(f"{'target':<8} {'tree':<7} {'c':>3} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} "
+          f"{'gateway CPU us/req':>19}")
+    keys = ("rps", "p50_ms", "p99_ms", "cpu_us")
+    for (target, label, concurrency), runs in sorted(results.items(), key=lambda i: (
+            i[0][2], i[0][0], i[0][1] != "before")):
+        med = {k: statistics.median(r[k] for r in runs) for k in keys}
+        print(f"{target:<8} {label:<7} {concurrency:>3} {med['rps']:>8.0f} "
+              f"{med['p50_ms']:>8.2f} {med['p99_ms']:>8.2f} {med['cpu_us']:>19.0f}", flush=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=5.0, help="per measurement")
-    asyncio.run(run(parser.parse_args().seconds))
+    parser.add_argument("--compare", metavar="SRC", help="another tree's src dir: before/after")
+    parser.add_argument("--rounds", type=int, default=5, help="with --compare")
+    args = parser.parse_args()
+    if args.compare:
+        asyncio.run(compare(args.seconds, args.compare, args.rounds))
+    else:
+        asyncio.run(run(args.seconds))
 
 
 if __name__ == "__main__":

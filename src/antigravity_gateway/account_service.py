@@ -13,22 +13,48 @@ import logging
 import time
 import uuid
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NamedTuple
 
 import aiohttp
 from msgspec.structs import replace
 
-from .accounts import oauth
-from .accounts.store import Account, AccountStore
-from .errors import UpstreamError, UpstreamLoginFailed
+from .accounts import importers, oauth
+from .accounts.store import Account, AccountStore, Quota
+from .errors import GatewayError, UpstreamError, UpstreamLoginFailed
 from .providers import cloudcode_setup
 from .providers.cloudcode import CloudCode
-from .settings import Settings
+from .settings import Settings, UpstreamSettings
 
 log = logging.getLogger(__name__)
 
 REFRESH_MARGIN = 300.0  # seconds: refresh when the access token expires within 5 minutes
 AHEAD_MARGIN = 900.0  # seconds: the background refresh renews tokens this long before expiry
+
+
+class Enrolled(NamedTuple):
+    account: Account
+    created: bool  # False: an account with this email existed and was updated
+
+
+class ImportOutcome(NamedTuple):
+    """One import entry's result, as INTERFACE.md prints it."""
+
+    label: str
+    status: str  # added | updated | failed
+    email: str = ""
+    reason: str = ""
+
+    def line(self) -> str:
+        if self.status == "failed":
+            return f"failed {self.label}: {self.reason}"
+        return f"{self.status} {self.email}"
+
+
+def failure_reason(exc: GatewayError) -> str:
+    """One line for a failed enrolment or refresh."""
+    if isinstance(exc, oauth.InvalidGrant):
+        return f"Google rejected the refresh token ({exc.message})"
+    return " ".join(exc.message.split()) or type(exc).__name__
 
 
 class AccountService:
@@ -50,37 +76,84 @@ class AccountService:
         self.cloudcode = CloudCode(session, up.cloudcode_base_urls, proxy=up.proxy_url or None,
                                    timeout=settings.proxy.request_timeout, user_agent=up.user_agent)
 
+    @property
+    def session(self) -> aiohttp.ClientSession:
+        return self._session
+
+    @property
+    def upstream(self) -> UpstreamSettings:
+        return self._upstream
+
+    @property
+    def store(self) -> AccountStore:
+        return self._store
+
     async def enroll(self, refresh_token: str) -> Account:
         """Refresh -> userinfo email -> project (onboarding if needed) -> quota; saved.
 
         Re-adding a known email updates its tokens and project and re-enables it.
         """
+        return (await self.enroll_token(refresh_token)).account
+
+    async def enroll_token(self, refresh_token: str) -> Enrolled:
+        """`enroll`, also saying whether the email was new."""
         grant = await oauth.refresh_access_token(self._session, self._upstream, refresh_token)
+        return await self.enroll_grant(grant, refresh_token)
+
+    async def enroll_grant(self, grant: oauth.TokenGrant, refresh_token: str = "") -> Enrolled:
+        """Enrol the account behind a fresh token grant (a refresh or a sign-in's code exchange).
+
+        Nothing is written unless email and project were found; the save is an upsert by email
+        under the store's lock, so one Google account never gets two files.
+        """
         email = await oauth.fetch_email(self._session, self._upstream, grant.access_token)
         project = await cloudcode_setup.discover_project(
             self.cloudcode, grant.access_token, self._polling)
         now = self._clock()
-        existing = await asyncio.to_thread(self._store.by_email, email)
-        fresh = Account(id=str(uuid.uuid4()), email=email, refresh_token="", created_at=now)
-        account = replace(
-            existing or fresh,
-            refresh_token=grant.refresh_token or refresh_token,
-            access_token=grant.access_token,
-            expires_at=now + grant.expires_in,
-            project_id=project.project_id,
-            tier=project.tier,
-            disabled=False,
-            disabled_reason="",
-            disabled_at=0.0,
-        )
+        quota: Quota | None = None
         try:
             quota = await cloudcode_setup.fetch_quota(
-                self.cloudcode, account.access_token, account.project_id, now=now)
-            account = replace(account, quota=quota)
+                self.cloudcode, grant.access_token, project.project_id, now=now)
         except UpstreamError as exc:  # the account works; the quota is fetched again later
             log.warning("quota fetch for a new account failed: %s", exc.message)
-        await asyncio.to_thread(self._store.save, account)
-        return account
+
+        def build(existing: Account | None) -> Account:
+            fresh = Account(id=str(uuid.uuid4()), email=email, refresh_token="", created_at=now)
+            account = replace(
+                existing or fresh,
+                refresh_token=grant.refresh_token or refresh_token,
+                access_token=grant.access_token,
+                expires_at=now + grant.expires_in,
+                project_id=project.project_id,
+                tier=project.tier,
+                disabled=False,
+                disabled_reason="",
+                disabled_at=0.0,
+            )
+            return account if quota is None else replace(account, quota=quota)
+
+        account, created = await asyncio.to_thread(self._store.upsert, email, build)
+        return Enrolled(account, created)
+
+    async def import_entries(self, entries: list[importers.Entry]) -> list[ImportOutcome]:
+        """Enrol each entry in turn (upsert by email); a failed one leaves nothing behind."""
+        outcomes = []
+        for entry in entries:
+            if entry.problem:
+                outcomes.append(ImportOutcome(entry.label, "failed", reason=entry.problem))
+                continue
+            try:
+                account, created = await self.enroll_token(entry.refresh_token)
+            except GatewayError as exc:
+                outcomes.append(ImportOutcome(entry.label, "failed", reason=failure_reason(exc)))
+                continue
+            outcomes.append(ImportOutcome(entry.label, "added" if created else "updated",
+                                          account.email))
+        return outcomes
+
+    async def refresh_now(self, account: Account) -> Account:
+        """A new access token and a new quota snapshot, both saved."""
+        return await self.refresh_quota(await self.fresh_token(account, force=True))
 
     def needs_refresh(self, account: Account) -> bool:
         return not account.access_token or self.expires_soon(account, REFRESH_MARGIN)
@@ -105,28 +178,39 @@ class AccountService:
             return await self._refresh(current, persist=stored is not None)
 
     async def _refresh(self, account: Account, *, persist: bool) -> Account:
+        """Both writes apply only while the stored refresh token is still the one used: a
+        sign-in that replaced it meanwhile must not be disabled or overwritten."""
         try:
             grant = await oauth.refresh_access_token(
                 self._session, self._upstream, account.refresh_token)
         except oauth.InvalidGrant as exc:
             log.warning("account %s disabled: invalid_grant", account.id)
-            dead = replace(account, disabled=True, disabled_at=self._clock(),
-                           disabled_reason=f"invalid_grant: {exc.description}")
             if persist:
-                await asyncio.to_thread(self._store.save, dead)
+                await self._write(account, same_token=True, disabled=True,
+                                  disabled_at=self._clock(),
+                                  disabled_reason=f"invalid_grant: {exc.description}")
             raise
         except UpstreamError as exc:  # invalid_client, unreachable: our login, not their key
             log.warning("token refresh of account %s failed: %s", account.id, exc.message)
             raise UpstreamLoginFailed(exc, account.email) from exc
-        updated = replace(
-            account,
-            access_token=grant.access_token,
-            expires_at=self._clock() + grant.expires_in,
-            refresh_token=grant.refresh_token or account.refresh_token,
-        )
+        changes = {"access_token": grant.access_token,
+                   "expires_at": self._clock() + grant.expires_in,
+                   "refresh_token": grant.refresh_token or account.refresh_token}
         if persist:  # an account removed meanwhile must not come back
-            await asyncio.to_thread(self._store.save, updated)
-        return updated
+            return await self._write(account, same_token=True, **changes)
+        return replace(account, **changes)
+
+    async def _write(self, account: Account, *, same_token: bool = False,
+                     **changes: Any) -> Account:
+        """Save `changes` onto the stored copy (under the store's lock) unless it was removed
+        (or, with `same_token`, holds another refresh token by now); the changed account."""
+        def change(stored: Account) -> Account:
+            if same_token and stored.refresh_token != account.refresh_token:
+                return stored
+            return replace(stored, **changes)
+
+        saved = await asyncio.to_thread(self._store.update, account.id, change)
+        return saved or replace(account, **changes)
 
     async def refresh_quota(self, account: Account) -> Account:
         """A new quota snapshot, persisted; one forced token refresh on a 401."""
@@ -140,11 +224,7 @@ class AccountService:
             account = await self.fresh_token(account, force=True)
             quota = await cloudcode_setup.fetch_quota(
                 self.cloudcode, account.access_token, account.project_id, now=self._clock())
-        stored = await asyncio.to_thread(self._store.get, account.id)
-        updated = replace(stored or account, quota=quota)
-        if stored is not None:
-            await asyncio.to_thread(self._store.save, updated)
-        return updated
+        return await self._write(account, quota=quota)
 
     def expires_soon(self, account: Account, margin: float = AHEAD_MARGIN) -> bool:
         return account.expires_at - self._clock() < margin
@@ -156,8 +236,4 @@ class AccountService:
         An account removed meanwhile stays removed (the changed copy is only returned).
         """
         async with self._locks.setdefault(account.id, asyncio.Lock()):
-            stored = await asyncio.to_thread(self._store.get, account.id)
-            updated = replace(stored or account, **changes)
-            if stored is not None:
-                await asyncio.to_thread(self._store.save, updated)
-            return updated
+            return await self._write(account, **changes)

@@ -62,6 +62,7 @@ def build_app(
     )
     app.on_response_prepare.append(browsers.cors(policy))
     store = AccountStore(data_dir)
+    store.sweep()  # temp files a killed writer left behind
     owned = session is None
     http = session or new_session(settings)
     accounts = AccountService(http, settings, store, clock=clock)

@@ -28,12 +28,13 @@ from rich.table import Table
 from rich.text import Text
 
 from . import settings as cfg
-from .account_service import AccountService
+from .account_service import AccountService, Enrolled
 from .accounts.oauth import InvalidGrant
 from .accounts.pool import Cooldown
 from .accounts.state import load_cooldowns
 from .accounts.store import Account, AccountStore
 from .errors import GatewayError
+from .quota_view import quota_lines
 
 F = TypeVar("F", bound=Callable[..., Any])
 _DATA_DIR = "agm.data_dir"
@@ -129,9 +130,8 @@ def accounts_add(refresh_token: str) -> None:
     store = AccountStore(data_dir)
     status = Console(stderr=True).status("Adding account: token, email, project, quota…")
     with _quiet_logs(), status:
-        account = asyncio.run(_enroll(settings, store, refresh_token))
-    click.echo(f"added {account.email} (tier: {account.tier or 'unknown'}, "
-               f"project: {account.project_id or 'none'})")
+        account, created = asyncio.run(_enroll(settings, store, refresh_token))
+    click.echo(enrolled_line(account, created))
     if not account.quota.fetched_at:
         click.echo("note: the quota could not be fetched yet; it is retried later", err=True)
 
@@ -148,9 +148,14 @@ def _quiet_logs() -> Iterator[None]:
         logger.setLevel(level)
 
 
-async def _enroll(settings: cfg.Settings, store: AccountStore, token: str) -> Account:
+def enrolled_line(account: Account, created: bool) -> str:
+    return (f"{'added' if created else 'updated'} {account.email} (tier: "
+            f"{account.tier or 'unknown'}, project: {account.project_id or 'none'})")
+
+
+async def _enroll(settings: cfg.Settings, store: AccountStore, token: str) -> Enrolled:
     async with aiohttp.ClientSession() as session:
-        return await AccountService(session, settings, store).enroll(token)
+        return await AccountService(session, settings, store).enroll_token(token)
 
 
 @accounts.command("list")
@@ -165,7 +170,8 @@ def accounts_list(as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps([_public(a, _cooling(a, cooling)) for a in items], indent=2))
     elif not items:
-        click.echo("no accounts yet; add one with: agm accounts add --refresh-token T")
+        click.echo("no accounts yet; add one with: agm accounts login "
+                   "(or: agm accounts add --refresh-token T, agm accounts import PATH)")
     else:
         Console().print(_accounts_table(items, cooling))
 
@@ -219,15 +225,12 @@ def _accounts_table(items: list[Account], cooldowns: list[Cooldown]) -> Table:
     for column in ("Email", "Tier", "Project", "Status", "Quota (remaining, reset)"):
         table.add_column(column, overflow="fold")
     styles = {"active": "green", "cooling": "yellow", "needs_verification": "magenta"}
+    now = time.time()
     for a in items:
         cooling = _cooling(a, cooldowns)
-        lines = [
-            f"{name}: {m.percentage}%" + (f"  resets {m.reset_time}" if m.reset_time else "")
-            for name, m in sorted(a.quota.models.items())
-        ]
         style = styles.get(_state(a, cooling), "red")
         table.add_row(Text(a.email), Text(a.tier or "-"), Text(a.project_id or "-"),
-                      Text(_status(a, cooling), style=style), Text("\n".join(lines) or "-"))
+                      Text(_status(a, cooling), style=style), Text(quota_lines(a, now)))
     return table
 
 
@@ -244,8 +247,9 @@ def _find(store: AccountStore, email: str) -> Account:
 def accounts_remove(email: str) -> None:
     """Delete an account's file."""
     store = AccountStore(_data_dir())
-    account = _find(store, email)
-    store.remove(account.id)
+    account = store.remove(_find(store, email).id)
+    if account is None:
+        raise UserError(f"no account {email}")
     click.echo(f"removed {account.email}")
 
 
@@ -267,12 +271,13 @@ def accounts_disable(email: str) -> None:
 
 def _set_disabled(email: str, disabled: bool) -> None:
     store = AccountStore(_data_dir())
-    account = _find(store, email)
     changes: dict[str, Any] = {} if disabled else {"needs_verification": False,
                                                     "verification_url": ""}
-    store.save(msgspec.structs.replace(
-        account, disabled=disabled, disabled_reason="manual" if disabled else "",
+    account = store.update(_find(store, email).id, lambda stored: msgspec.structs.replace(
+        stored, disabled=disabled, disabled_reason="manual" if disabled else "",
         disabled_at=time.time() if disabled else 0.0, **changes))
+    if account is None:
+        raise UserError(f"no account {email}")
     click.echo(f"{'disabled' if disabled else 'enabled'} {account.email}")
 
 
@@ -361,3 +366,7 @@ def key(regenerate: bool) -> None:
     cfg.save_settings(updated, data_dir)
     click.echo(updated.proxy.api_key)
     _note_env_override("proxy.api_key")
+
+
+# registers login, import, export, refresh, and `agm upstreams`
+from . import accounts_cli, upstreams_cli  # noqa: E402,F401

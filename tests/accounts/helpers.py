@@ -18,6 +18,7 @@ def settings_for(fake: FakeGoogle, base_urls: list[str] | None = None) -> Settin
     """Settings whose upstream is the simulator (its OAuth client, its three hosts)."""
     return Settings(upstream=UpstreamSettings(
         cloudcode_base_urls=base_urls or fake.cloudcode_base_urls,
+        oauth_auth_url=fake.auth_url,
         oauth_token_url=fake.token_url,
         userinfo_url=fake.userinfo_url,
         oauth_client_id=fake.options.client_id,

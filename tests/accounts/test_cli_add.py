@@ -15,8 +15,9 @@ from tests.fakes.cloudcode import FakeGoogle
 EMAIL = "cli@example.com"
 
 
-def agm(data_dir: Path, *args: str, stdin: str | None = None) -> Result:
-    runner = CliRunner(env={"COLUMNS": "200"})
+def agm(data_dir: Path, *args: str, stdin: str | None = None,
+        env: dict[str, str] | None = None) -> Result:
+    runner = CliRunner(env={"COLUMNS": "200", **(env or {})})
     return runner.invoke(cli.main, ["--data-dir", str(data_dir), *args], input=stdin,
                          catch_exceptions=False)
 

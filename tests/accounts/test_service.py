@@ -4,10 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import stat
-from collections.abc import AsyncIterator
-from pathlib import Path
 
-import aiohttp
 import pytest
 from msgspec.structs import replace
 
@@ -15,16 +12,9 @@ from antigravity_gateway.accounts import oauth
 from antigravity_gateway.errors import UpstreamError
 from antigravity_gateway.providers import cloudcode_setup
 from tests.accounts.helpers import Harness, settings_for
-from tests.fakes.cloudcode import FakeGoogle
 from tests.fakes.errors import VALIDATION_URL, internal_error, not_found
 
 EMAIL = "a@example.com"
-
-
-@pytest.fixture
-async def h(fake_google: FakeGoogle, tmp_path: Path) -> AsyncIterator[Harness]:
-    async with aiohttp.ClientSession() as session:
-        yield Harness(fake_google, session, tmp_path)
 
 
 async def test_enroll_onboarded_account(h: Harness) -> None:

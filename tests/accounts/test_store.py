@@ -64,9 +64,9 @@ def test_save_overwrites(tmp_path: Path) -> None:
 def test_remove(tmp_path: Path) -> None:
     store = AccountStore(tmp_path)
     store.save(make())
-    assert store.remove("a@example.com") is True
+    assert store.remove("a@example.com") is not None
     assert store.load_all() == []
-    assert store.remove("a@example.com") is False
+    assert store.remove("a@example.com") is None
 
 
 def test_corrupt_files_are_skipped(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
@@ -109,3 +109,18 @@ def test_percentage_bounds() -> None:
     assert ModelQuota(remaining_fraction=0.999).percentage == 99
     assert ModelQuota().percentage == 0
     assert ModelQuota(remaining_fraction=1.0).percentage == 100
+
+
+def test_update_upsert_and_remove_under_the_lock(tmp_path: Path) -> None:
+    store = AccountStore(tmp_path)
+    assert store.update("a-id", lambda a: replace(a, tier="x")) is None
+    assert not (tmp_path / "accounts" / "a-id.json").exists()
+    created, new = store.upsert("a@example.com", lambda existing: existing or make())
+    assert new and created == make()
+    again, new = store.upsert("A@EXAMPLE.com", lambda existing: replace(existing or make(),
+                                                                        tier="pro"))
+    assert not new and again.id == created.id and store.load_all() == [again]
+    updated = store.update("a-id", lambda a: replace(a, tier="ultra"))
+    assert updated is not None and updated.tier == "ultra"
+    assert store.remove("a@example.com") == replace(again, tier="ultra")
+    assert store.load_all() == [] and (tmp_path / "accounts" / ".lock").exists()

@@ -35,12 +35,14 @@ def write_config(
     port: int,
     *,
     custom_mapping: dict[str, str] | None = None,
+    extra: dict[str, object] | None = None,
     **proxy: object,
 ) -> None:
     config: dict[str, object] = {
         "proxy": {"port": port, "api_key": API_KEY, "auth_mode": "strict", **proxy},
         "upstream": {
             "cloudcode_base_urls": fake.cloudcode_base_urls,
+            "oauth_auth_url": fake.auth_url,
             "oauth_token_url": fake.token_url,
             "userinfo_url": fake.userinfo_url,
             "oauth_client_id": fake.options.client_id,
@@ -49,6 +51,7 @@ def write_config(
     }
     if custom_mapping:
         config["models"] = {"custom_mapping": custom_mapping}
+    config.update(extra or {})  # more sections: [[upstreams]], [zai]...
     data_dir.mkdir(parents=True, exist_ok=True)
     (data_dir / "config.toml").write_text(tomli_w.dumps(config))
 
@@ -84,11 +87,12 @@ class Gateway:
         *,
         accounts: int = 1,
         custom_mapping: dict[str, str] | None = None,
+        extra: dict[str, object] | None = None,
         preexec_fn: Callable[[], None] | None = None,
         **proxy: object,
     ) -> Gateway:
         port = free_port()
-        write_config(data_dir, fake, port, custom_mapping=custom_mapping, **proxy)
+        write_config(data_dir, fake, port, custom_mapping=custom_mapping, extra=extra, **proxy)
         emails = [enroll(fake, data_dir, f"user{i}@example.com") for i in range(1, accounts + 1)]
         log = data_dir / "serve.log"
         process = subprocess.Popen(

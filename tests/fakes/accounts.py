@@ -99,6 +99,16 @@ class AccessToken:
     expires_at: float
 
 
+@dataclass(frozen=True)
+class CodeGrant:
+    """What an authorization code was issued for: redeemable once, with the PKCE verifier."""
+
+    email: str
+    redirect_uri: str = ""
+    challenge: str = ""
+    challenge_method: str = ""
+
+
 class AccountBook:
     """Accounts by email, refresh tokens, issued access tokens and one-shot authorization codes."""
 
@@ -107,7 +117,7 @@ class AccountBook:
         self.accounts: dict[str, Account] = {}
         self._refresh: dict[str, str] = {}
         self._access: dict[str, AccessToken] = {}
-        self._codes: dict[str, str] = {}
+        self._codes: dict[str, CodeGrant] = {}
 
     def add(self, account: Account) -> Account:
         number = len(self.accounts) + 1
@@ -155,14 +165,15 @@ class AccountBook:
             self._refresh[account.refresh_token] = account.email
         return account.refresh_token
 
-    def new_code(self, email: str) -> str:
+    def new_code(self, email: str, **grant: str) -> str:
+        """A one-shot code; `grant` holds redirect_uri, challenge, challenge_method if any."""
         code = self._ids.token("4/0Afake-")
-        self._codes[code] = email
+        self._codes[code] = CodeGrant(email, **grant)
         return code
 
-    def redeem(self, code: str) -> Account | None:
-        email = self._codes.pop(code, None)
-        return self.accounts.get(email) if email else None
+    def redeem(self, code: str) -> CodeGrant | None:
+        """The code's grant, once: a second redemption (a replay) finds nothing."""
+        return self._codes.pop(code, None)
 
     def user_id(self, email: str) -> str:
         return str(100000000000000000000 + list(self.accounts).index(email) + 1)

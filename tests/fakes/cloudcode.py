@@ -1,10 +1,11 @@
 """A scriptable simulator of Google's side: Cloud Code `v1internal` + OAuth, on loopback.
 
 One aiohttp app on one port serves the hosts `/sandbox`, `/daily`, `/prod` (no prefix = prod),
-`POST /token` and `GET /oauth2/v{1,2}/userinfo`; unknown prefixes (e.g. `/dead`) drop the
-connection. It follows reference/cloudcode-v1internal.md §9; it never talks to the network and
-keeps no files. Without a script, generation answers "Hello from <model>." in >= 2 text chunks
-(a minimal JSON object when a JSON schema is requested, a thought first when thoughts are).
+`GET /o/oauth2/v2/auth`, `POST /token` and `GET /oauth2/v{1,2}/userinfo`; unknown prefixes
+(e.g. `/dead`) drop the connection. It follows reference/cloudcode-v1internal.md §9; it never
+talks to the network and keeps no files. Without a script, generation answers "Hello from
+<model>." in >= 2 text chunks (a minimal JSON object when a JSON schema is requested, a thought
+first when thoughts are).
 
     from tests.fakes import *
 
@@ -47,6 +48,7 @@ from tests.fakes.calls import Record
 from tests.fakes.catalogue import ModelSpec, default_catalogue
 from tests.fakes.errors import Disconnect, Fault
 from tests.fakes.ids import Ids
+from tests.fakes.oauth import Consent
 from tests.fakes.scripts import (
     GENERATE_METHODS,
     HostFault,
@@ -80,6 +82,7 @@ class FakeOptions:
     max_records: int | None = None  # keep only the last N records
     clock: Callable[[], float] = time.time
     hosts: tuple[str, ...] = HOSTS
+    token_delay: float = 0.0  # seconds the token endpoint waits before answering (race tests)
 
 
 @dataclass
@@ -101,6 +104,7 @@ class FakeGoogle:
         self.host_faults = HostFaults()
         self.signatures = SignatureBook(self.ids, self.options.bind_signatures_to_account)
         self._received: deque[Record] = deque(maxlen=self.options.max_records)
+        self.consent = Consent()
         self._server: _Server | None = None
 
     # ---- addresses ---------------------------------------------------------------------------
@@ -127,6 +131,11 @@ class FakeGoogle:
     @property
     def token_url(self) -> str:
         return f"{self.base_url}/token"
+
+    @property
+    def auth_url(self) -> str:
+        """The authorization (consent) endpoint, like accounts.google.com/o/oauth2/v2/auth."""
+        return f"{self.base_url}/o/oauth2/v2/auth"
 
     @property
     def userinfo_url(self) -> str:
@@ -169,10 +178,21 @@ class FakeGoogle:
         with self.lock:
             self.accounts.revoke(refresh_token)
 
-    def authorization_code(self, email: str) -> str:
-        """A one-shot code for the authorization_code grant (login tests)."""
+    def authorization_code(self, email: str, **grant: str) -> str:
+        """A one-shot code for the authorization_code grant (login tests); `grant` may bind it
+        to a redirect_uri and a PKCE challenge (+ challenge_method)."""
         with self.lock:
-            return self.accounts.new_code(email)
+            return self.accounts.new_code(email, **grant)
+
+    def sign_in_as(self, email: str | None) -> None:
+        """Who signs in at the consent page (None: the first account)."""
+        with self.lock:
+            self.consent = Consent(email=email)
+
+    def refuse_sign_in(self, error: str = "access_denied") -> None:
+        """The consent page redirects back with `error=...` until `sign_in_as` is called."""
+        with self.lock:
+            self.consent = Consent(error=error)
 
     def set_quota(self, email: str, model: str, **values: Any) -> None:
         """Adjust a live counter: fraction=, limit=, used=, reset_in= (seconds from now)."""

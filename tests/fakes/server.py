@@ -49,6 +49,7 @@ METHODS: dict[str, Callable[[Call], Outcome]] = {
 def build_app(fake: FakeGoogle) -> web.Application:
     app = web.Application(client_max_size=256 * 1024 * 1024)
     app[FAKE] = fake
+    app.router.add_get("/o/oauth2/v2/auth", _authorize)
     app.router.add_post("/token", _token)
     app.router.add_get("/oauth2/{version:v[12]}/userinfo", _userinfo)
     app.router.add_route("*", "/v1internal:{method}", _cloudcode)
@@ -73,9 +74,20 @@ def _new_record(request: web.Request, host: str, method: str, raw: bytes, body: 
     )
 
 
+async def _authorize(request: web.Request) -> web.StreamResponse:
+    fake: FakeGoogle = request.app[FAKE]  # type: ignore[assignment]
+    record = _new_record(request, "oauth", "authorize", b"", dict(request.query))
+    with fake.lock:
+        outcome = oauth.authorize(fake, request.query, record)
+        fake.remember(record, outcome)
+    return await send(request, outcome)
+
+
 async def _token(request: web.Request) -> web.StreamResponse:
     fake: FakeGoogle = request.app[FAKE]  # type: ignore[assignment]
     raw = await request.read()
+    if fake.options.token_delay:
+        await asyncio.sleep(fake.options.token_delay)
     form = dict(urllib.parse.parse_qsl(raw.decode(errors="replace")))
     record = _new_record(request, "oauth", "token", raw, form)
     with fake.lock:

@@ -1,4 +1,4 @@
-"""Google OAuth for upstream accounts: refresh-token grant and the userinfo email.
+"""Google OAuth for upstream accounts: refresh-token and authorization-code grants, userinfo.
 
 Follows reference/cloudcode-v1internal.md §5: a form POST to the token endpoint, `invalid_grant`
 raised as `InvalidGrant` (a GatewayError, so callers may treat it like any other gateway error,
@@ -50,11 +50,37 @@ async def refresh_access_token(
         "client_id": upstream.oauth_client_id,
         "client_secret": upstream.oauth_client_secret,
     }
+    return await _token_request(session, upstream, form)
+
+
+async def exchange_code(
+    session: aiohttp.ClientSession, upstream: UpstreamSettings, code: str, *,
+    verifier: str, redirect_uri: str,
+) -> TokenGrant:
+    """Redeem a sign-in's authorization code (PKCE verifier and the same redirect_uri)."""
+    form = {
+        "grant_type": "authorization_code",
+        "code": code,
+        "redirect_uri": redirect_uri,
+        "code_verifier": verifier,
+        "client_id": upstream.oauth_client_id,
+        "client_secret": upstream.oauth_client_secret,
+    }
+    grant = await _token_request(session, upstream, form)
+    if grant.refresh_token is None:
+        raise UpstreamError(502, "", message="the token endpoint gave no refresh_token "
+                            "(sign in again: the consent screen must be shown)")
+    return grant
+
+
+async def _token_request(
+    session: aiohttp.ClientSession, upstream: UpstreamSettings, form: dict[str, str]
+) -> TokenGrant:
     status, body = await _send(session, upstream, "POST", upstream.oauth_token_url, data=form)
     parsed = _json(body)
     if status >= 400:
         if parsed.get("error") == "invalid_grant":
-            raise InvalidGrant(str(parsed.get("error_description") or "refresh token rejected"))
+            raise InvalidGrant(str(parsed.get("error_description") or "grant rejected"))
         raise UpstreamError(status, body, message=f"token endpoint returned HTTP {status}"
                             + _detail(parsed))
     token = parsed.get("access_token")

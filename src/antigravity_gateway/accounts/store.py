@@ -1,14 +1,20 @@
 """Upstream accounts on disk: one `accounts/<id>.json` per account, mode 0600, written atomically.
 
 `Account` and its `Quota` are frozen msgspec Structs (change them with `msgspec.structs.replace`).
-The store is a plain directory reader/writer: no cache, no locking beyond atomic renames, no
-network. A corrupt file is skipped with a warning and never stops the others from loading.
+The store is a plain directory reader/writer: no cache, no network. Every write that depends on
+what is on disk (`update`, `upsert`, `remove`) runs under `accounts/.lock`, an exclusive `flock`
+shared by the server and every `agm` command (and by threads: each holder opens its own file
+description), so a refresh never resurrects a removed account and one email never gets two files.
+A corrupt file is skipped with a warning and never stops the others from loading.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import msgspec
@@ -18,6 +24,13 @@ from ..settings import write_atomic
 log = logging.getLogger(__name__)
 
 ACCOUNTS_DIR = "accounts"
+LOCK_FILE = ".lock"
+STALE_TMP_SECONDS = 60.0
+
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - Windows: atomic renames only, no inter-process lock
+    fcntl = None  # type: ignore[assignment]
 
 
 class ModelQuota(msgspec.Struct, kw_only=True, frozen=True):
@@ -116,17 +129,66 @@ class AccountStore:
         wanted = email.strip().lower()
         return next((a for a in self.load_all() if a.email.lower() == wanted), None)
 
-    def save(self, account: Account) -> None:
-        """Write atomically (temp file + fsync + rename), file 0600 in a 0700 directory."""
+    def _ensure_dir(self) -> None:
         if not self.dir.is_dir():
             self.dir.mkdir(parents=True, mode=0o700, exist_ok=True)
             self.dir.chmod(0o700)
+
+    @contextlib.contextmanager
+    def locked(self) -> Iterator[None]:
+        """Hold the store's exclusive lock (blocking: call it off the event loop)."""
+        self._ensure_dir()
+        with open(self.dir / LOCK_FILE, "a+b") as handle:
+            if fcntl is not None:
+                fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+            yield  # closing the file releases the lock
+
+    def save(self, account: Account) -> None:
+        """Write atomically (temp file + fsync + rename), file 0600 in a 0700 directory."""
+        self._ensure_dir()
         write_atomic(self.path_of(account.id), _encode(account))
 
-    def remove(self, key: str) -> bool:
-        """Delete the account with this id or email; False when there is none."""
-        account = self.get(key)
-        if account is None:
-            return False
-        self.path_of(account.id).unlink(missing_ok=True)
-        return True
+    def update(self, key: str, change: Callable[[Account], Account]) -> Account | None:
+        """Re-read the account under the lock and save `change(stored)`; None (and nothing
+        written) when it no longer exists."""
+        with self.locked():
+            stored = self.get(key)
+            if stored is None:
+                return None
+            updated = change(stored)
+            if updated != stored:
+                self.save(updated)
+            return updated
+
+    def upsert(
+        self, email: str, build: Callable[[Account | None], Account]
+    ) -> tuple[Account, bool]:
+        """Save `build(existing account with this email or None)`; True when it is new.
+
+        Under the lock, so parallel enrolments of one Google account leave one file."""
+        with self.locked():
+            existing = self.by_email(email)
+            account = build(existing)
+            self.save(account)
+            return account, existing is None
+
+    def remove(self, key: str) -> Account | None:
+        """Delete the account with this id or email; the removed account, or None."""
+        with self.locked():
+            account = self.get(key)
+            if account is not None:
+                self.path_of(account.id).unlink(missing_ok=True)
+            return account
+
+    def sweep(self, now: Callable[[], float] = time.time) -> int:
+        """Delete temp files left by a writer that died (older than a minute); how many."""
+        if not self.dir.is_dir():
+            return 0
+        removed = 0
+        with self.locked():
+            for tmp in self.dir.glob(".*.tmp"):
+                with contextlib.suppress(OSError):
+                    if now() - tmp.stat().st_mtime > STALE_TMP_SECONDS:
+                        tmp.unlink()
+                        removed += 1
+        return removed

@@ -16,6 +16,7 @@ from ..accounts.store import Account
 from ..core.events import Event
 from ..core.messages import ChatRequest
 from ..routing.models import Route
+from .http import Transport
 
 
 class ChunkDecoder(Protocol):
@@ -105,3 +106,15 @@ def key_credentials(upstream: str, keys: list[str]) -> list[Account]:
         Account(id=label, email=label, refresh_token=key, access_token=key)
         for label, key in zip(labels, keys, strict=True)
     ]
+
+
+class KeyedProvider:
+    """What every API-key provider shares: its transport and the model names it lists."""
+
+    def __init__(self, transport: Transport, models: list[str]) -> None:
+        self.transport = transport
+        self._models = models
+
+    def list_models(self) -> set[str]:
+        """The plain (non-glob) names of the upstream's `models`."""
+        return {name for name in self._models if "*" not in name}

@@ -22,12 +22,11 @@ import msgspec
 from ..accounts.pool import Pool
 from ..accounts.store import Account
 from ..core.messages import ChatRequest
-from ..core.sse import SseDecoder
 from ..errors import UpstreamError
 from ..protocols.gemini import outbound as gemini
 from ..routing.models import Route
-from ..routing.retry import parse_retry_delay
 from ..routing.sessions import session_id_of
+from . import http
 from .base import EventStream
 from .offload import off_loop_if_big
 
@@ -35,8 +34,7 @@ log = logging.getLogger(__name__)
 
 DEFAULT_USER_AGENT = "antigravity/1.15.8 linux/amd64"
 FALLBACK_STATUSES = frozenset({404, 408})
-_json_decode = msgspec.json.Decoder().decode
-_json_encode = msgspec.json.Encoder().encode
+_json_encode = http.json_encode
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -106,13 +104,13 @@ class CloudCode:
             f"/v1internal:{method}", token, _json_encode(body), "application/json"
         )
         async with resp:
-            return _as_dict(await resp.read())
+            return http.as_dict(await resp.read())
 
     async def get_operation(self, name: str, token: str) -> dict[str, Any]:
         """Poll a long-running operation (`GET /v1internal/<name>`)."""
         resp = await self._request("GET", f"/v1internal/{name}", token, None, "application/json")
         async with resp:
-            return _as_dict(await resp.read())
+            return http.as_dict(await resp.read())
 
     async def stream(self, token: str, body: Mapping[str, Any]) -> AsyncIterator[dict[str, Any]]:
         """`streamGenerateContent?alt=sse`: yields each chunk's unwrapped response object.
@@ -123,7 +121,7 @@ class CloudCode:
         resp = await self._post(
             "/v1internal:streamGenerateContent?alt=sse", token, payload, "text/event-stream"
         )
-        return _chunks(resp)
+        return http.sse_chunks(resp, unwrap)
 
     async def _post(
         self, path: str, token: str, payload: bytes, accept: str
@@ -150,75 +148,12 @@ class CloudCode:
                 continue
             if resp.status < 400:
                 return resp
-            last = await _error_of(resp)
+            last = await http.error_of(resp)
             if resp.status not in FALLBACK_STATUSES and resp.status < 500:
                 raise last
             log.warning("upstream %s answered %d, trying the next base URL", base, resp.status)
         assert last is not None
         raise last
-
-
-async def _error_of(resp: aiohttp.ClientResponse) -> UpstreamError:
-    async with resp:
-        try:
-            text = (await resp.read()).decode("utf-8", errors="replace")
-        except aiohttp.ClientError:
-            text = ""
-    delay = parse_retry_delay(text, resp.headers)
-    return UpstreamError(
-        resp.status, text, retry_after=delay, message=_message_of(resp.status, text)
-    )
-
-
-def _message_of(status: int, text: str) -> str:
-    """The upstream's own `error.message` when the body is Google's error JSON."""
-    try:
-        body = _json_decode(text)
-    except msgspec.DecodeError:
-        return f"upstream returned HTTP {status}"
-    if isinstance(body, list) and body:
-        body = body[0]
-    err = body.get("error") if isinstance(body, dict) else None
-    if isinstance(err, dict) and isinstance(err.get("message"), str):
-        return f"upstream returned HTTP {status}: {err['message']}"
-    return f"upstream returned HTTP {status}"
-
-
-def _as_dict(raw: bytes) -> dict[str, Any]:
-    try:
-        body = _json_decode(raw) if raw else {}
-    except msgspec.DecodeError as exc:
-        raise UpstreamError(
-            502, raw[:500].decode(errors="replace"), message="upstream sent invalid JSON"
-        ) from exc
-    return body if isinstance(body, dict) else {}
-
-
-async def _chunks(resp: aiohttp.ClientResponse) -> AsyncIterator[dict[str, Any]]:
-    decoder = SseDecoder()
-    async with resp:
-        try:
-            async for raw in resp.content.iter_any():
-                for event in decoder.feed(raw):
-                    if (chunk := _chunk_of(event.data)) is not None:
-                        yield chunk
-        except (aiohttp.ClientError, TimeoutError) as exc:
-            raise UpstreamError(
-                502, "", message=f"upstream stream broke: {type(exc).__name__}"
-            ) from exc
-        for event in decoder.close():
-            if (chunk := _chunk_of(event.data)) is not None:
-                yield chunk
-
-
-def _chunk_of(data: str) -> dict[str, Any] | None:
-    if not data or data == "[DONE]":
-        return None
-    try:
-        return unwrap(_json_decode(data))
-    except msgspec.DecodeError:
-        log.warning("skipping a malformed upstream SSE chunk")
-        return None
 
 
 def encode_body(req: ChatRequest, model: str) -> dict[str, Any]:
@@ -250,15 +185,7 @@ class CloudCodeProvider:
         return EventStream(chunks, gemini.StreamDecoder(model=route.upstream))
 
     async def count_tokens(self, req: ChatRequest, route: Route, credential: Account) -> int:
-        """countTokens of everything the request would send (it takes only `contents`: the
-        system prompt and the tools are counted as a leading user turn)."""
-        body: dict[str, Any] = dict(gemini.encode_request(req, model=route.upstream))
-        contents = [*body.get("contents", [])]
-        extra = [*(body.get("systemInstruction") or {}).get("parts", [])]
-        if body.get("tools"):
-            extra.append({"text": _json_encode(body["tools"]).decode()})
-        if extra:
-            contents.insert(0, {"role": "user", "parts": extra})
+        contents = gemini.encode_count_contents(req, model=route.upstream)
         request = {"request": {"model": f"models/{route.upstream}", "contents": contents}}
         answer = await self.client.call("countTokens", credential.access_token, request)
         return int(answer.get("totalTokens", 0))

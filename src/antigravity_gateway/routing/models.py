@@ -8,7 +8,9 @@ yet (`*opus*`, `*sonnet*`, `*haiku*`, `gpt-*`, `o1`..`o4`), so new client defaul
 configuration. Anything else is an `UnknownModel` naming close matches. Thinking suffixes:
 `name(high)` / `name(8192)` set the effort / budget (CLIProxyAPI's convention), and `-thinking`
 turns thinking on when the upstream id does not carry it. Upstream deprecations
-(`deprecatedModelIds`) are followed last.
+(`deprecatedModelIds`) are followed last. API-key upstreams (`[[upstreams]]`): a name
+`upstream/model` goes there directly, then the upstreams' `models` globs (before the custom
+wildcards), and a mapping target `upstream/model` sends the request there (`Route.provider`).
 """
 
 from __future__ import annotations
@@ -82,9 +84,15 @@ BUILTIN: Mapping[str, str] = {
 class Route:
     requested: str
     upstream: str
-    rule: str  # "custom", "wildcard", "builtin", "offered" or "family"
+    rule: str  # "custom", "wildcard", "builtin", "offered", "family", "upstream" or "zai"
     thinking: Reasoning | None = None  # what the name's suffix asks for
     level_suffix: bool = False  # `(high)`: the suffix wins over the request's own setting
+    provider: str = ""  # the API-key upstream serving it; "" is the Google account pool
+
+    @property
+    def mapped(self) -> str:
+        """What X-Mapped-Model shows: the upstream model, prefixed by its upstream's name."""
+        return f"{self.provider}/{self.upstream}" if self.provider else self.upstream
 
     def reasoning_for(self, requested: Reasoning | None) -> Reasoning | None:
         """The request's reasoning with the suffix applied."""
@@ -127,23 +135,55 @@ def resolve(
     custom: Mapping[str, str],
     offered: Collection[str],
     forwarding: Mapping[str, str] | None = None,
+    *,
+    upstreams: Mapping[str, Collection[str]] | None = None,
+    strict: bool = False,
 ) -> Route:
-    """Route `name`; `offered` is what the accounts offer (empty when not known yet)."""
+    """Route `name`; `offered` is what the accounts offer (empty when not known yet, which
+    lets any name through unless `strict`); `upstreams` maps each upstream to its globs."""
+    upstreams = upstreams or {}
     if name in custom:
-        return Route(name, custom[name], "custom")
+        return _target(Route(name, custom[name], "custom"), upstreams)
+    if (direct := _upstream_route(name, upstreams)) is not None:
+        return direct
     base, thinking = split_level(name)
     hit = _lookup(base, custom, offered)
     if hit is None and base.endswith(THINKING):
         hit = _lookup(base.removesuffix(THINKING), custom, offered, thinking=True)
     if hit is None:
-        if offered:
-            raise UnknownModel(_unknown_message(name, [*offered, *custom, *BUILTIN]))
+        if offered or strict:
+            known = [*offered, *custom, *BUILTIN, *_plain(upstreams)]
+            raise UnknownModel(_unknown_message(name, known, [*offered, *_plain(upstreams)]))
         hit = (base, "offered")
     upstream, rule = hit
     upstream = (forwarding or {}).get(upstream, upstream)
     if thinking is None and base.endswith(THINKING) and not upstream.endswith(THINKING):
         thinking = Reasoning()
-    return Route(name, upstream, rule, thinking, level_suffix=base != name)
+    return _target(Route(name, upstream, rule, thinking, level_suffix=base != name), upstreams)
+
+
+def _upstream_route(name: str, upstreams: Mapping[str, Collection[str]]) -> Route | None:
+    """`upstream/model`, or a name an upstream's `models` globs claim."""
+    prefix, sep, model = name.partition("/")
+    if sep and model and prefix in upstreams:
+        return Route(name, model, "upstream", provider=prefix)
+    for upstream, globs in upstreams.items():
+        if any(glob_matches(glob, name) for glob in globs):
+            return Route(name, name, "upstream", provider=upstream)
+    return None
+
+
+def _target(route: Route, upstreams: Mapping[str, Collection[str]]) -> Route:
+    """A mapping target naming an upstream (`openrouter/openai/gpt-4o`) routes there."""
+    prefix, sep, model = route.upstream.partition("/")
+    if sep and model and prefix in upstreams and route.rule in ("custom", "wildcard"):
+        return Route(route.requested, model, route.rule, route.thinking, route.level_suffix,
+                     provider=prefix)
+    return route
+
+
+def _plain(upstreams: Mapping[str, Collection[str]]) -> list[str]:
+    return [glob for globs in upstreams.values() for glob in globs if "*" not in glob]
 
 
 def _lookup(
@@ -260,7 +300,13 @@ def _fast(offered: Collection[str]) -> str:
     return _best(offered, "sonnet", prefer_thinking=False) or _FAST_DEFAULT
 
 
-def _unknown_message(name: str, known: list[str]) -> str:
+MAX_LISTED = 30  # model names an unknown-model error lists
+
+
+def _unknown_message(name: str, known: list[str], available: list[str]) -> str:
     close = difflib.get_close_matches(name, sorted(set(known)), n=3, cutoff=0.5)
     hint = f"; did you mean {', '.join(close)}?" if close else ""
-    return f"model '{name}' is not offered by any account and has no mapping{hint}"
+    names = sorted(set(available))
+    listed = ", ".join(names[:MAX_LISTED]) + (", ..." if len(names) > MAX_LISTED else "")
+    served = f" Available models: {listed}." if names else ""
+    return f"model '{name}' is not offered by any account and has no mapping{hint}{served}"

@@ -4,7 +4,8 @@ Thin: decode with the codec; answer Claude Code's warmups locally (header X-Warm
 fetch url images (media.py); route background tasks under the `internal-background-task` mapping
 key; let the gateway serve; encode the message, or relay it with `event: ping` frames while the
 upstream is silent.
-count_tokens asks the upstream and counts locally (tokens.py) when it cannot.
+count_tokens asks the upstream and counts locally (tokens.py) when it cannot. The raw body
+travels in `ChatRequest.passthrough["anthropic"]` for Anthropic-kind upstreams and z.ai dispatch.
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ WARMUP_HEADER = "X-Warmup-Intercepted"
 async def messages(request: web.Request) -> web.StreamResponse:
     gateway = gateway_of(request)
     body = await read_json(request)
-    req = await decode(anthropic.decode_request, body)
+    req = with_raw_body(await decode(anthropic.decode_request, body), body)
     request_id = request_id_of(request)
     if claude_code.is_warmup(req):
         return _warmup(req, f"msg_warmup_{gateway.new_id()}", request_id)
@@ -62,6 +63,11 @@ async def messages(request: web.Request) -> web.StreamResponse:
     )
 
 
+def with_raw_body(req: ChatRequest, body: dict[str, object]) -> ChatRequest:
+    """The client's own body rides along: an Anthropic upstream gets it as written."""
+    return replace(req, passthrough={**req.passthrough, "anthropic": body})
+
+
 def _warmup(req: ChatRequest, message_id: str, request_id: str) -> web.Response:
     """Claude Code's keep-alive turn, answered without an account (reference §7.7)."""
     resp = claude_code.warmup_response(message_id)
@@ -76,7 +82,8 @@ def _warmup(req: ChatRequest, message_id: str, request_id: str) -> web.Response:
 async def count_tokens(request: web.Request) -> web.Response:
     """`{"input_tokens": N}`: the upstream's countTokens, else the local estimate."""
     gateway = gateway_of(request)
-    req = await decode(anthropic.decode_request, await read_json(request), counting=True)
+    body = await read_json(request)
+    req = with_raw_body(await decode(anthropic.decode_request, body, counting=True), body)
     try:
         counted = await gateway.count_tokens(req)
     except GatewayError as err:

@@ -161,11 +161,13 @@ def _all_cooling(lane: Lane, state: _State) -> NoAccount | None:
     if wait is None or pool.candidates(state.model, exclude=state.failed):
         return None
     reasons = {c.reason for c in pool.cooldowns() if c.model in (state.model, ANY_MODEL)}
-    if reasons == {"forbidden"}:
+    if reasons and reasons <= {"forbidden", "unauthorized"}:
         # 503, not 403: Claude Code would send its user to the login screen (issue #5).
         detail = f": {state.last.message}" if state.last else ""
-        return NoAccount(f"every account was refused by {lane.who} (403){detail}; "
-                         f"retrying in {human_duration(wait)}", retry_after=wait)
+        code = 403 if "forbidden" in reasons else 401
+        return NoAccount(f"every {'account' if not lane.name else 'key'} was refused by "
+                         f"{lane.who} ({code}){detail}; retrying in {human_duration(wait)}",
+                         retry_after=wait)
     subject = "all accounts" if not lane.name else f"all keys of upstream {lane.name}"
     message = (f"{subject} are rate limited for {state.model}; "
                f"next reset in {human_duration(wait)}")

@@ -18,6 +18,7 @@ from ..errors import Unauthorized
 from ..settings import Settings
 
 HEALTH_PATHS = frozenset({"/healthz", "/health"})
+KEYLESS_PATHS = frozenset({"/auth/callback"})  # Google sign-in callback: its state is the key
 
 
 def presented_keys(request: web.Request) -> Iterator[str]:
@@ -48,6 +49,8 @@ def is_exempt(request: web.Request, mode: str) -> bool:
         return True
     if request.method == "HEAD" and request.path == "/":
         return True  # Claude Code's connection warm-up carries no key
+    if request.path in KEYLESS_PATHS:
+        return True
     if mode == "off":
         return not request.path.startswith("/api/")
     return mode == "all_except_health" and request.path in HEALTH_PATHS

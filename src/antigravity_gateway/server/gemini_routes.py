@@ -92,7 +92,7 @@ async def count_tokens(request: web.Request, model: str) -> web.Response:
     req = await decode(gemini.decode_count_request, body, model=model, family=family)
     total = await gateway.count_tokens(req)
     headers = {
-        "X-Mapped-Model": gateway.route(model).upstream,
+        "X-Mapped-Model": gateway.route(model).mapped,
         "X-Request-Id": request_id_of(request),
     }
     return json_response({"totalTokens": total}, headers=headers)

@@ -1,10 +1,12 @@
 """The orchestrator: a hub request in, a stream of hub events out, over a lane of credentials.
 
-`Gateway.serve` maps the model, picks the lane that serves it (the Google account pool through
-Cloud Code) and hands one attempt per credential to the generic loop (server/attempt.py): the
-provider opens the stream, the first events are awaited before the answer counts as served.
-`count_tokens` goes through the same loop. A 400 about replayed thinking signatures is retried
-once without them. Nothing here knows any client protocol or any upstream's wire format.
+`Gateway.serve` maps the model to routes (normally one; `[zai]` dispatch may add z.ai after
+Google), picks the lane of each (the Google account pool through Cloud Code, or an API-key
+upstream, server/upstreams.py) and hands one attempt per credential to the generic loop
+(server/attempt.py): the provider opens the stream, the first events are awaited before the
+answer counts as served; a route that finds no credential passes to the next. `count_tokens`
+goes through the same loop. A 400 about replayed thinking signatures is retried once without
+them. Nothing here knows any client protocol or any upstream's wire format.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from ..accounts.pool import Pool
 from ..accounts.store import Account
 from ..core.events import Event
 from ..core.messages import ChatRequest, Message, Text, Thinking, ToolCall
-from ..errors import GatewayError, UpstreamError
+from ..errors import GatewayError, NoAccount, UpstreamError
 from ..providers.base import EventStream
 from ..providers.cloudcode import CloudCode, CloudCodeProvider
 from ..routing import models
@@ -32,6 +34,7 @@ from ..settings import Settings
 from .attempt import Lane, Limits, attempt, human_duration
 from .google import GoogleAccounts
 from .signatures import SignatureCache
+from .upstreams import Upstreams
 
 log = logging.getLogger(__name__)
 
@@ -57,7 +60,7 @@ class Served:
 
     @property
     def mapped_model(self) -> str:
-        return self.route.upstream
+        return self.route.mapped
 
     def headers(self, request_id: str) -> dict[str, str]:
         return {
@@ -92,18 +95,30 @@ class Gateway:
         self.google = GoogleAccounts(
             accounts, pool, CloudCodeProvider(cloudcode, pool, new_id), clock
         )
+        self.upstreams = Upstreams(http, clock)
 
     def model_names(self) -> set[str]:
-        """What `/v1/models` lists: the accounts' models and the custom mapping's plain names."""
+        """What `/v1/models` lists: the accounts' models, the custom mapping's plain names and
+        the upstreams' plain model names."""
+        self.upstreams.sync(self.settings)
         custom = {name for name in self.settings.models.custom_mapping if "*" not in name}
-        return self.google.provider.list_models() | custom
+        return self.google.provider.list_models() | custom | self.upstreams.model_names()
 
     def route(self, model: str) -> models.Route:
+        self.upstreams.sync(self.settings)
         return models.resolve(
             model,
             self.settings.models.custom_mapping,
             self.pool.offered_models(),
             self.pool.forwarding(),
+            upstreams=self.upstreams.globs(),
+            strict=bool(self.upstreams.lanes) and not self.pool.usable(),
+        )
+
+    def _routes(self, req: ChatRequest) -> list[models.Route]:
+        self.upstreams.sync(self.settings)
+        return self.upstreams.dispatch(
+            self.settings, req, lambda: self.route(req.model), len(self.pool.usable())
         )
 
     def _limits(self) -> Limits:
@@ -112,10 +127,19 @@ class Gateway:
                       sleep=self._sleep)
 
     def _lane(self, route: models.Route) -> Lane:
-        return self.google
+        return self.upstreams.lanes[route.provider] if route.provider else self.google
 
     async def serve(self, req: ChatRequest) -> Served:
-        route = self.route(req.model)
+        """The first route that has a credential serves (fallback: z.ai once Google cannot)."""
+        *first, last = self._routes(req)
+        for route in first:
+            try:
+                return await self._serve_route(req, route)
+            except NoAccount as exc:
+                log.info("%s; trying %s", exc.message, last.mapped)
+        return await self._serve_route(req, last)
+
+    async def _serve_route(self, req: ChatRequest, route: models.Route) -> Served:
         req = dataclasses.replace(req, reasoning=route.reasoning_for(req.reasoning))
         req = self.signatures.restore(req)
         try:
@@ -127,7 +151,7 @@ class Gateway:
                 log.info("upstream refused a replayed signature; retrying once without them")
                 return await self._serve(without_signatures(req), route)
         except GatewayError as exc:  # INTERFACE.md: every proxied answer names the model
-            exc.headers.setdefault("X-Mapped-Model", route.upstream)
+            exc.headers.setdefault("X-Mapped-Model", route.mapped)
             raise
 
     async def _serve(self, req: ChatRequest, route: models.Route) -> Served:
@@ -151,7 +175,15 @@ class Gateway:
 
     async def count_tokens(self, req: ChatRequest) -> int:
         """The upstream's own count of everything the request would send (0: it cannot)."""
-        route = self.route(req.model)
+        *first, last = self._routes(req)
+        for route in first:
+            try:
+                return await self._count(req, route)
+            except NoAccount:
+                pass
+        return await self._count(req, last)
+
+    async def _count(self, req: ChatRequest, route: models.Route) -> int:
         req = dataclasses.replace(req, reasoning=route.reasoning_for(req.reasoning))
         lane = self._lane(route)
 
@@ -200,4 +232,5 @@ def without_signatures(req: ChatRequest) -> ChatRequest:
         )
         return dataclasses.replace(message, parts=parts)
 
-    return dataclasses.replace(req, messages=tuple(clean(m) for m in req.messages))
+    raw = {k: v for k, v in req.passthrough.items() if k != "anthropic"}  # re-encoded instead
+    return dataclasses.replace(req, messages=tuple(clean(m) for m in req.messages), passthrough=raw)

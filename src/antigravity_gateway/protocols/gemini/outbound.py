@@ -76,6 +76,19 @@ def encode_request(req: ChatRequest, *, model: str) -> wire.GenerateContentReque
     return body
 
 
+def encode_count_contents(req: ChatRequest, *, model: str) -> list[dict[str, Any]]:
+    """What countTokens should count: it takes only `contents`, so the system prompt and the
+    tools go first as one more user turn."""
+    body: dict[str, Any] = dict(encode_request(req, model=model))
+    contents = [*body.get("contents", [])]
+    extra = [*(body.get("systemInstruction") or {}).get("parts", [])]
+    if body.get("tools"):
+        extra.append({"text": msgspec.json.encode(body["tools"]).decode()})
+    if extra:
+        contents.insert(0, {"role": "user", "parts": extra})
+    return contents
+
+
 def _add_passthrough(body: wire.GenerateContentRequest, native: dict[str, Any] | None) -> None:
     """Gemini-native fields a Gemini client sent that the hub has no place for (see inbound.py):
     safetySettings, non-function tools, and generationConfig keys such as seed."""

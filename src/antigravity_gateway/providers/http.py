@@ -1,0 +1,165 @@
+"""HTTP pieces every provider shares: error answers -> `UpstreamError`, SSE bodies -> JSON chunks.
+
+An error answer keeps its status, body and retry delay (headers first, then the body, see
+routing/retry.py) and the upstream's own `error.message` when the body is the usual
+`{"error": {"message": ...}}` of Google, OpenAI and Anthropic alike. Nothing here retries.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Callable, Mapping
+from typing import Any
+
+import aiohttp
+import msgspec
+
+from ..core.sse import SseDecoder
+from ..errors import UpstreamError
+from ..routing.retry import parse_retry_delay
+
+log = logging.getLogger(__name__)
+
+_json_decode = msgspec.json.Decoder().decode
+json_encode = msgspec.json.Encoder().encode
+
+
+async def error_of(resp: aiohttp.ClientResponse) -> UpstreamError:
+    async with resp:
+        try:
+            text = (await resp.read()).decode("utf-8", errors="replace")
+        except aiohttp.ClientError:
+            text = ""
+    delay = parse_retry_delay(text, resp.headers)
+    return UpstreamError(
+        resp.status, text, retry_after=delay, message=_message_of(resp.status, text)
+    )
+
+
+def _message_of(status: int, text: str) -> str:
+    """The upstream's own `error.message` when the body is an error JSON."""
+    try:
+        body = _json_decode(text)
+    except msgspec.DecodeError:
+        return f"upstream returned HTTP {status}"
+    if isinstance(body, list) and body:
+        body = body[0]
+    err = body.get("error") if isinstance(body, dict) else None
+    if isinstance(err, dict) and isinstance(err.get("message"), str):
+        return f"upstream returned HTTP {status}: {err['message']}"
+    return f"upstream returned HTTP {status}"
+
+
+def as_dict(raw: bytes) -> dict[str, Any]:
+    """A unary JSON answer; anything but JSON is a 502."""
+    try:
+        body = _json_decode(raw) if raw else {}
+    except msgspec.DecodeError as exc:
+        raise UpstreamError(
+            502, raw[:500].decode(errors="replace"), message="upstream sent invalid JSON"
+        ) from exc
+    return body if isinstance(body, dict) else {}
+
+
+def _identity(body: dict[str, Any]) -> dict[str, Any]:
+    return body
+
+
+async def sse_chunks(
+    resp: aiohttp.ClientResponse,
+    unwrap: Callable[[Any], dict[str, Any]] = _identity,
+    *,
+    require: bool = False,
+) -> AsyncIterator[dict[str, Any]]:
+    """Each SSE event's JSON object (malformed ones skipped). `require`: a body that held no
+    JSON event at all (garbage) is a 502, so the next credential is tried."""
+    decoder = SseDecoder()
+    seen = False
+    async with resp:
+        try:
+            async for raw in resp.content.iter_any():
+                for event in decoder.feed(raw):
+                    if (chunk := _chunk_of(event.data, unwrap)) is not None:
+                        seen = True
+                        yield chunk
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            raise UpstreamError(
+                502, "", message=f"upstream stream broke: {type(exc).__name__}"
+            ) from exc
+        for event in decoder.close():
+            if (chunk := _chunk_of(event.data, unwrap)) is not None:
+                seen = True
+                yield chunk
+    if require and not seen:
+        raise UpstreamError(502, "", message="upstream sent no readable stream events")
+
+
+def _chunk_of(data: str, unwrap: Callable[[Any], dict[str, Any]]) -> dict[str, Any] | None:
+    if not data or data == "[DONE]":
+        return None
+    try:
+        parsed = _json_decode(data)
+    except msgspec.DecodeError:
+        log.warning("skipping a malformed upstream SSE chunk")
+        return None
+    return unwrap(parsed) if isinstance(parsed, dict) or unwrap is not _identity else None
+
+
+async def post(
+    session: aiohttp.ClientSession,
+    url: str,
+    body: Mapping[str, Any],
+    headers: Mapping[str, str],
+    *,
+    proxy: str | None,
+    timeout: aiohttp.ClientTimeout,
+) -> aiohttp.ClientResponse:
+    """POST a JSON body; a status >= 400 or a network failure is an `UpstreamError`."""
+    try:
+        resp = await session.post(
+            url, data=json_encode(body), headers={"Content-Type": "application/json", **headers},
+            proxy=proxy, timeout=timeout,
+        )
+    except (aiohttp.ClientError, TimeoutError) as exc:
+        raise UpstreamError(
+            502, "", message=f"upstream unreachable: {type(exc).__name__}"
+        ) from exc
+    if resp.status >= 400:
+        raise await error_of(resp)
+    return resp
+
+
+class Transport:
+    """An API-key upstream's HTTP side: its base URL, the shared session, proxy and timeout."""
+
+    def __init__(
+        self, session: aiohttp.ClientSession, base_url: str, *, proxy: str = "",
+        timeout: float = 600.0,
+    ) -> None:
+        self.session = session
+        self.base_url = base_url.rstrip("/")
+        self.proxy = proxy or None
+        self.timeout = aiohttp.ClientTimeout(total=timeout, sock_connect=20)
+
+    async def stream(
+        self, path: str, body: Mapping[str, Any], headers: Mapping[str, str]
+    ) -> AsyncIterator[dict[str, Any]]:
+        """POST and read the answer as SSE JSON events (a body without any is a 502)."""
+        resp = await post(self.session, self.base_url + path, body,
+                          {"Accept": "text/event-stream", **headers},
+                          proxy=self.proxy, timeout=self.timeout)
+        return sse_chunks(resp, require=True)
+
+    async def call(
+        self, path: str, body: Mapping[str, Any], headers: Mapping[str, str]
+    ) -> dict[str, Any]:
+        """POST and read the JSON answer."""
+        resp = await post(self.session, self.base_url + path, body,
+                          {"Accept": "application/json", **headers},
+                          proxy=self.proxy, timeout=self.timeout)
+        async with resp:
+            try:
+                raw = await resp.read()
+            except (aiohttp.ClientError, TimeoutError) as exc:
+                raise UpstreamError(502, "", message="upstream answer broke off") from exc
+        return as_dict(raw)
