@@ -7,6 +7,7 @@ port and waits for /healthz. Used by every e2e test (SDKs now, CLIs later).
 
 from __future__ import annotations
 
+import base64
 import os
 import socket
 import subprocess
@@ -21,6 +22,9 @@ import tomli_w
 from tests.fakes.cloudcode import FakeGoogle
 
 API_KEY = "sk-e2e-test-key-42"
+PNG = base64.b64decode(  # a 1x1 pixel, served to the gateway by the `image_url` fixture
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR4nGP4z8DwHwAFAAH/iZk9HQAAAABJRU5ErkJggg=="
+)
 
 
 def free_port() -> int:

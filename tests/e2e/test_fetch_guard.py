@@ -3,40 +3,30 @@ refusal reads the same whether something listens there or not (no port scanner).
 
 from __future__ import annotations
 
-import http.server
 import json
 import re
 import socket
-import threading
 import urllib.request
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
 from tests.e2e.gateway import API_KEY, Gateway, free_port
 from tests.fakes.cloudcode import FakeGoogle
 
-PNG = b"\x89PNG\r\n\x1a\n-pixels"
 
-
-class _Image(http.server.BaseHTTPRequestHandler):
-    def do_GET(self) -> None:  # noqa: N802 (http.server's name)
-        self.send_response(200)
-        self.send_header("Content-Type", "image/png")
-        self.send_header("Content-Length", str(len(PNG)))
-        self.end_headers()
-        self.wfile.write(PNG)
-
-    def log_message(self, *args: object) -> None:
-        pass
+@pytest.fixture(scope="module")
+def gateway(fake: FakeGoogle, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Gateway]:
+    """The default config: private fetches refused (the shared e2e gateway allows them)."""
+    gateway = Gateway.start(fake, Path(tmp_path_factory.mktemp("agm")))
+    yield gateway
+    gateway.stop()
 
 
 @pytest.fixture(scope="module")
-def image_port() -> Iterator[int]:
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Image)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield server.server_address[1]
-    server.shutdown()
+def image_port(image_url: str) -> int:
+    return int(image_url.split(":")[2].split("/")[0])
 
 
 def _chat(gateway: Gateway, url: str) -> tuple[int, dict[str, object]]:
@@ -59,7 +49,7 @@ def test_loopback_image_url_is_refused_without_revealing_the_port(
     closed = free_port()
     answers = {}
     for port in (image_port, closed):
-        status, body = _chat(gateway, f"http://127.0.0.1:{port}/cat.png")
+        status, body = _chat(gateway, f"http://127.0.0.1:{port}/pixel.png")
         assert status == 400
         error = body["error"]
         assert isinstance(error, dict)
@@ -71,9 +61,9 @@ def test_loopback_image_url_is_refused_without_revealing_the_port(
 
 
 @pytest.mark.parametrize("url", [
-    "http://localhost:{port}/cat.png", "http://[::1]:{port}/cat.png",
+    "http://localhost:{port}/pixel.png", "http://[::1]:{port}/pixel.png",
     "http://169.254.169.254/latest/meta-data/", "http://10.1.2.3/x.png",
-    "http://192.168.0.1/x.png", "http://0.0.0.0:{port}/cat.png", "http://2130706433:{port}/x",
+    "http://192.168.0.1/x.png", "http://0.0.0.0:{port}/pixel.png", "http://2130706433:{port}/x",
 ])
 def test_private_and_metadata_addresses_are_refused(
     gateway: Gateway, image_port: int, url: str
@@ -83,22 +73,22 @@ def test_private_and_metadata_addresses_are_refused(
     assert "allow_private_fetch" in str(body["error"])
 
 
-def test_allow_private_fetch_lets_loopback_images_through(
-    fake: FakeGoogle, tmp_path, image_port: int  # type: ignore[no-untyped-def]
+def test_the_gateway_is_healthy_after(gateway: Gateway) -> None:
+    with socket.create_connection(("127.0.0.1", gateway.port), timeout=5):
+        pass
+    status, _ = _chat(gateway, "data:image/png;base64,iVBORw0KGgo=")
+    assert status == 200
+
+
+def test_allow_private_fetch_lets_loopback_images_through(  # last: it re-adds the account
+    fake: FakeGoogle, tmp_path: Path, image_port: int
 ) -> None:
     gateway = Gateway.start(fake, tmp_path, allow_private_fetch=True)
     try:
-        status, _ = _chat(gateway, f"http://localhost:{image_port}/cat.png")
+        status, _ = _chat(gateway, f"http://localhost:{image_port}/pixel.png")
         assert status == 200
         [call] = fake.calls("streamGenerateContent")
         parts = call.request["contents"][0]["parts"]
         assert any("inlineData" in p for p in parts)
     finally:
         gateway.stop()
-
-
-def test_the_gateway_is_healthy_after(gateway: Gateway) -> None:
-    with socket.create_connection(("127.0.0.1", gateway.port), timeout=5):
-        pass
-    status, _ = _chat(gateway, "data:image/png;base64,iVBORw0KGgo=")
-    assert status == 200

@@ -20,7 +20,7 @@ from urllib.parse import SplitResult, urlsplit
 from aiohttp import web
 from aiohttp.typedefs import Handler, Middleware
 
-from ..errors import GatewayError, UnsupportedMediaType
+from ..errors import Forbidden, GatewayError, UnsupportedMediaType
 from ..settings import Settings
 
 log = logging.getLogger(__name__)
@@ -41,11 +41,6 @@ class Misdirected(GatewayError):
     """A `Host` that does not name this machine (DNS rebinding, or a missing allowed_hosts)."""
 
     status = 421
-    kind = "permission"
-
-
-class ForeignOrigin(GatewayError):
-    status = 403
     kind = "permission"
 
 
@@ -183,7 +178,7 @@ def guard(get_policy: Callable[[], Policy]) -> Middleware:
                 "if you reach the gateway by that name")
         foreign = origin is not None and not policy.origin_ok(origin, host)
         if foreign or (origin is None and is_cross_site_fetch(request)):
-            raise ForeignOrigin(
+            raise Forbidden(
                 f"requests from the web origin {origin or 'of a cross-site page'} are refused; "
                 "add it to proxy.cors_origins to allow it")
         if request.method == "OPTIONS":
