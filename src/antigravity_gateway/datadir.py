@@ -18,10 +18,11 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+from .accounts.store import AccountStore
+
 log = logging.getLogger(__name__)
 
 LOCK_FILE = "serve.lock"
-TEMP_DIRS = (".", "accounts")  # where write_atomic writes
 
 
 class DataDirBusy(Exception):
@@ -49,18 +50,16 @@ def exclusive(data_dir: Path) -> Iterator[None]:
 
 
 def remove_stale_temp_files(data_dir: Path, *, older_than: float = 0.0) -> int:
-    """Delete leftover temp files of atomic writes; returns how many were removed."""
+    """Delete leftover temp files of atomic writes (the data dir's own, then the account
+    store's); returns how many were removed."""
     removed = 0
     cutoff = time.time() - older_than
-    for sub in TEMP_DIRS:
-        folder = data_dir / sub
-        if not folder.is_dir():
-            continue
-        for path in folder.glob(".*.tmp"):
-            with contextlib.suppress(OSError):
-                if path.stat().st_mtime <= cutoff:
-                    path.unlink()
-                    removed += 1
+    for path in data_dir.glob(".*.tmp") if data_dir.is_dir() else ():
+        with contextlib.suppress(OSError):
+            if path.stat().st_mtime <= cutoff:
+                path.unlink()
+                removed += 1
+    removed += AccountStore(data_dir).sweep(older_than=older_than)
     if removed:
         log.info("removed %d stale temp file(s) left by an interrupted write", removed)
     return removed
