@@ -1,5 +1,6 @@
 """The runner's connection rules with short timers: an idle keep-alive connection and a
-slowloris that never finishes its headers are both closed after the keep-alive timeout."""
+slowloris that never finishes its headers are both closed after the keep-alive timeout; a body
+that trickles in is cut off; a hang-up is a 499 the outer middlewares see."""
 
 from __future__ import annotations
 
@@ -10,8 +11,13 @@ from collections.abc import AsyncIterator
 import pytest
 from aiohttp import web
 
+from antigravity_gateway.app import build_app
 from antigravity_gateway.runner import SERVER_LIMITS
+from antigravity_gateway.server import context
 from antigravity_gateway.server.connections import GuardedRunner
+from tests.fakes import Reply, delay, text
+
+from .helpers import seed_account, settings_with
 
 TIMEOUT = 0.4
 
@@ -75,11 +81,6 @@ async def test_too_many_headers_is_a_400(port: int) -> None:
 
 
 async def test_a_body_that_trickles_in_is_cut_off(aiohttp_client, tmp_path, monkeypatch) -> None:
-    from antigravity_gateway.app import build_app
-    from antigravity_gateway.server import context
-
-    from .helpers import settings_with
-
     monkeypatch.setattr(context, "BODY_SECONDS", TIMEOUT)
     client = await aiohttp_client(build_app(settings_with(), tmp_path))
     reader, writer = await asyncio.open_connection("127.0.0.1", client.server.port)
@@ -89,3 +90,42 @@ async def test_a_body_that_trickles_in_is_cut_off(aiohttp_client, tmp_path, monk
     assert answer.startswith(b"HTTP/1.1 408")
     assert b"did not arrive" in answer
     writer.close()
+
+
+async def test_a_hang_up_is_a_499_that_outer_layers_see(fake_google, tmp_path, unused_tcp_port):
+    """What the monitor records: the cancelled request comes out of the middlewares as 499."""
+    fake_google.add_account("a@example.com", refresh_token="rt-a")
+    seed_account(tmp_path, "a@example.com", refresh_token="rt-a",
+                 access_token=fake_google.issue_token("a@example.com", 3600),
+                 project=fake_google.account("a@example.com").project)
+    app = build_app(settings_with(upstream={
+        "cloudcode_base_urls": fake_google.cloudcode_base_urls}), tmp_path)
+    seen: list[int] = []
+
+    @web.middleware
+    async def outermost(request: web.Request, handler):  # type: ignore[no-untyped-def]
+        response = await handler(request)
+        seen.append(response.status)
+        return response
+
+    app.middlewares.insert(0, outermost)
+    runner = GuardedRunner(app, max_connections=100, handler_cancellation=True)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", unused_tcp_port).start()
+    try:
+        fake_google.script(Reply(text("slow", chunks=3), delay(between_chunks=5.0)))
+        reader, writer = await asyncio.open_connection("127.0.0.1", unused_tcp_port)
+        raw = b'{"model":"gemini-3-flash","messages":[{"role":"user","content":"hi"}]}'
+        writer.write(b"POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                     b"Content-Type: application/json\r\nContent-Length: %d\r\n\r\n" % len(raw)
+                     + raw)
+        while not fake_google.calls("streamGenerateContent"):
+            await asyncio.sleep(0.01)
+        writer.close()
+        for _ in range(200):
+            if seen:
+                break
+            await asyncio.sleep(0.01)
+        assert seen == [499]
+    finally:
+        await runner.cleanup()
