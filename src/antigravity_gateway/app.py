@@ -46,7 +46,8 @@ def build_app(
     new_id: Callable[[], str] = lambda: uuid.uuid4().hex,
     rng: random.Random | None = None,
 ) -> web.Application:
-    machine = browsers.machine_names()
+    # this machine's names answer only with LAN access (a bind change needs a restart anyway)
+    machine = browsers.machine_names() if settings.proxy.allow_lan_access else frozenset()
 
     def policy() -> browsers.Policy:  # from the live settings
         return browsers.Policy.of(gateway.settings, machine)
