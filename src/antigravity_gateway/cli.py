@@ -368,5 +368,5 @@ def key(regenerate: bool) -> None:
     _note_env_override("proxy.api_key")
 
 
-# registers login, import, export, refresh, and `agm upstreams`
+# Command groups in their own modules register themselves on `main` when imported.
 from . import accounts_cli, upstreams_cli  # noqa: E402,F401

@@ -1,9 +1,11 @@
 """Background upkeep of the account pool while the server runs.
 
-Four loops: reload accounts changed by `agm accounts ...`; renew access tokens ahead of expiry
+Five loops: reload accounts changed by `agm accounts ...`; renew access tokens ahead of expiry
 (so no request waits on a refresh); refresh every quota snapshot every `quota.refresh_minutes`;
-persist the cooldown table when it changed (atomically, off the event loop). Each loop survives
-its own failures; none of them decides anything about requests: the pool and the pipeline do.
+persist the cooldown table when it changed (atomically, off the event loop); and, when
+`[warmup] enabled`, warm the accounts whose quota window is idle (accounts/warmup.py).
+Each loop survives its own failures; none decides anything about requests: the pool and the
+pipeline do.
 """
 
 from __future__ import annotations
@@ -17,10 +19,11 @@ from typing import Any
 
 from aiohttp import web
 
-from .accounts import state
+from .accounts import state, warmup
 from .accounts.oauth import InvalidGrant
 from .accounts.store import AccountStore
 from .errors import GatewayError
+from .server.internal_routes import warm
 from .server.pipeline import Gateway
 
 log = logging.getLogger(__name__)
@@ -42,6 +45,7 @@ def context(
             persist_cooldowns(gateway, data_dir),
             _every(TOKEN_CHECK_SECONDS, lambda: renew_tokens(gateway)),
             refresh_quotas(gateway),
+            scheduled_warmup(gateway),
         ]
         tasks = [asyncio.create_task(job) for job in jobs]
         yield
@@ -120,3 +124,27 @@ async def refresh_quotas(gateway: Gateway) -> None:
         await asyncio.sleep(minutes * 60)
         for account in gateway.pool.usable():
             await gateway.refresh_quota(account)
+
+
+async def scheduled_warmup(gateway: Gateway) -> None:
+    """Every `warmup.interval_minutes`: fresh quotas, then one warmup per idle (account, model)."""
+    settings = gateway.settings.warmup
+    if not settings.enabled or not settings.models:
+        return
+    interval = settings.interval_minutes * 60
+    last: dict[tuple[str, str], float] = {}
+    while True:
+        for account in gateway.pool.usable():
+            await gateway.refresh_quota(account)
+        now = gateway.clock()
+        for email, model in warmup.due(
+            gateway.pool.usable(), settings.models, now=now, interval=interval, last=last
+        ):
+            last[(email, model)] = now
+            try:
+                status, answer, _ = await warm(gateway, email, model)
+            except GatewayError as exc:
+                status, answer = exc.http_status, {"message": exc.message}
+            log.info("scheduled warmup of %s for %s: %s %s", email, model, status,
+                     answer.get("message", ""))  # fmt: skip
+        await asyncio.sleep(interval)

@@ -24,8 +24,11 @@ from antigravity_gateway.core.events import (
 )
 from antigravity_gateway.core.messages import (
     ChatResponse,
+    Citation,
+    Grounding,
     Media,
     Signature,
+    Source,
     Text,
     Thinking,
     ToolCall,
@@ -56,6 +59,16 @@ parts = st.one_of(
     st.builds(Media, mime=st.just("image/png"), url=texts),
 )
 counts = st.integers(0, 10**6)
+groundings = st.none() | st.builds(
+    Grounding,
+    queries=st.lists(texts, max_size=2).map(tuple),
+    sources=st.lists(st.builds(Source, url=texts, title=texts), max_size=2).map(tuple),
+    citations=st.lists(
+        st.builds(Citation, start=counts, end=counts, text=texts,
+                  sources=st.lists(st.integers(0, 3), max_size=2).map(tuple)),
+        max_size=2,
+    ).map(tuple),
+)  # fmt: skip
 responses = st.builds(
     ChatResponse,
     id=texts,
@@ -69,6 +82,7 @@ responses = st.builds(
         reasoning_tokens=counts,
         cached_tokens=counts,
     ),
+    grounding=groundings,
 )
 
 

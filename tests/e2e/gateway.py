@@ -39,7 +39,7 @@ def write_config(
     port: int,
     *,
     custom_mapping: dict[str, str] | None = None,
-    extra: dict[str, object] | None = None,
+    sections: dict[str, object] | None = None,
     **proxy: object,
 ) -> None:
     config: dict[str, object] = {
@@ -55,7 +55,7 @@ def write_config(
     }
     if custom_mapping:
         config["models"] = {"custom_mapping": custom_mapping}
-    config.update(extra or {})  # more sections: [[upstreams]], [zai]...
+    config.update(sections or {})  # more sections: [[upstreams]], [zai], [warmup]...
     data_dir.mkdir(parents=True, exist_ok=True)
     (data_dir / "config.toml").write_text(tomli_w.dumps(config))
 
@@ -91,12 +91,14 @@ class Gateway:
         *,
         accounts: int = 1,
         custom_mapping: dict[str, str] | None = None,
-        extra: dict[str, object] | None = None,
+        sections: dict[str, object] | None = None,
         preexec_fn: Callable[[], None] | None = None,
         **proxy: object,
     ) -> Gateway:
         port = free_port()
-        write_config(data_dir, fake, port, custom_mapping=custom_mapping, extra=extra, **proxy)
+        write_config(
+            data_dir, fake, port, custom_mapping=custom_mapping, sections=sections, **proxy
+        )
         emails = [enroll(fake, data_dir, f"user{i}@example.com") for i in range(1, accounts + 1)]
         log = data_dir / "serve.log"
         process = subprocess.Popen(

@@ -94,3 +94,29 @@ def test_tool_round_trip(
         assert model_turn["parts"][0]["thoughtSignature"]
     else:
         assert call["thoughtSignature"] != "skip_thought_signature_validator"
+
+
+def test_web_search_tool_gets_results(gateway: Gateway, fake: FakeGoogle, tmp_path: Path) -> None:
+    """Claude Code's WebSearch runs its own request with the `web_search_20250305` server tool:
+    the gateway answers it with Google's grounding as `web_search_tool_result` blocks."""
+    fake.script(
+        tool_call("WebSearch", {"query": "rust 1.80 release date"}),
+        text("Rust 1.80 came out on 25 July 2024."),  # the search request's answer
+        text("It came out in July 2024."),
+    )
+    env = {**QUIET, "ANTHROPIC_BASE_URL": gateway.url, "ANTHROPIC_API_KEY": API_KEY,
+           "ANTHROPIC_MODEL": "gemini-3-flash"}  # fmt: skip
+    args = ["-p", "when did rust 1.80 ship? search the web", "--output-format", "json",
+            "--allowedTools", "WebSearch"]  # fmt: skip
+    done = run_cli("claude", args, home=tmp_path / "home", env=env, cwd=tmp_path)
+    assert done.returncode == 0, f"stdout:\n{done.stdout}\nstderr:\n{done.stderr}"
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    assert result["result"] == "It came out in July 2024.", result
+    calls = generated(fake)
+    searches = [c for c in calls if c["requestType"] == "web_search"]
+    assert len(searches) == 1 and {"googleSearch": {}} in searches[0]["request"]["tools"]
+    contents = calls[-1]["request"]["contents"]
+    [result_part] = [p["functionResponse"] for c in contents for p in c["parts"]
+                     if "functionResponse" in p]  # fmt: skip
+    assert result_part["name"] == "WebSearch"
+    assert "grounding-api-redirect" in json.dumps(result_part["response"])

@@ -92,3 +92,28 @@ def test_read_file_round_trip(gateway: Gateway, fake: FakeGoogle, tmp_path: Path
     assert result["name"] == "read_file"
     assert result["id"] == call["functionCall"]["id"]
     assert "print('hello')" in json.dumps(result["response"])
+
+
+def test_google_web_search_tool_gets_grounding(
+    gateway: Gateway, fake: FakeGoogle, tmp_path: Path
+) -> None:
+    """The CLI's google_web_search tool makes its own googleSearch request and builds its
+    answer (citation markers, a source list) from the groundingMetadata the gateway passes on."""
+    fake.script(
+        Reply(),  # the router call
+        tool_call("google_web_search", {"query": "rust 1.80 release date"}),
+        text("Rust 1.80 came out on 25 July 2024."),  # the search request's answer
+        text("It came out in July 2024."),
+    )
+    out = gemini(gateway, tmp_path / "home", "-p", "search the web: when did rust 1.80 ship?")
+    assert "It came out in July 2024." in out
+    calls = fake.calls("streamGenerateContent")
+    searches = [c for c in calls if c.body["requestType"] == "web_search"]
+    assert len(searches) == 1
+    assert {"googleSearch": {}} in searches[0].body["request"]["tools"]
+    last = calls[-1].body["request"]["contents"]
+    [result] = [p["functionResponse"] for c in last for p in c["parts"] if "functionResponse" in p]
+    assert result["name"] == "google_web_search"
+    returned = json.dumps(result["response"])
+    assert "Rust 1.80 came out on 25 July 2024." in returned
+    assert "grounding-api-redirect" in returned  # the CLI listed the sources it was given

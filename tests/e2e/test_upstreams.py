@@ -49,7 +49,7 @@ def gateway(fake: FakeGoogle, keyed: FakeKeyed, tmp_path_factory) -> Iterator[Ga
          "models": ["claude-upstream-*"]},
     ]
     gateway = Gateway.start(fake, Path(tmp_path_factory.mktemp("up")), accounts=1,
-                            extra={"upstreams": upstreams})
+                            sections={"upstreams": upstreams})
     yield gateway
     gateway.stop()
 

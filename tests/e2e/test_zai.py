@@ -43,7 +43,7 @@ def _start(fake: FakeGoogle, zai: FakeKeyed, data_dir: Path, mode: str, accounts
     section = {"enabled": True, "api_key": ZAI_KEY, "base_url": zai.url("/zai"),
                "dispatch_mode": mode}
     return Gateway.start(fake, data_dir, accounts=accounts, max_wait_seconds=0,
-                         extra={"zai": section})
+                         sections={"zai": section})
 
 
 @pytest.fixture(scope="module")

@@ -1,8 +1,8 @@
 """What the simulator answers when nothing is scripted, and its token estimate.
 
 Default answer: "Hello from <model>." (plus a thought when thoughts were requested, an image for
-image models, or a minimal JSON object when a response schema asks for JSON). Token counts are a
-deterministic chars/4 estimate, never a real tokenizer.
+image models, a transcript for audio, or a minimal JSON object when a response schema asks for
+JSON). Token counts are a deterministic chars/4 estimate, never a real tokenizer.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ import json
 from typing import Any
 
 from tests.fakes.catalogue import ModelSpec
+from tests.fakes.grounding import TRANSCRIPT, has_audio
 from tests.fakes.scripts import Content, RawPart, Text, Thinking
 
 # a 1x1 transparent PNG
@@ -58,6 +59,8 @@ def default_content(request: dict[str, Any], spec: ModelSpec) -> tuple[Content, 
     if str(config.get("responseMimeType", "")).lower() == "application/json":
         value = minimal_json(schema) if schema else {"answer": f"Hello from {spec.id}."}
         pieces.append(Text(json.dumps(value)))
+    elif has_audio(request):
+        pieces.append(Text(TRANSCRIPT))
     elif spec.image_output:
         pieces += [
             Text("Here is the image."),

@@ -179,6 +179,7 @@ def validate_generate(request: dict[str, Any], spec: ModelSpec) -> None:
         _check_content(request["systemInstruction"], None, spec)
     for index, tool in enumerate(request.get("tools") or []):
         _check_tool(tool, index)
+    _check_tool_mix(request.get("tools") or [])
     _check_generation_config(request.get("generationConfig") or {}, spec)
     if spec.is_claude:
         check_claude_tool_pairing(contents)
@@ -206,6 +207,15 @@ def _check_content(content: dict[str, Any], index: int | None, spec: ModelSpec) 
         if spec.is_claude and present == ["text"] and item["text"] == "":
             where = "system" if index is None else f"messages.{index}.content.{number}"
             raise FaultError(anthropic_error(f"{where}: text content blocks must be non-empty"))
+
+
+def _check_tool_mix(tools: list[dict[str, Any]]) -> None:
+    """googleSearch / urlContext cannot be combined with functions (§6.2)."""
+    functions = any(t.get("functionDeclarations") for t in tools)
+    builtin = any(t.get(k) is not None for t in tools for k in ("googleSearch", "urlContext"))
+    if functions and builtin:
+        message = "Built-in tools ({google_search}) and Function Calling cannot be combined."
+        raise FaultError(invalid_argument(message))
 
 
 def _check_tool(tool: dict[str, Any], index: int) -> None:

@@ -2,7 +2,7 @@
 
 Order of checks for generation: envelope shape -> model -> account gates -> semantic validation
 -> thought signatures -> quota -> scripted answer (or the default one) -> render. Runs under the
-state lock and returns an `Outcome`; the server writes it. Deliberately no grounding or credits.
+state lock and returns an `Outcome`; the server writes it. Grounding: see grounding.py. No credits.
 """
 
 from __future__ import annotations

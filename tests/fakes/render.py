@@ -11,6 +11,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from tests.fakes import grounding
 from tests.fakes.catalogue import ModelSpec
 from tests.fakes.defaults import count_tokens, estimate_tokens
 from tests.fakes.ids import Ids
@@ -133,6 +134,12 @@ class Renderer:
             ctx.ids.claude_message_id() if ctx.spec.is_claude else ctx.ids.gemini_response_id()
         )
         self.model_version = reply.model_version or ctx.spec.model_version or ctx.spec.id
+        answer = "".join(
+            str(lg.part.get("text", "")) for lg in self.logical if not lg.part.get("thought")
+        )
+        self.grounding = (
+            grounding.metadata(request, answer) if grounding.wants_search(request) else None
+        )
 
     def usage(self, candidates: int, thoughts: int, final: bool) -> dict[str, Any]:
         wanted = self.reply.usage
@@ -160,6 +167,8 @@ class Renderer:
         candidate: dict[str, Any] = {"content": content}
         if final and self.reply.finish.reason:
             candidate["finishReason"] = self.reply.finish.reason
+        if final and self.grounding is not None:
+            candidate["groundingMetadata"] = self.grounding
         return candidate
 
     def stream_events(self) -> list[dict[str, Any]]:

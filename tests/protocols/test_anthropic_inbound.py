@@ -95,7 +95,7 @@ NESTED = {"type": "tool_result", "tool_use_id": "t", "content": [{"type": "tool_
         (convo(("assistant", [{**USE, "input": 1}])), "messages[0].content[0].input"),
         (body(system=[{"type": "image"}]), "system[0].type"),
         (body(system=5), "system"),
-        (body(tools=[{"type": "web_search_20250305", "name": "web_search"}]), "tools[0].type"),
+        (body(tools=[{"type": "bash_20250124", "name": "bash"}]), "tools[0].type"),
         (body(tools=[{"name": "f"}]), "tools[0].input_schema"),
         (body(tools=[{"input_schema": {}}]), "tools[0].name"),
         (body(tool_choice={"type": "tool", "name": "nope"}), "tool_choice.name"),

@@ -116,7 +116,7 @@ BAD: list[tuple[Any, str, str]] = [
      "response_format.json_schema.schema", "must be an object"),
     (body(response_format="json"), "response_format", "must be an object"),
     (body(tools={}), "tools", "must be an array"),
-    (body(tools=[{"type": "web_search"}]), "tools[0].type", "function"),
+    (body(tools=[{"type": "file_search"}]), "tools[0].type", "function"),
     (body(tools=[{"type": "function"}]), "tools[0].function", "is required"),
     (body(tools=[{"type": "function", "function": {"name": ""}}]),
      "tools[0].function.name", "empty"),

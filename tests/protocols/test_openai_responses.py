@@ -399,6 +399,7 @@ def test_response_object() -> None:
     out = encode_response(resp, ctx)
     assert out["status"] == "incomplete"
     assert out["incomplete_details"] == {"reason": "content_filter"}
-    assert out["output"][0]["content"][0]["text"] == "![image](data:image/png;base64,AA==)"
+    assert out["output"][0]["type"] == "image_generation_call"
+    assert out["output"][0]["result"] == "AA=="
     assert out["output"][1]["name"] == "f" and out["output"][1]["namespace"] == "ns"
     assert out["metadata"] == {"k": "v"} and out["tool_choice"] == "auto"

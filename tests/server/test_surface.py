@@ -30,8 +30,7 @@ async def _healthy(client) -> None:
 @pytest.mark.parametrize(
     ("method", "path", "check"),
     [
-        ("POST", "/v1/images/generations", lambda b: b["error"]["message"]),
-        ("POST", "/v1/audio/transcriptions", lambda b: b["error"]["message"]),
+        ("GET", "/api/accounts", lambda b: b["error"]["message"]),
         ("POST", "/mcp/web_reader/mcp", lambda b: b["error"]["message"]),
         ("GET", "/metrics", lambda b: b["error"]["message"]),
     ],

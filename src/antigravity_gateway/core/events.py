@@ -15,6 +15,7 @@ from typing import Literal, assert_never
 from .messages import (
     ChatResponse,
     FinishReason,
+    Grounding,
     Media,
     Signature,
     Text,
@@ -72,6 +73,7 @@ class PartEnd:
 class Finish:
     reason: FinishReason
     usage: Usage = Usage()
+    grounding: Grounding | None = None  # web search results, known once the answer is complete
 
 
 Event = Start | PartStart | TextDelta | ThinkingDelta | ToolArgsDelta | PartEnd | Finish
@@ -172,6 +174,7 @@ class Assembler:
             parts=tuple(self.parts),
             finish_reason=self.finish.reason,
             usage=self.finish.usage,
+            grounding=self.finish.grounding,
         )
 
 
@@ -187,7 +190,7 @@ def replay(resp: ChatResponse) -> Iterator[Event]:
     yield Start(id=resp.id, model=resp.model)
     for index, part in enumerate(resp.parts):
         yield from _replay_part(index, part)
-    yield Finish(reason=resp.finish_reason, usage=resp.usage)
+    yield Finish(reason=resp.finish_reason, usage=resp.usage, grounding=resp.grounding)
 
 
 def _replay_part(index: int, part: Text | Thinking | ToolCall | Media) -> Iterator[Event]:

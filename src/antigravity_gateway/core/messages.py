@@ -96,6 +96,14 @@ class Reasoning:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class ImageOptions:
+    """How a generated image should look (OpenAI's size/quality, Gemini's imageConfig)."""
+
+    aspect_ratio: str = ""  # "16:9"; "" lets the model choose
+    size: str = ""  # "1K" | "2K" | "4K"; "" lets the model choose
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class ChatRequest:
     model: str  # the client's model name, before mapping
     messages: tuple[Message, ...]
@@ -111,6 +119,8 @@ class ChatRequest:
     json_schema: dict[str, Any] | None = None  # {} means "any JSON object"
     stream: bool = False
     session_key: str = ""
+    web_search: bool = False  # ground the answer with a web search
+    image: ImageOptions | None = None  # for image models
     # Wire fields with no hub equivalent, kept verbatim for an upstream codec of the same wire
     # format, keyed by format (e.g. "gemini": safetySettings, seed); other codecs ignore them.
     passthrough: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -129,12 +139,43 @@ class Usage:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class Source:
+    """A web page a grounded answer drew on."""
+
+    url: str
+    title: str = ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Citation:
+    """Characters [start, end) of the answer's text (its Text parts joined) backed by
+    `sources` (indices into `Grounding.sources`)."""
+
+    start: int
+    end: int
+    text: str
+    sources: tuple[int, ...]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Grounding:
+    """What a web search contributed to an answer: the queries, the pages, the cited spans."""
+
+    queries: tuple[str, ...] = ()
+    sources: tuple[Source, ...] = ()
+    citations: tuple[Citation, ...] = ()
+    # the upstream's own record (Gemini groundingMetadata) for a client of that same wire format
+    native: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class ChatResponse:
     id: str
     model: str  # the upstream model that answered
     parts: tuple[Text | Thinking | ToolCall | Media, ...]
     finish_reason: FinishReason
     usage: Usage = Usage()
+    grounding: Grounding | None = None
 
     @property
     def text(self) -> str:

@@ -180,6 +180,7 @@ class CloudCodeProvider:
             project=credential.project_id,
             session_id=session_id_of(req),
             request_id=f"agent-{self._new_id()}",
+            request_type=gemini.request_type(body, route.upstream),
         )
         chunks = await self.client.stream(credential.access_token, wrap(body, envelope))
         return EventStream(chunks, gemini.StreamDecoder(model=route.upstream))

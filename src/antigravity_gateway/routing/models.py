@@ -18,10 +18,11 @@ from __future__ import annotations
 import difflib
 import re
 from collections.abc import Collection, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-from ..core.messages import Effort, Reasoning
+from ..core.messages import ChatRequest, Effort, ImageOptions, Reasoning
 from ..errors import UnknownModel
+from . import variants
 
 _GEMINI_DEFAULT = "gemini-3-flash"
 _SONNET = "claude-sonnet-4-6"
@@ -88,6 +89,25 @@ class Route:
     thinking: Reasoning | None = None  # what the name's suffix asks for
     level_suffix: bool = False  # `(high)`: the suffix wins over the request's own setting
     provider: str = ""  # the API-key upstream serving it; "" is the Google account pool
+    web_search: bool = False  # `-online`
+    image: ImageOptions | None = None  # an image model's size / ratio suffixes
+
+    def applied_to(self, req: ChatRequest) -> ChatRequest:
+        """`req` with what the name's suffixes ask for: thinking, web search, image options
+        (the request's own image settings win field by field)."""
+        image = req.image
+        if self.image is not None:
+            mine = image or ImageOptions()
+            image = ImageOptions(
+                aspect_ratio=mine.aspect_ratio or self.image.aspect_ratio,
+                size=mine.size or self.image.size,
+            )
+        return replace(
+            req,
+            reasoning=self.reasoning_for(req.reasoning),
+            web_search=req.web_search or self.web_search,
+            image=image,
+        )
 
     @property
     def mapped(self) -> str:
@@ -146,6 +166,12 @@ def resolve(
         return _target(Route(name, custom[name], "custom"), upstreams)
     if (direct := _upstream_route(name, upstreams)) is not None:
         return direct
+    variant = variants.split(name)
+    if variant.base != name:
+        route = resolve(
+            variant.base, custom, offered, forwarding, upstreams=upstreams, strict=strict
+        )
+        return replace(route, requested=name, web_search=variant.web_search, image=variant.image)
     base, thinking = split_level(name)
     hit = _lookup(base, custom, offered)
     if hit is None and base.endswith(THINKING):

@@ -105,9 +105,13 @@ async def attempt(
     *,
     model: str,
     session: str = "",
+    only: str = "",
 ) -> Outcome[T]:
-    """`call` with the lane's best credential, retried on another one while that may help."""
+    """`call` with the lane's best credential, retried on another one while that may help;
+    `only`: no credential but that one (a warmup)."""
     state = _State(model=model, session=session)
+    if only:
+        state.failed = {c.email for c in lane.pool.accounts if c.email != only}
     while state.made < limits.max_attempts:
         credential = await _choose(lane, limits, state)
         try:

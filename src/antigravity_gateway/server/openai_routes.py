@@ -2,7 +2,7 @@
 the Responses API lives in responses_routes.py.
 
 Thin: decode with the codec, fetch URL media, let the gateway serve, encode or relay. Images and
-audio answer 501 until built.
+audio live in media_routes.py.
 """
 
 from __future__ import annotations
@@ -16,13 +16,13 @@ from ..core.messages import ChatRequest, ChatResponse
 from ..errors import UnknownModel
 from ..protocols.openai_chat import completions
 from ..protocols.openai_chat import inbound as openai
+from . import media_routes
 from .context import decode, gateway_of, read_json, request_id_of
 from .dialects import json_response
 from .media import inline_media
 from .pipeline import Served
 from .relay import StreamEncoder, assemble, relay
 from .responses_routes import Responses
-from .unbuilt import not_built
 
 MODEL_CREATED = 1_706_745_600  # a fixed date: the upstream does not say when a model appeared
 
@@ -104,6 +104,4 @@ def add_routes(router: web.UrlDispatcher) -> None:
     router.add_post("/v1/chat/completions", chat_completions)
     router.add_post("/v1/completions", legacy_completions)
     Responses().add_routes(router)
-    router.add_post("/v1/images/generations", not_built("image generation"))
-    router.add_post("/v1/images/edits", not_built("image edits"))
-    router.add_post("/v1/audio/transcriptions", not_built("audio transcription"))
+    media_routes.add_routes(router)

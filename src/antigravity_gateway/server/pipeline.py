@@ -30,6 +30,7 @@ from ..providers.cloudcode import CloudCode, CloudCodeProvider
 from ..routing import models
 from ..routing.retry import Decision
 from ..routing.sessions import session_id_of
+from ..routing.variants import is_image_model, listed_variants
 from ..settings import Settings
 from .attempt import Lane, Limits, attempt, human_duration
 from .google import GoogleAccounts
@@ -98,11 +99,13 @@ class Gateway:
         self.upstreams = Upstreams(http, clock)
 
     def model_names(self) -> set[str]:
-        """What `/v1/models` lists: the accounts' models, the custom mapping's plain names and
-        the upstreams' plain model names."""
+        """What `/v1/models` lists: the accounts' models (image models with their size and ratio
+        variants), the custom mapping's plain names and the upstreams' plain model names."""
         self.upstreams.sync(self.settings)
         custom = {name for name in self.settings.models.custom_mapping if "*" not in name}
-        return self.google.provider.list_models() | custom | self.upstreams.model_names()
+        offered = self.google.provider.list_models()
+        images = {v for name in offered if is_image_model(name) for v in listed_variants(name)}
+        return offered | custom | images | self.upstreams.model_names()
 
     def route(self, model: str) -> models.Route:
         self.upstreams.sync(self.settings)
@@ -129,32 +132,32 @@ class Gateway:
     def _lane(self, route: models.Route) -> Lane:
         return self.upstreams.lanes[route.provider] if route.provider else self.google
 
-    async def serve(self, req: ChatRequest) -> Served:
-        """The first route that has a credential serves (fallback: z.ai once Google cannot)."""
+    async def serve(self, req: ChatRequest, *, account: str = "") -> Served:
+        """The first route that has a credential serves (fallback: z.ai once Google cannot);
+        `account`: only that account may answer (a warmup)."""
         *first, last = self._routes(req)
         for route in first:
             try:
-                return await self._serve_route(req, route)
+                return await self._serve_route(req, route, account)
             except NoAccount as exc:
                 log.info("%s; trying %s", exc.message, last.mapped)
-        return await self._serve_route(req, last)
+        return await self._serve_route(req, last, account)
 
-    async def _serve_route(self, req: ChatRequest, route: models.Route) -> Served:
-        req = dataclasses.replace(req, reasoning=route.reasoning_for(req.reasoning))
-        req = self.signatures.restore(req)
+    async def _serve_route(self, req: ChatRequest, route: models.Route, account: str) -> Served:
+        req = self.signatures.restore(route.applied_to(req))
         try:
             try:
-                return await self._serve(req, route)
+                return await self._serve(req, route, account)
             except UpstreamError as exc:
                 if exc.upstream_status != 400 or not _is_signature_error(exc.body):
                     raise
                 log.info("upstream refused a replayed signature; retrying once without them")
-                return await self._serve(without_signatures(req), route)
+                return await self._serve(without_signatures(req), route, account)
         except GatewayError as exc:  # INTERFACE.md: every proxied answer names the model
             exc.headers.setdefault("X-Mapped-Model", route.mapped)
             raise
 
-    async def _serve(self, req: ChatRequest, route: models.Route) -> Served:
+    async def _serve(self, req: ChatRequest, route: models.Route, only: str = "") -> Served:
         lane = self._lane(route)
         see = self.signatures.watcher()
 
@@ -169,7 +172,7 @@ class Gateway:
             return events
 
         outcome = await attempt(
-            lane, self._limits(), call, model=route.upstream, session=session_id_of(req)
+            lane, self._limits(), call, model=route.upstream, session=session_id_of(req), only=only
         )
         return Served(route, outcome.credential, outcome.value, outcome.attempts)
 
@@ -184,7 +187,7 @@ class Gateway:
         return await self._count(req, last)
 
     async def _count(self, req: ChatRequest, route: models.Route) -> int:
-        req = dataclasses.replace(req, reasoning=route.reasoning_for(req.reasoning))
+        req = route.applied_to(req)
         lane = self._lane(route)
 
         async def call(credential: Account) -> int:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from .. import __version__
-from . import admin_accounts, anthropic_routes, gemini_routes, openai_routes
+from . import admin_accounts, anthropic_routes, gemini_routes, internal_routes, openai_routes
 from .dialects import Dialect, dialect_of, json_response
 from .unbuilt import not_built
 
@@ -54,14 +54,13 @@ def add_routes(app: web.Application) -> None:
     r.add_get("/healthz", health)
     r.add_get("/health", health)
     anthropic_routes.add_routes(r)
-    r.add_post("/v1/models/detect", not_built("model detection"))
+    internal_routes.add_routes(r)  # /v1/models/detect before the {name} patterns
     r.add_get("/v1/models", list_models)
     openai_routes.add_routes(r)
     gemini_routes.add_routes(r)
     r.add_get("/v1/models/{name}", get_model)
     for server in ("web_search_prime", "web_reader", "zai-mcp-server"):
         r.add_route("*", f"/mcp/{server}/mcp", not_built(f"the MCP server {server}"))
-    r.add_post("/internal/warmup", not_built("account warmup"))
     r.add_post("/v1/api/event_logging", silent_ok)
     r.add_post("/v1/api/event_logging/batch", silent_ok)
     admin_accounts.add_routes(app)

@@ -5,7 +5,8 @@ hoisted after `system`, in order. Consecutive same-role messages are merged, emp
 After merging, every tool_result must answer a tool_use of the assistant message right before
 it, and every tool_use must be answered by the next message (Anthropic's own rule): anything
 else is a conversation no merge can repair, and a 400 naming the block.
-Tools: custom tools only (a typed server tool such as `web_search_20250305` is a 400);
+Tools: custom tools, and the web search server tool (`web_search_20250305`, which turns on
+the upstream's search grounding); any other typed server tool is a 400;
 `input_schema` is passed on as is (the upstream codec cleans it).
 """
 
@@ -26,6 +27,7 @@ from antigravity_gateway.core.messages import (
 from antigravity_gateway.errors import InvalidRequest
 from antigravity_gateway.protocols import fields
 from antigravity_gateway.protocols.fields import at
+from antigravity_gateway.protocols.search import is_search_tool
 
 from .blocks import decode_block
 
@@ -135,6 +137,8 @@ def decode_tools(value: object) -> tuple[Tool, ...]:
         path = at("tools", i)
         tool = fields.obj(item, path)
         kind = tool.get("type")
+        if is_search_tool(tool):
+            continue  # web_search_20250305: the hub's web_search flag (inbound.py)
         if kind not in (None, "custom"):
             raise InvalidRequest(
                 f"server tool {kind!r} is not supported; declare client tools with input_schema",

@@ -19,6 +19,7 @@ from antigravity_gateway.core.messages import (
     ChatResponse,
     Effort,
     FinishReason,
+    Grounding,
     Media,
     Reasoning,
     Text,
@@ -29,8 +30,9 @@ from antigravity_gateway.core.messages import (
 from antigravity_gateway.errors import GatewayError, InvalidRequest, UpstreamError, kind_of
 from antigravity_gateway.protocols import fields
 from antigravity_gateway.protocols.markdown import markdown_image
+from antigravity_gateway.protocols.search import wants_search
 
-from . import wire
+from . import search, wire
 from .blocks import encode_signature
 from .conversation import decode_messages, decode_system, decode_tool_choice, decode_tools
 
@@ -88,6 +90,7 @@ def decode_request(body: Any, *, counting: bool = False) -> ChatRequest:
         reasoning=_reasoning(body.get("thinking"), body.get("output_config")),
         stream=bool(fields.opt_bool(body, "stream")),
         session_key=_session_key(body.get("metadata")),
+        web_search=wants_search(body.get("tools")),
     )
 
 
@@ -143,17 +146,35 @@ def _session_key(metadata: object) -> str:
 
 
 def encode_response(resp: ChatResponse, *, model: str) -> wire.Message:
-    """A `message`; `model` is the name the client asked for."""
+    """A `message`; `model` is the name the client asked for. A grounded answer opens with
+    the web search blocks and cites its sources on the text (search.py)."""
+    usage = encode_usage(resp.usage)
+    content: list[Any] = [encode_block(p) for p in resp.parts]
+    if resp.grounding is not None:
+        content = _grounded(resp, resp.grounding)
+        usage["server_tool_use"] = {"web_search_requests": max(1, len(resp.grounding.queries))}
     return {
         "id": resp.id,
         "type": "message",
         "role": "assistant",
         "model": model,
-        "content": [encode_block(p) for p in resp.parts],
+        "content": content,
         "stop_reason": STOP_REASONS[resp.finish_reason],
         "stop_sequence": None,
-        "usage": encode_usage(resp.usage),
+        "usage": usage,
     }
+
+
+def _grounded(resp: ChatResponse, grounding: Grounding) -> list[Any]:
+    content: list[Any] = search.search_blocks(grounding, resp.id)
+    offset = 0
+    for part in resp.parts:
+        if isinstance(part, Text):
+            content += search.cited_text_blocks(part.text, offset, grounding)
+            offset += len(part.text)
+        else:
+            content.append(encode_block(part))
+    return content
 
 
 def encode_block(part: Text | Thinking | ToolCall | Media) -> wire.ContentBlock:

@@ -31,6 +31,7 @@ from antigravity_gateway.protocols.markdown import markdown_image
 from . import wire
 from .blocks import encode_signature
 from .inbound import STOP_REASONS, encode_error, encode_usage
+from .search import search_blocks
 
 _PING = encode_frame(b'{"type":"ping"}', event="ping")
 
@@ -58,6 +59,7 @@ class StreamEncoder:
         self._id, self._model = id, model
         self._redacted: dict[int, list[str]] = {}  # redacted thinking parts, buffered
         self._thinking: set[int] = set()  # thinking parts: the only ones whose signature we send
+        self._next = 0  # the next free block index
         self._done = False
 
     def feed(self, event: Event) -> list[bytes]:
@@ -93,6 +95,7 @@ class StreamEncoder:
 
     def _start(self, start: PartStart) -> list[bytes]:
         block: wire.ContentBlock
+        self._next = start.index + 1
         if start.kind == "thinking" and start.redacted:
             self._redacted[start.index] = []
             return []
@@ -128,7 +131,18 @@ class StreamEncoder:
             "stop_sequence": None,
         }
         usage = encode_usage(finish.usage)
-        return [frame("message_delta", {"delta": delta, "usage": usage}), frame("message_stop", {})]
+        frames = []
+        if finish.grounding is not None:  # known only now: the search blocks follow the text
+            usage["server_tool_use"] = {
+                "web_search_requests": max(1, len(finish.grounding.queries))
+            }
+            for index, block in enumerate(search_blocks(finish.grounding, self._id), self._next):
+                frames.append(
+                    frame("content_block_start", {"index": index, "content_block": block})
+                )
+                frames.append(frame("content_block_stop", {"index": index}))
+        end = [frame("message_delta", {"delta": delta, "usage": usage}), frame("message_stop", {})]
+        return frames + end
 
     def _delta(self, index: int, delta: wire.BlockDelta) -> bytes:
         return frame("content_block_delta", {"index": index, "delta": delta})

@@ -6,7 +6,7 @@ validated field by field (conversation.py, inbound.py), so nothing here vouches 
 
 from __future__ import annotations
 
-from typing import Any, Literal, TypedDict
+from typing import Any, Literal, NotRequired, TypedDict
 
 StopReason = Literal["end_turn", "max_tokens", "tool_use", "stop_sequence", "refusal"]
 
@@ -42,6 +42,7 @@ class Usage(TypedDict):
     output_tokens: int  # thinking included
     cache_creation_input_tokens: int
     cache_read_input_tokens: int
+    server_tool_use: NotRequired[dict[str, int]]  # {"web_search_requests": n}
 
 
 class Message(TypedDict):

@@ -6,7 +6,8 @@ stopSequences, candidateCount 1, responseMimeType + responseSchema / responseJso
 thinkingConfig: level -> effort, budget -> budget, -1 -> model default, includeThoughts).
 Kept verbatim for a Gemini upstream (ChatRequest.passthrough): safetySettings, googleSearch /
 codeExecution / urlContext tools, and seed, presencePenalty, frequencyPenalty, responseModalities,
-imageConfig, mediaResolution. Dropped: cachedContent, labels, anything else. Numbered enums
+imageConfig, mediaResolution; a googleSearch tool also sets `web_search` (answers carry the
+groundingMetadata). Dropped: cachedContent, labels, anything else. Numbered enums
 (google-generativeai's wire form) become names. Cheap for big bodies: one pass, inline data stays
 the base64 string it came as, JSON-Schema parameters are shared untouched, nothing is re-checked.
 """
@@ -27,6 +28,7 @@ from antigravity_gateway.errors import InvalidRequest
 from antigravity_gateway.protocols import fields
 
 from .history import decode_contents, decode_system, pick, spelled
+from .modes import SEARCH_TOOL_NAMES
 from .replies import Framing, StreamEncoder, encode_error, encode_response, encode_usage
 
 __all__ = [
@@ -105,6 +107,7 @@ def decode_request(
         tool_choice=_tool_choice(*pick(body, "toolConfig", path)),
         stream=stream,
         passthrough={"gemini": native} if native else {},
+        web_search=any(key in tool for tool in native_tools for key in SEARCH_TOOL_NAMES),
         **generation,
     )
 

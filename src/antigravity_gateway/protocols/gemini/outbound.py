@@ -37,10 +37,13 @@ from antigravity_gateway.core.messages import (
 )
 from antigravity_gateway.errors import InvalidRequest, UpstreamError
 
-from . import wire
+from . import grounding, modes, wire
 from .contents import encode_contents, encode_system, loop_opens_signed
 from .families import EFFORT_BUDGET, LEVELS, ModelSpec, spec_for
+from .modes import request_type
 from .schema import PLACEHOLDER, clean_schema, function_parameters
+
+__all__ = ["StreamDecoder", "decode_response", "encode_request", "request_type"]
 
 _MODES: dict[str, wire.CallingMode] = {"auto": "AUTO", "none": "NONE", "required": "ANY"}
 _FORCING = ("required", "tool")  # Anthropic: thinking is incompatible with forced tool use
@@ -73,6 +76,7 @@ def encode_request(req: ChatRequest, *, model: str) -> wire.GenerateContentReque
     if generation := _generation_config(req, spec):
         body["generationConfig"] = generation
     _add_passthrough(body, req.passthrough.get("gemini"))
+    modes.apply(body, req, model)
     return body
 
 
@@ -239,6 +243,8 @@ class StreamDecoder:
         self._pending: Signature | None = None
         self._reason = ""
         self._usage = Usage()
+        self._grounding: dict[str, Any] = {}
+        self._visible: list[str] = []  # the answer's text, for grounding offsets
 
     def feed(self, chunk: dict[str, Any]) -> list[Event]:
         if self._closed or not isinstance(chunk, dict):
@@ -260,6 +266,8 @@ class StreamDecoder:
                             events += self._part(part) if isinstance(part, dict) else []
                 if isinstance(reason := candidate.get("finishReason"), str):
                     self._reason = reason
+                if isinstance(meta := candidate.get("groundingMetadata"), dict) and meta:
+                    self._grounding = meta
         return events
 
     def close(self) -> list[Event]:
@@ -274,7 +282,10 @@ class StreamDecoder:
         reason = _FINISH.get(self._reason, "stop")
         if reason == "stop" and self._calls:
             reason = "tool_use"
-        return [*events, Finish(reason=reason, usage=self._usage)]
+        found = (
+            grounding.decode(self._grounding, "".join(self._visible)) if self._grounding else None
+        )
+        return [*events, Finish(reason=reason, usage=self._usage, grounding=found)]
 
     def _start(self, chunk: dict[str, Any]) -> Start:
         self._started = True
@@ -316,6 +327,8 @@ class StreamDecoder:
             current = self._open
         assert current is not None
         delta = ThinkingDelta if thought else TextDelta
+        if not thought:
+            self._visible.append(text)
         events.append(delta(index=current.index, text=text))
         if signature is not None:
             current.signature, current.sealed = signature, True

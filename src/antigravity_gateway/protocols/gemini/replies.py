@@ -36,7 +36,7 @@ from antigravity_gateway.core.messages import (
 from antigravity_gateway.core.sse import encode_frame
 from antigravity_gateway.errors import GatewayError, InvalidRequest, UpstreamError
 
-from . import wire
+from . import grounding, wire
 from .contents import encode_media
 
 Framing = Literal["sse", "array"]
@@ -98,14 +98,15 @@ def encode_response(
     """The whole answer as one GenerateContentResponse; `model` is used when upstream named none.
     `thoughts=False` (the client did not ask with includeThoughts) leaves thinking out."""
     parts = [_part(p) for p in resp.parts if thoughts or not isinstance(p, Thinking)]
+    candidate: wire.Candidate = {
+        "content": {"role": "model", "parts": parts},
+        "finishReason": FINISH[resp.finish_reason],
+        "index": 0,
+    }
+    if resp.grounding is not None:
+        candidate["groundingMetadata"] = grounding.encode(resp.grounding, resp.text)
     return {
-        "candidates": [
-            {
-                "content": {"role": "model", "parts": parts},
-                "finishReason": FINISH[resp.finish_reason],
-                "index": 0,
-            }
-        ],
+        "candidates": [candidate],
         "usageMetadata": encode_usage(resp.usage),
         "modelVersion": resp.model or model,
         "responseId": resp.id,
@@ -168,6 +169,7 @@ class StreamEncoder:
         self._kinds: dict[int, PartStart] = {}
         self._args: dict[int, list[str]] = {}
         self._pending: list[wire.Part] = []  # signature parts waiting for the next chunk
+        self._text: list[str] = []  # the answer's text, for a rebuilt groundingMetadata
         self._opened = self._done = False
 
     def feed(self, event: Event) -> list[bytes]:
@@ -184,6 +186,7 @@ class StreamEncoder:
                 if event.media is not None:
                     return self._chunk([_part(event.media)])
             case TextDelta(text=text) if text:
+                self._text.append(text)
                 return self._chunk([{"text": text}])
             case ThinkingDelta(text=text, index=index) if text and self._thoughts:
                 if not self._kinds[index].redacted:
@@ -228,6 +231,9 @@ class StreamEncoder:
         chunk = self._body(parts)
         chunk["candidates"][0]["finishReason"] = FINISH[finish.reason]
         chunk["usageMetadata"] = encode_usage(finish.usage)
+        if finish.grounding is not None:
+            meta = grounding.encode(finish.grounding, "".join(self._text))
+            chunk["candidates"][0]["groundingMetadata"] = meta
         return [self._frame(chunk, last=True)]
 
     def _chunk(self, parts: list[wire.Part]) -> list[bytes]:

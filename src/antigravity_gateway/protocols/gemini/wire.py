@@ -103,6 +103,7 @@ class Candidate(TypedDict, total=False):
     content: Content
     finishReason: str
     index: int
+    groundingMetadata: dict[str, Any]
 
 
 class UsageMetadata(TypedDict, total=False):

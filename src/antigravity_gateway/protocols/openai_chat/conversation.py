@@ -27,6 +27,7 @@ from antigravity_gateway.core.messages import (
 from antigravity_gateway.errors import InvalidRequest
 from antigravity_gateway.protocols import fields
 from antigravity_gateway.protocols.fields import at
+from antigravity_gateway.protocols.search import is_search_tool
 
 _TEXT, _USER, _ASSISTANT = (
     {"text"},
@@ -75,6 +76,8 @@ def decode_tools(value: object) -> tuple[Tool, ...]:
     for i, item in enumerate(fields.array(value, "tools")):
         path = at("tools", i)
         tool = fields.obj(item, path)
+        if is_search_tool(tool):
+            continue  # the hub's web_search flag (decode_request)
         if tool.get("type") != "function":
             raise InvalidRequest('only "function" tools are supported', path=at(path, "type"))
         path = at(path, "function")

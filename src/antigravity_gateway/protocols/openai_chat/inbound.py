@@ -3,10 +3,11 @@
 Read: model, messages/tools/tool_choice (conversation.py; server/media.py downloads http(s) image
 URLs), temperature, top_p, max_tokens or max_completion_tokens, stop, stream,
 stream_options.include_usage (`wants_usage`), response_format (json_object, json_schema),
-reasoning_effort ("xhigh" -> high), user (-> session key), n (1 only). Accepted but ignored:
-frequency_penalty, presence_penalty, logit_bias, logprobs, top_logprobs, seed, service_tier, store,
-metadata, modalities, audio, prediction, parallel_tool_calls, web_search_options, verbosity,
-prompt_cache_key, safety_identifier, functions/function_call (legacy).
+reasoning_effort ("xhigh" -> high), user (-> session key), n (1 only), web_search_options and
+web_search tools (-> web_search; the sources come back as url_citation annotations).
+Accepted but ignored: frequency_penalty, presence_penalty, logit_bias, logprobs, top_logprobs,
+seed, service_tier, store, metadata, modalities, audio, prediction, parallel_tool_calls,
+verbosity, prompt_cache_key, safety_identifier, functions/function_call (legacy).
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ from antigravity_gateway.core.sse import encode_frame
 from antigravity_gateway.errors import GatewayError, InvalidRequest, UnknownModel, kind_of
 from antigravity_gateway.protocols import fields
 from antigravity_gateway.protocols.markdown import markdown_image
+from antigravity_gateway.protocols.search import chat_annotations, wants_search
 
 from . import wire
 from .conversation import decode_messages, decode_tool_choice, decode_tools
@@ -107,6 +109,7 @@ def decode_request(body: Any) -> ChatRequest:
         json_schema=_json_schema(body.get("response_format")),
         stream=bool(fields.opt_bool(body, "stream")),
         session_key=fields.opt_string(body, "user") or "",
+        web_search=body.get("web_search_options") is not None or wants_search(body.get("tools")),
     )
 
 
@@ -172,6 +175,8 @@ def encode_response(resp: ChatResponse, *, model: str, created: int) -> wire.Cha
         message["reasoning_content"] = reasoning
     if calls:
         message["tool_calls"] = calls
+    if annotations := chat_annotations(resp.grounding):
+        message["annotations"] = annotations
     return {
         "id": resp.id,
         "object": "chat.completion",
@@ -317,7 +322,10 @@ class StreamEncoder(ChunkStream):
         return []
 
     def _finish(self, finish: Finish) -> list[bytes]:
-        return self._end(self._chunk({}, _FINISH[finish.reason]), finish.usage)
+        last = self._chunk({}, _FINISH[finish.reason])
+        if annotations := chat_annotations(finish.grounding):
+            return [self._chunk({"annotations": annotations}), *self._end(last, finish.usage)]
+        return self._end(last, finish.usage)
 
     def _arguments(self, index: int, fragment: str) -> bytes:
         call = {"index": self._tools[index], "function": {"arguments": fragment}}

@@ -65,6 +65,7 @@ class ResponseMessage(TypedDict):
     content: str | None
     reasoning_content: NotRequired[str]
     tool_calls: NotRequired[list[ToolCallWire]]
+    annotations: NotRequired[list[dict[str, Any]]]  # url_citation, for web search answers
 
 
 class Choice(TypedDict):

@@ -27,6 +27,7 @@ from antigravity_gateway.errors import InvalidRequest
 from antigravity_gateway.protocols import fields
 from antigravity_gateway.protocols.fields import at
 from antigravity_gateway.protocols.openai_chat.inbound import decode_effort, encode_error
+from antigravity_gateway.protocols.search import wants_search
 
 from .items import InputReader
 from .tools import ToolNames, decode_tool_choice, decode_tools
@@ -144,6 +145,7 @@ def decode_request(body: Any, *, history: History = History()) -> ResponsesReque
         session_key=fields.opt_string(body, "prompt_cache_key")
         or fields.opt_string(body, "user")
         or "",
+        web_search=wants_search(body.get("tools")),
     )
     return ResponsesRequest(
         chat=chat,

@@ -1,10 +1,11 @@
 """Hub response -> Responses `output` items and the response object (shared by JSON and SSE).
 
-One output item per hub part, so an item's `output_index` is its part's index: text and media ->
-`message` (media as a markdown image), thinking -> `reasoning` (summary text only when a summary
-was asked for; the signed thinking sealed in `encrypted_content` only when `include` asks),
-tool calls -> `function_call`, or `custom_tool_call` for custom tools. Item ids derive from the
-response id, so the stream and the final object agree.
+One output item per hub part, so an item's `output_index` is its part's index: text ->
+`message`, media (image models) -> `image_generation_call`, thinking -> `reasoning` (summary
+text only when asked for; the signed thinking sealed in `encrypted_content` when `include`
+asks), tool calls -> `function_call`, or `custom_tool_call` for custom tools; a grounded
+answer adds a `web_search_call` item after them and url_citation annotations on its text.
+Item ids derive from the response id, so the stream and the final object agree.
 """
 
 from __future__ import annotations
@@ -17,13 +18,14 @@ import msgspec
 from antigravity_gateway.core.messages import (
     ChatResponse,
     FinishReason,
+    Grounding,
     Media,
     Text,
     Thinking,
     ToolCall,
     Usage,
 )
-from antigravity_gateway.protocols.openai_chat.inbound import visible_text
+from antigravity_gateway.protocols.search import url_citations
 
 from . import wire
 from .inbound import Context
@@ -43,8 +45,10 @@ def item_id(ctx: Context, prefix: str, index: int) -> str:
 def encode_item(ctx: Context, index: int, part: ResponsePart) -> wire.OutputItem:
     """The finished output item for part `index`."""
     match part:
-        case Text() | Media():
-            return message_item(ctx, index, visible_text(part), "completed")
+        case Text():
+            return message_item(ctx, index, part.text, "completed")
+        case Media():
+            return image_item(ctx, index, part, "completed")
         case Thinking():
             return reasoning_item(ctx, index, part)
         case ToolCall():
@@ -65,6 +69,25 @@ def message_item(
         "status": status,
         "content": content,
     }
+
+
+def image_item(
+    ctx: Context, index: int, media: Media | None, status: wire.ItemStatus
+) -> wire.ImageItem:
+    """A generated image (base64 in `result`; an image known only by URL gives the URL)."""
+    result = None if media is None else (media.data or media.url)
+    return {"id": item_id(ctx, "ig", index), "type": "image_generation_call", "status": status,
+            "result": result}  # fmt: skip
+
+
+def search_item(ctx: Context, index: int, grounding: Grounding) -> wire.WebSearchItem:
+    action = {
+        "type": "search",
+        "query": " ".join(grounding.queries),
+        "sources": [{"type": "url", "url": s.url} for s in grounding.sources if s.url],
+    }
+    return {"id": item_id(ctx, "ws", index), "type": "web_search_call", "status": "completed",
+            "action": action}  # fmt: skip
 
 
 def output_text(text: str) -> wire.OutputText:
@@ -121,9 +144,27 @@ def custom_input(arguments: dict[str, Any]) -> str:
 def encode_response(resp: ChatResponse, ctx: Context) -> dict[str, Any]:
     """The complete (or incomplete) response object of a finished answer."""
     output = [encode_item(ctx, i, p) for i, p in enumerate(resp.parts)]
+    if resp.grounding is not None:
+        _annotate(output, resp)
+        output.append(search_item(ctx, len(output), resp.grounding))
     incomplete = _INCOMPLETE.get(resp.finish_reason)
     status: wire.Status = "incomplete" if incomplete else "completed"
     return response_object(ctx, status, output, usage=resp.usage, incomplete=incomplete)
+
+
+def _annotate(output: list[wire.OutputItem], resp: ChatResponse) -> None:
+    """url_citation annotations on each message, at offsets within its own text."""
+    citations, offset = url_citations(resp.grounding), 0
+    for item, part in zip(output, resp.parts, strict=True):
+        if item["type"] != "message" or not isinstance(part, Text):
+            continue
+        end = offset + len(part.text)
+        item["content"][0]["annotations"] = [
+            {**c, "start_index": c["start_index"] - offset, "end_index": c["end_index"] - offset}
+            for c in citations
+            if offset <= c["start_index"] and c["end_index"] <= end
+        ]
+        offset = end
 
 
 def response_object(

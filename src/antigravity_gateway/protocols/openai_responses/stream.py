@@ -28,12 +28,11 @@ from antigravity_gateway.core.events import (
 from antigravity_gateway.core.messages import ChatResponse, ToolCall
 from antigravity_gateway.core.sse import encode_frame
 from antigravity_gateway.errors import GatewayError, kind_of
-from antigravity_gateway.protocols.openai_chat.inbound import visible_text
 
 from . import output, wire
 from .inbound import Context
 
-_PREFIXES = {"text": "msg", "media": "msg", "thinking": "rs", "tool_call": "fc"}
+_PREFIXES = {"text": "msg", "media": "ig", "thinking": "rs", "tool_call": "fc"}
 _FAILURE_CODES = {"rate_limit": "rate_limit_exceeded", "invalid_request": "invalid_prompt"}
 
 
@@ -105,13 +104,13 @@ class StreamEncoder:
         elif start.kind == "tool_call":
             call = ToolCall(id=start.tool_id, name=start.tool_name, arguments={})
             item = output.call_item(ctx, index, call, "in_progress", empty=True)
+        elif start.kind == "media":
+            item = output.image_item(ctx, index, None, "in_progress")
         else:
             item = output.message_item(ctx, index, None, "in_progress")
         frames = [self._frame("response.output_item.added", output_index=index, item=item)]
-        if start.kind in ("text", "media"):
+        if start.kind == "text":
             frames.append(self._part_event("response.content_part.added", ""))
-        if start.media is not None:
-            frames += self._delta("response.output_text.delta", visible_text(start.media), 0)
         return frames
 
     def _summary_delta(self, text: str) -> list[bytes]:
@@ -134,7 +133,7 @@ class StreamEncoder:
 
     def _content_done(self, opened: PartStart, item: wire.OutputItem, text: str) -> list[bytes]:
         """The `.done` events that precede output_item.done, by kind of item."""
-        if opened.kind in ("text", "media"):
+        if opened.kind == "text":
             done = self._item_event("response.output_text.done", content_index=0, text=text)
             return [done, self._part_event("response.content_part.done", text)]
         if self._summary_open:
@@ -159,7 +158,12 @@ class StreamEncoder:
         self.response = self._asm.result()
         body = output.encode_response(self.response, self._ctx)
         kind = "response.completed" if body["status"] == "completed" else "response.incomplete"
-        return [self._frame(kind, response=body)]
+        frames = []
+        if self.response.grounding is not None:  # the search item, known only at the end
+            item, index = body["output"][-1], len(body["output"]) - 1
+            for step in ("response.output_item.added", "response.output_item.done"):
+                frames.append(self._frame(step, output_index=index, item=item))
+        return [*frames, self._frame(kind, response=body)]
 
     def _lifecycle(self, kind: str) -> list[bytes]:
         return [self._frame(kind, response=output.response_object(self._ctx, "in_progress", []))]

@@ -60,7 +60,23 @@ class CustomToolCallItem(TypedDict):
     namespace: NotRequired[str]
 
 
-OutputItem = MessageItem | ReasoningItem | FunctionCallItem | CustomToolCallItem
+class ImageItem(TypedDict):
+    id: str
+    type: Literal["image_generation_call"]
+    status: ItemStatus
+    result: str | None  # base64 image
+
+
+class WebSearchItem(TypedDict):
+    id: str
+    type: Literal["web_search_call"]
+    status: ItemStatus
+    action: dict[str, Any]
+
+
+OutputItem = (
+    MessageItem | ReasoningItem | FunctionCallItem | CustomToolCallItem | ImageItem | WebSearchItem
+)
 
 
 class InputTokensDetails(TypedDict):
