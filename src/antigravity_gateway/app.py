@@ -22,6 +22,7 @@ from .account_service import AccountService
 from .accounts import state
 from .accounts.pool import Policy, Pool
 from .accounts.store import AccountStore
+from .mcp_servers import routes as mcp_routes
 from .server import auth, browsers, middleware
 from .server.context import GATEWAY
 from .server.pipeline import Gateway
@@ -78,6 +79,7 @@ def build_app(
     )
     app[GATEWAY] = gateway
     add_routes(app)
+    mcp_routes.install(app, gateway)
     app.cleanup_ctx.append(upkeep.context(gateway, store, data_dir))
     if owned:
         app.on_cleanup.append(lambda _: http.close())

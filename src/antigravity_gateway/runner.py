@@ -50,6 +50,7 @@ def run(
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    logging.getLogger("mcp").setLevel(logging.WARNING)  # the MCP SDK logs every session at INFO
     try:
         with asyncio.Runner(loop_factory=_loop_factory()) as runner:
             runner.run(

@@ -31,7 +31,6 @@ async def _healthy(client) -> None:
     ("method", "path", "check"),
     [
         ("GET", "/api/accounts", lambda b: b["error"]["message"]),
-        ("POST", "/mcp/web_reader/mcp", lambda b: b["error"]["message"]),
         ("GET", "/metrics", lambda b: b["error"]["message"]),
     ],
 )

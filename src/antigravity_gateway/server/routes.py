@@ -59,8 +59,6 @@ def add_routes(app: web.Application) -> None:
     openai_routes.add_routes(r)
     gemini_routes.add_routes(r)
     r.add_get("/v1/models/{name}", get_model)
-    for server in ("web_search_prime", "web_reader", "zai-mcp-server"):
-        r.add_route("*", f"/mcp/{server}/mcp", not_built(f"the MCP server {server}"))
     r.add_post("/v1/api/event_logging", silent_ok)
     r.add_post("/v1/api/event_logging/batch", silent_ok)
     admin_accounts.add_routes(app)
