@@ -128,14 +128,14 @@ def remote_fake(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, 
 def test_a_39_mb_body_does_not_stall_small_requests(
     remote_fake: dict[str, object], tmp_path: Path
 ) -> None:
-    """Best of three trials: a gateway that blocks its loop on the body fails every trial,
-    while a busy shared machine (8 engineers on 2 cores) may spoil one."""
+    """Best of five trials: a gateway that blocks its loop on the body fails every trial
+    (~400 ms each), while a busy shared machine (8 engineers on 2 cores) may spoil some."""
     gateway = _gateway_on(remote_fake, tmp_path / "agm", max_body_bytes=64 * MB)
     body = tmp_path / "big.json"
     try:
         assert _claude_code_body(body) > 39 * 1000 * 1000
         delays = []
-        for _ in range(3):
+        for _ in range(5):
             delays.append(_delay_beside(gateway.port, body))
             if delays[-1] < 0.1:
                 break

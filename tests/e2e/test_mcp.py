@@ -94,7 +94,7 @@ async def test_vision_tool_errors_are_tool_results(zai_gateway: Gateway, zai: Fa
 async def test_open_streams_do_not_hold_up_a_stop(
     fake: FakeGoogle, zai: FakeZai, tmp_path: Path, route: str
 ) -> None:
-    gateway = Gateway.start(fake, tmp_path, accounts=1, extra=zai_section(zai))
+    gateway = Gateway.start(fake, tmp_path, accounts=1, sections=zai_section(zai))
     try:
         async with mcp_session(f"{gateway.url}/mcp/{route}/mcp", API_KEY) as session:
             await session.list_tools()  # the client now holds its GET stream open

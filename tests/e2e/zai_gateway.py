@@ -42,7 +42,7 @@ def zai_gateway(
     fake: FakeGoogle, zai_server: FakeZai, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Gateway]:
     data_dir = Path(tmp_path_factory.mktemp("agm"))
-    gateway = Gateway.start(fake, data_dir, accounts=1, extra=zai_section(zai_server))
+    gateway = Gateway.start(fake, data_dir, accounts=1, sections=zai_section(zai_server))
     yield gateway
     gateway.stop()
     log = gateway.log.read_text()

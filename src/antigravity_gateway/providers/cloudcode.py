@@ -160,8 +160,9 @@ def encode_body(req: ChatRequest, model: str) -> dict[str, Any]:
     """The Gemini body, its `contents` already JSON (msgspec.Raw): for a big request this runs
     in a worker thread, and the envelope's encoding on the event loop stays cheap."""
     body = dict(gemini.encode_request(req, model=model))
-    if "contents" in body:
-        body["contents"] = msgspec.Raw(_json_encode(body["contents"]))
+    if isinstance(contents := body.get("contents"), list):
+        # one turn at a time: each encode holds the GIL briefly, so the loop thread keeps going
+        body["contents"] = msgspec.Raw(b"[" + b",".join(map(_json_encode, contents)) + b"]")
     return body
 
 
