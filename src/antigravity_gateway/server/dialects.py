@@ -25,6 +25,7 @@ class Dialect(Enum):
     OPENAI = "openai"
     ANTHROPIC = "anthropic"
     GEMINI = "gemini"
+    ADMIN = "admin"  # the admin API: {"error": "<message>"}
     MCP = "mcp"  # JSON-RPC error envelopes on /mcp/ routes
 
 
@@ -32,12 +33,15 @@ _ENCODERS: dict[Dialect, Callable[[GatewayError], tuple[int, Any]]] = {
     Dialect.OPENAI: openai.encode_error,
     Dialect.ANTHROPIC: anthropic.encode_error,
     Dialect.GEMINI: gemini.encode_error,
+    Dialect.ADMIN: lambda err: (err.status, {"error": err.message}),
     Dialect.MCP: jsonrpc.encode_error,
 }
 
 
 def dialect_of(request: web.Request) -> Dialect:
     path = request.path
+    if path.startswith("/api/") or path == "/api":
+        return Dialect.ADMIN
     if path.startswith("/mcp/"):
         return Dialect.MCP
     if path.startswith("/v1/messages"):
