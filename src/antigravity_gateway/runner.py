@@ -1,11 +1,13 @@
 """`agm serve`: bind, print the banner, run until SIGINT/SIGTERM, then stop gracefully.
 
 On a signal the listener closes at once and in-flight requests get up to `SHUTDOWN_SECONDS` to
-finish. A port already in use, or a data directory another server holds, is a one-line error
-and exit code 1, never a traceback. Connection limits (server/connections.py): a client's hang-up
-cancels its handler at once, idle keep-alive connections close after KEEPALIVE_SECONDS (also
-the time a client gets to send its headers), header lines and counts are capped, the number of
-connections is capped below the open-file limit, which is raised to its hard maximum first.
+finish. A port already in use, a data directory another server holds, or a state backend
+that cannot be reached, is a one-line error and exit code 1, never a traceback. A worker
+of `--workers N` binds with SO_REUSEPORT. Connection limits (server/connections.py): a
+client's hang-up cancels its handler at once, idle keep-alive connections close after
+KEEPALIVE_SECONDS (also the time a client gets to send its headers), header lines and counts
+are capped, the number of connections is capped below the open-file limit, which is raised
+to its hard maximum first.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from .server.connections import GuardedRunner
 from .server.context import GATEWAY
 from .server.monitoring import MONITOR
 from .settings import Settings
+from .state.base import StateUnavailable
 
 log = logging.getLogger("antigravity_gateway")
 
@@ -53,7 +56,9 @@ def run(
     host: str | None = None,
     port: int | None = None,
     log_format: str = "text",
+    worker: int | None = None,
 ) -> None:
+    """`worker`: this process's index among `--workers N` (only worker 0 prints the banner)."""
     configure_logging(log_format)
     try:
         with asyncio.Runner(loop_factory=_loop_factory()) as runner:
@@ -64,9 +69,10 @@ def run(
                     host=host or settings.bind_host,
                     port=port or settings.proxy.port,
                     json_access_log=log_format == "json",
+                    worker=worker,
                 )
             )
-    except (BindError, datadir.DataDirBusy) as exc:
+    except (BindError, StateUnavailable, datadir.DataDirBusy) as exc:
         print(f"error: {exc}", file=sys.stderr)
         raise SystemExit(1) from None
 
@@ -94,7 +100,13 @@ def configure_logging(log_format: str) -> None:
 
 
 async def serve(
-    settings: Settings, data_dir: Path, *, host: str, port: int, json_access_log: bool = False
+    settings: Settings,
+    data_dir: Path,
+    *,
+    host: str,
+    port: int,
+    json_access_log: bool = False,
+    worker: int | None = None,
 ) -> None:
     with _own(settings, data_dir):
         app = build_app(settings, data_dir)
@@ -103,10 +115,15 @@ async def serve(
             app, max_connections=connection_cap(settings), shutdown_timeout=SHUTDOWN_SECONDS,
             access_log=None, handler_cancellation=True, keepalive_timeout=KEEPALIVE_SECONDS,
             **SERVER_LIMITS)
-        await runner.setup()
         try:
-            await _bind(runner, host, port)
-            print(banner(app, host, port), flush=True)
+            await runner.setup()
+        except StateUnavailable:
+            await app.cleanup()  # the upstream session and whatever else started
+            raise
+        try:
+            await _bind(runner, host, port, reuse_port=worker is not None)
+            if not worker:
+                print(banner(app, host, port), flush=True)
             await _until_signal()
             log.info("stopping: finishing in-flight requests (up to %.0f s)", SHUTDOWN_SECONDS)
         finally:
@@ -145,9 +162,9 @@ def raise_open_file_limit() -> int:
     return soft
 
 
-async def _bind(runner: web.AppRunner, host: str, port: int) -> None:
+async def _bind(runner: web.AppRunner, host: str, port: int, *, reuse_port: bool) -> None:
     try:
-        await web.TCPSite(runner, host, port, backlog=1024).start()
+        await web.TCPSite(runner, host, port, backlog=1024, reuse_port=reuse_port or None).start()
     except OSError as exc:
         if exc.errno == errno.EADDRINUSE:
             raise BindError(

@@ -19,9 +19,11 @@ from aiohttp import web
 
 from ..errors import InvalidRequest, PayloadTooLarge, RequestTimeout
 from ..providers.offload import note_body_size, off_loop_if_big
+from ..state.base import Store
 from .pipeline import Gateway
 
 GATEWAY = web.AppKey("gateway", Gateway)
+STATE = web.AppKey("state", Store)  # `.connected`: False while Redis is away (for a metric)
 REQUEST_ID = web.RequestKey("request_id", str)
 BODY_SECONDS = 300.0  # a body still arriving after this is cut off (slow-body clients)
 MAX_DEPTH = 128  # JSON nesting; real tool schemas stay far below, msgspec itself stops near 1000
