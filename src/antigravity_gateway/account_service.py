@@ -21,7 +21,7 @@ from msgspec.structs import replace
 
 from .accounts import importers, oauth
 from .accounts.store import Account, AccountStore, Quota
-from .errors import GatewayError, UpstreamError
+from .errors import GatewayError, UpstreamError, UpstreamLoginFailed
 from .providers import cloudcode_setup
 from .providers.cloudcode import CloudCode
 from .settings import Settings, UpstreamSettings
@@ -214,6 +214,9 @@ class AccountService:
                                   disabled_at=self._clock(),
                                   disabled_reason=f"invalid_grant: {exc.description}")
             raise
+        except UpstreamError as exc:  # invalid_client, unreachable: our login, not their key
+            log.warning("token refresh of account %s failed: %s", account.id, exc.message)
+            raise UpstreamLoginFailed(exc, account.email) from exc
         changes = {"access_token": grant.access_token,
                    "expires_at": self._clock() + grant.expires_in,
                    "refresh_token": grant.refresh_token or account.refresh_token}

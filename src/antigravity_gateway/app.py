@@ -28,7 +28,7 @@ from .accounts.store import AccountStore
 from .dashboard import routes as dashboard
 from .mcp_servers import routes as mcp_routes
 from .monitor import Monitor
-from .server import access_log, admin, auth, middleware, monitoring
+from .server import access_log, admin, auth, browsers, middleware, monitoring
 from .server.admin_config import ADMIN, AdminContext
 from .server.context import GATEWAY, STATE, request_id_of
 from .server.pipeline import Gateway
@@ -56,17 +56,24 @@ def build_app(
     rng: random.Random | None = None,
     shared: Store | None = None,
 ) -> web.Application:
+    # this machine's names answer only with LAN access (a bind change needs a restart anyway)
+    machine = browsers.machine_names() if settings.proxy.allow_lan_access else frozenset()
+
+    def policy() -> browsers.Policy:  # from the live settings
+        return browsers.Policy.of(gateway.settings, machine)
+
     app = web.Application(
         client_max_size=settings.proxy.max_body_bytes,
         middlewares=[
-            middleware.cors,
             middleware.request_ids(new_id),
             access_log.middleware(request_id_of),
             monitoring.middleware(),
             middleware.errors,
+            browsers.guard(policy),
             auth.middleware(lambda: gateway.settings),
         ],
     )
+    app.on_response_prepare.append(browsers.cors(policy))
     store = AccountStore(data_dir)
     store.sweep()  # temp files a killed writer left behind
     owned = session is None

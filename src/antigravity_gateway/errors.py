@@ -76,6 +76,28 @@ class PayloadTooLarge(GatewayError):
     kind = "payload_too_large"
 
 
+class UnsupportedMediaType(GatewayError):
+    """A body that is not JSON on a JSON route (so no web page can skip the CORS preflight)."""
+
+    status = 415
+    kind = "invalid_request"
+
+
+class RequestTimeout(GatewayError):
+    """The client took too long to send its request body."""
+
+    status = 408
+    kind = "timeout"
+
+
+class ClientDisconnected(GatewayError):
+    """The client hung up before the answer was complete (nginx's 499). Nobody reads the
+    answer; the status exists so request logs and metrics can say what happened."""
+
+    status = 499
+    kind = "invalid_request"
+
+
 class NotImplementedYet(GatewayError):
     """A registered route whose capability is not built yet."""
 
@@ -114,6 +136,24 @@ class UpstreamError(GatewayError):
     @property
     def http_status(self) -> int:
         return self.upstream_status
+
+
+class UpstreamLoginFailed(UpstreamError):
+    """An account's token refresh failed for another reason than a revoked token (e.g.
+    `invalid_client`, the token endpoint unreachable): the gateway's login with Google failed,
+    not the client's key. The client sees 502 (refused) or 503 (unreachable), never a 401."""
+
+    def __init__(self, cause: UpstreamError, email: str) -> None:
+        super().__init__(
+            502, cause.body, retry_after=cause.retry_after,
+            message=f"the gateway could not log in to Google with account {email}: "
+                    f"{cause.message}")
+        self.unreachable = cause.upstream_status >= 500 and not cause.body
+        self.token_status = cause.upstream_status
+
+    @property
+    def http_status(self) -> int:
+        return 503 if self.unreachable else 502
 
 
 _KIND_BY_STATUS = {

@@ -1,8 +1,13 @@
 """`agm serve`: bind, print the banner, run until SIGINT/SIGTERM, then stop gracefully.
 
 On a signal the listener closes at once and in-flight requests get up to `SHUTDOWN_SECONDS` to
-finish. A port already in use, or a state backend that cannot be reached, is a one-line error
-and exit code 1, never a traceback. A worker of `--workers N` binds with SO_REUSEPORT.
+finish. A port already in use, a data directory another server holds, or a state backend
+that cannot be reached, is a one-line error and exit code 1, never a traceback. A worker
+of `--workers N` binds with SO_REUSEPORT. Connection limits (server/connections.py): a
+client's hang-up cancels its handler at once, idle keep-alive connections close after
+KEEPALIVE_SECONDS (also the time a client gets to send its headers), header lines and counts
+are capped, the number of connections is capped below the open-file limit, which is raised
+to its hard maximum first.
 """
 
 from __future__ import annotations
@@ -11,16 +16,19 @@ import asyncio
 import contextlib
 import errno
 import logging
+import resource
 import signal
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from aiohttp import web
 
+from . import datadir
 from .app import build_app
 from .monitor.access import LOGGER as ACCESS_LOGGER
 from .server.access_log import RequestIdFilter
+from .server.connections import GuardedRunner
 from .server.context import GATEWAY
 from .server.monitoring import MONITOR
 from .settings import Settings
@@ -29,6 +37,13 @@ from .state.base import StateUnavailable
 log = logging.getLogger("antigravity_gateway")
 
 SHUTDOWN_SECONDS = 30.0
+KEEPALIVE_SECONDS = 75.0  # idle keep-alive connections (and unfinished headers) close after this
+FD_RESERVE = 256  # open files kept free for upstream connections, account files, the log
+SERVER_LIMITS = {  # aiohttp's request-head limits: rejected while reading, before any buffering
+    "max_line_size": 8190,
+    "max_field_size": 16384,
+    "max_headers": 100,
+}
 
 
 class BindError(Exception):
@@ -58,7 +73,7 @@ def run(
                     worker=worker,
                 )
             )
-    except (BindError, StateUnavailable) as exc:
+    except (BindError, StateUnavailable, datadir.DataDirBusy) as exc:
         print(f"error: {exc}", file=sys.stderr)
         raise SystemExit(1) from None
 
@@ -96,28 +111,63 @@ async def serve(
     json_access_log: bool = False,
     worker: int | None = None,
 ) -> None:
-    app = build_app(settings, data_dir)
-    app[MONITOR].json_access_log = json_access_log
-    runner = web.AppRunner(app, shutdown_timeout=SHUTDOWN_SECONDS, access_log=None)
-    try:
-        await runner.setup()
-    except StateUnavailable:
-        await app.cleanup()  # the upstream session and whatever else started
-        raise
-    try:
-        await _bind(runner, host, port, reuse_port=worker is not None)
-        if not worker:
-            print(banner(app, host, port), flush=True)
-        await _until_signal()
-        log.info("stopping: finishing in-flight requests (up to %.0f s)", SHUTDOWN_SECONDS)
-    finally:
-        await runner.cleanup()
+    with _own(settings, data_dir):
+        app = build_app(settings, data_dir)
+        app[MONITOR].json_access_log = json_access_log
+        runner = GuardedRunner(
+            app, max_connections=connection_cap(settings), shutdown_timeout=SHUTDOWN_SECONDS,
+            access_log=None, handler_cancellation=True, keepalive_timeout=KEEPALIVE_SECONDS,
+            **SERVER_LIMITS)
+        try:
+            await runner.setup()
+        except StateUnavailable:
+            await app.cleanup()  # the upstream session and whatever else started
+            raise
+        try:
+            await _bind(runner, host, port, reuse_port=worker is not None)
+            if not worker:
+                print(banner(app, host, port), flush=True)
+            await _until_signal()
+            log.info("stopping: finishing in-flight requests (up to %.0f s)", SHUTDOWN_SECONDS)
+        finally:
+            await runner.cleanup()
     log.info("stopped")
+
+
+@contextlib.contextmanager
+def _own(settings: Settings, data_dir: Path) -> Iterator[None]:
+    """The data directory for this server alone (unless the state is shared), tidied."""
+    if settings.state.backend != "memory":
+        datadir.remove_stale_temp_files(data_dir, older_than=60.0)
+        yield
+        return
+    with datadir.exclusive(data_dir):
+        datadir.remove_stale_temp_files(data_dir)
+        yield
+
+
+def connection_cap(settings: Settings) -> int:
+    """proxy.max_connections, kept below the open-file limit (raised to its maximum first)."""
+    soft = raise_open_file_limit()
+    return max(1, min(settings.proxy.max_connections, soft - FD_RESERVE))
+
+
+def raise_open_file_limit() -> int:
+    """Raise RLIMIT_NOFILE's soft limit to the hard one (1,024 is common); the new soft limit."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    wanted = hard if hard != resource.RLIM_INFINITY else max(soft, 1 << 20)
+    if soft < wanted:
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
+            soft = wanted
+        except (ValueError, OSError) as exc:
+            log.warning("cannot raise the open-file limit above %d: %s", soft, exc)
+    return soft
 
 
 async def _bind(runner: web.AppRunner, host: str, port: int, *, reuse_port: bool) -> None:
     try:
-        await web.TCPSite(runner, host, port, reuse_port=reuse_port or None).start()
+        await web.TCPSite(runner, host, port, backlog=1024, reuse_port=reuse_port or None).start()
     except OSError as exc:
         if exc.errno == errno.EADDRINUSE:
             raise BindError(

@@ -7,11 +7,13 @@ port and waits for /healthz. Used by every e2e test (SDKs now, CLIs later).
 
 from __future__ import annotations
 
+import base64
 import os
 import socket
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -20,6 +22,9 @@ import tomli_w
 from tests.fakes.cloudcode import FakeGoogle
 
 API_KEY = "sk-e2e-test-key-42"
+PNG = base64.b64decode(  # a 1x1 pixel, served to the gateway by the `image_url` fixture
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR4nGP4z8DwHwAFAAH/iZk9HQAAAABJRU5ErkJggg=="
+)
 
 
 def free_port() -> int:
@@ -89,6 +94,7 @@ class Gateway:
         sections: dict[str, object] | None = None,
         serve_args: tuple[str, ...] = (),
         wait: bool = True,
+        preexec_fn: Callable[[], None] | None = None,
         **proxy: object,
     ) -> Gateway:
         """`sections`: more config.toml tables, e.g. {"scheduling": {"mode": "cache_first"}};
@@ -105,6 +111,7 @@ class Gateway:
             stdout=log.open("w"),
             stderr=subprocess.STDOUT,
             env={**os.environ, "AGM_DATA_DIR": str(data_dir)},
+            preexec_fn=preexec_fn,
         )
         gateway = cls(data_dir, port, process, log, emails)
         if wait:

@@ -29,6 +29,8 @@ class Record:
     email: str | None = None  # account resolved from the bearer token or the OAuth grant
     status: int | None = None  # status answered (None: connection dropped)
     time: float = 0.0
+    # time.monotonic() when the peer closed the connection before the answer was complete
+    peer_closed_at: float | None = None
 
     @property
     def model(self) -> str | None:

@@ -281,7 +281,10 @@ class FakeGoogle:
         return build_app(self)
 
     async def start(self, port: int = 0) -> None:
-        runner = web.AppRunner(self.make_app(), access_log=None, shutdown_timeout=1.0)
+        # handler_cancellation: a peer's hang-up is seen at once (Record.peer_closed_at)
+        runner = web.AppRunner(
+            self.make_app(), access_log=None, shutdown_timeout=1.0, handler_cancellation=True
+        )
         await runner.setup()
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)

@@ -8,6 +8,7 @@ taken synchronously under `FakeGoogle.lock`; only the writing is async. Delibera
 from __future__ import annotations
 
 import asyncio
+import time
 import urllib.parse
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -117,7 +118,14 @@ async def _cloudcode(request: web.Request) -> web.StreamResponse:
     with fake.lock:
         outcome = _decide(fake, record, request.match_info.get("operation", ""))
         fake.remember(record, outcome)
-    return await send(request, outcome)
+    try:
+        response = await send(request, outcome)
+    except asyncio.CancelledError:  # handler cancellation: the peer hung up mid-answer
+        record.peer_closed_at = time.monotonic()
+        raise
+    if outcome.events is not None and request.transport is None:
+        record.peer_closed_at = record.peer_closed_at or time.monotonic()
+    return response
 
 
 def _decide(fake: FakeGoogle, record: Record, operation_name: str) -> Outcome:

@@ -27,7 +27,7 @@ async def anthropic_client(aiohttp_client: Any, fake: FakeGoogle, data_dir: Path
         project = fake.account(email).project
         seed_account(data_dir, email, models=MODELS, access_token=token, project=project)
     settings = settings_with(
-        proxy={"auth_mode": "strict"},
+        proxy={"auth_mode": "strict", "allow_private_fetch": True},  # images on loopback
         upstream={"cloudcode_base_urls": fake.cloudcode_base_urls},
         models={"custom_mapping": {"internal-background-task": CHEAP}},
     )

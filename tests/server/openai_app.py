@@ -29,7 +29,7 @@ async def openai_client(aiohttp_client: Any, fake: FakeGoogle, data_dir: Path) -
         project=account.project,
     )
     settings = settings_with(
-        proxy={"auth_mode": "strict"},
+        proxy={"auth_mode": "strict", "allow_private_fetch": True},  # images on loopback
         upstream={
             "cloudcode_base_urls": fake.cloudcode_base_urls,
             "oauth_token_url": fake.token_url,

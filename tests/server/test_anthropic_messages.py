@@ -261,7 +261,8 @@ async def test_rate_limits_are_rate_limit_errors(client, fake_google) -> None:
 )  # fmt: skip
 async def test_bad_requests(client, fake_google, payload, status, kind, needle) -> None:
     kwargs = {"data": payload} if isinstance(payload, bytes) else {"json": payload}
-    resp = await client.post("/v1/messages", headers=AUTH, **kwargs)
+    headers = {**AUTH, "Content-Type": "application/json"}  # raw bytes are sent as JSON
+    resp = await client.post("/v1/messages", headers=headers, **kwargs)
     assert resp.status == status
     error = await resp.json()
     assert error["type"] == "error" and error["error"]["type"] == kind

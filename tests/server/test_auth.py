@@ -60,13 +60,13 @@ async def test_options_preflight_passes_without_key(aiohttp_client, tmp_path) ->
     resp = await client.options(
         "/v1/chat/completions",
         headers={
-            "Origin": "http://example.com",
+            "Origin": "http://localhost:3000",
             "Access-Control-Request-Method": "POST",
             "Access-Control-Request-Headers": "authorization,content-type",
         },
     )
     assert resp.status == 204
-    assert resp.headers["Access-Control-Allow-Origin"] == "*"
+    assert resp.headers["Access-Control-Allow-Origin"] == "http://localhost:3000"
     assert "authorization" in resp.headers["Access-Control-Allow-Headers"]
 
 

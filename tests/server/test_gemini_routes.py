@@ -218,7 +218,8 @@ def _parts(*parts: Any) -> dict[str, Any]:
 )
 async def test_bad_input_is_answered_in_gemini_shape(client, path, body, status, needle) -> None:
     kwargs = {"data": body} if isinstance(body, bytes) else {"json": body}
-    resp = await client.post(path, headers=GOOG, **kwargs)
+    headers = {**GOOG, "Content-Type": "application/json"}  # raw bytes are sent as JSON
+    resp = await client.post(path, headers=headers, **kwargs)
     assert resp.status == status
     error = (await resp.json())["error"]
     assert error["code"] == status and error["status"] and needle in error["message"]

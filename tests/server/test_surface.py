@@ -91,7 +91,8 @@ def _chat(**extra):
 )
 async def test_bad_chat_input(client, body, status, needle) -> None:
     kwargs = {"data": body} if isinstance(body, bytes) else {"json": body}
-    resp = await client.post("/v1/chat/completions", headers=AUTH, **kwargs)
+    headers = {**AUTH, "Content-Type": "application/json"}  # raw bytes are sent as JSON
+    resp = await client.post("/v1/chat/completions", headers=headers, **kwargs)
     assert resp.status == status
     error = (await resp.json())["error"]
     assert needle in error["message"]

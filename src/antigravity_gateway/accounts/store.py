@@ -180,15 +180,18 @@ class AccountStore:
                 self.path_of(account.id).unlink(missing_ok=True)
             return account
 
-    def sweep(self, now: Callable[[], float] = time.time) -> int:
-        """Delete temp files left by a writer that died (older than a minute); how many."""
+    def sweep(
+        self, now: Callable[[], float] = time.time, older_than: float = STALE_TMP_SECONDS
+    ) -> int:
+        """Delete temp files left by a writer that died (older than a minute, or `older_than`
+        seconds: 0 when the caller knows no writer runs); how many."""
         if not self.dir.is_dir():
             return 0
         removed = 0
         with self.locked():
             for tmp in self.dir.glob(".*.tmp"):
                 with contextlib.suppress(OSError):
-                    if now() - tmp.stat().st_mtime > STALE_TMP_SECONDS:
+                    if now() - tmp.stat().st_mtime >= older_than:
                         tmp.unlink()
                         removed += 1
         return removed

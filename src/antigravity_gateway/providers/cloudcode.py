@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
+import msgspec
 
 from ..accounts.pool import Pool
 from ..accounts.store import Account
@@ -28,6 +29,7 @@ from ..routing.models import Route
 from ..routing.sessions import session_id_of
 from . import http
 from .base import EventStream
+from .offload import off_loop_if_big
 
 log = logging.getLogger(__name__)
 
@@ -160,6 +162,16 @@ class CloudCode:
         raise last
 
 
+def encode_body(req: ChatRequest, model: str) -> dict[str, Any]:
+    """The Gemini body, its `contents` already JSON (msgspec.Raw): for a big request this runs
+    in a worker thread, and the envelope's encoding on the event loop stays cheap."""
+    body = dict(gemini.encode_request(req, model=model))
+    if isinstance(contents := body.get("contents"), list):
+        # one turn at a time: each encode holds the GIL briefly, so the loop thread keeps going
+        body["contents"] = msgspec.Raw(b"[" + b",".join(map(_json_encode, contents)) + b"]")
+    return body
+
+
 class CloudCodeProvider:
     """Google's Cloud Code behind the account pool: Gemini bodies in the v1internal envelope."""
 
@@ -169,7 +181,7 @@ class CloudCodeProvider:
         self._new_id = new_id
 
     async def open_stream(self, req: ChatRequest, route: Route, credential: Account) -> EventStream:
-        body = dict(gemini.encode_request(req, model=route.upstream))
+        body = await off_loop_if_big(encode_body, req, route.upstream)
         envelope = Envelope(
             model=route.upstream,
             project=credential.project_id,

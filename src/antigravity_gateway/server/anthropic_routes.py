@@ -23,7 +23,7 @@ from ..protocols.anthropic import claude_code
 from ..protocols.anthropic import inbound as anthropic
 from ..protocols.anthropic.stream import StreamEncoder
 from . import openai_routes, tokens
-from .context import gateway_of, read_json, request_id_of
+from .context import decode, gateway_of, read_json, request_id_of
 from .dialects import json_response
 from .media import inline_media
 from .relay import SSE_HEADERS, assemble, relay
@@ -37,11 +37,12 @@ WARMUP_HEADER = "X-Warmup-Intercepted"
 async def messages(request: web.Request) -> web.StreamResponse:
     gateway = gateway_of(request)
     body = await read_json(request)
-    req = with_raw_body(anthropic.decode_request(body), body)
+    req = with_raw_body(await decode(anthropic.decode_request, body), body)
     request_id = request_id_of(request)
     if claude_code.is_warmup(req):
         return _warmup(req, f"msg_warmup_{gateway.new_id()}", request_id)
-    routed = await inline_media(gateway.http, req, body)  # url images: the upstream gets bytes
+    private = gateway.settings.proxy.allow_private_fetch
+    routed = await inline_media(gateway.http, req, body, allow_private=private)  # bytes upstream
     if claude_code.is_background_task(routed):
         routed = claude_code.as_background_task(routed)
         log.info("[%s] background task: routed as %s", request_id, routed.model)
@@ -82,7 +83,7 @@ async def count_tokens(request: web.Request) -> web.Response:
     """`{"input_tokens": N}`: the upstream's countTokens, else the local estimate."""
     gateway = gateway_of(request)
     body = await read_json(request)
-    req = with_raw_body(anthropic.decode_request(body, counting=True), body)
+    req = with_raw_body(await decode(anthropic.decode_request, body, counting=True), body)
     try:
         counted = await gateway.count_tokens(req)
     except GatewayError as err:

@@ -1,20 +1,34 @@
-"""Per-app and per-request context shared by the handlers: the gateway, the request id, the body."""
+"""Per-app and per-request context shared by the handlers: the gateway, the request id, the body.
+
+A body becomes a hub request in two steps, both here so every route gets the same guarantees:
+`read_json` (413 over the size limit, 408 when it trickles in for longer than BODY_SECONDS,
+400 for bad or too deeply nested JSON) and `decode`
+(the protocol codec; any type error a codec trips over is the client's 400, never a 500). Big
+bodies are decoded in a worker thread so one large request does not stall the others; the
+pipeline does its heavy encoding the same way (offload.py).
+"""
 
 from __future__ import annotations
 
-from typing import Any
+import asyncio
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import msgspec
 from aiohttp import web
 
-from ..errors import InvalidRequest, PayloadTooLarge
+from ..errors import InvalidRequest, PayloadTooLarge, RequestTimeout
+from ..providers.offload import note_body_size, off_loop_if_big
 from ..state.base import Store
 from .pipeline import Gateway
 
 GATEWAY = web.AppKey("gateway", Gateway)
 STATE = web.AppKey("state", Store)  # `.connected`: False while Redis is away (for a metric)
 REQUEST_ID = web.RequestKey("request_id", str)
+BODY_SECONDS = 300.0  # a body still arriving after this is cut off (slow-body clients)
+MAX_DEPTH = 128  # JSON nesting; real tool schemas stay far below, msgspec itself stops near 1000
 _decode = msgspec.json.Decoder().decode
+T = TypeVar("T")
 
 
 def gateway_of(request: web.Request) -> Gateway:
@@ -31,14 +45,64 @@ def too_large(request: web.Request) -> PayloadTooLarge:
 
 
 async def read_json(request: web.Request) -> Any:
-    """The body as JSON; 413 over the size limit, 400 when it is not JSON."""
+    """The body as JSON; 413 over the size limit, 400 when it is not JSON or nested too deep."""
     try:
-        raw = await request.read()
+        async with asyncio.timeout(BODY_SECONDS):
+            raw = await request.read()
     except web.HTTPRequestEntityTooLarge as exc:
         raise too_large(request) from exc
+    except TimeoutError:
+        raise RequestTimeout(f"the request body did not arrive within {BODY_SECONDS:g} s") from None
     if not raw.strip():
         raise InvalidRequest("request body is empty; expected a JSON object")
+    note_body_size(len(raw))
+    return await off_loop_if_big(parse_json, raw)
+
+
+def parse_json(raw: bytes) -> Any:
+    """Decoded JSON, at most MAX_DEPTH levels deep; InvalidRequest otherwise."""
     try:
-        return _decode(raw)
+        value = _decode(raw)
     except msgspec.DecodeError as exc:
         raise InvalidRequest(f"request body is not valid JSON ({exc})") from exc
+    except RecursionError:
+        raise InvalidRequest(too_deep()) from None
+    if depth_exceeds(value, MAX_DEPTH):
+        raise InvalidRequest(too_deep())
+    return value
+
+
+def too_deep() -> str:
+    return f"request body is nested more than {MAX_DEPTH} levels deep"
+
+
+def depth_exceeds(value: Any, limit: int) -> bool:
+    """True when containers nest deeper than `limit` (iterative: no recursion to overflow)."""
+    if not isinstance(value, dict | list):
+        return False
+    stack: list[tuple[dict[str, Any] | list[Any], int]] = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        for child in item.values() if isinstance(item, dict) else item:
+            if isinstance(child, dict | list):
+                if depth >= limit:
+                    return True
+                stack.append((child, depth + 1))
+    return False
+
+
+async def decode(codec: Callable[..., T], body: Any, **kwargs: Any) -> T:
+    """`codec(body, **kwargs)` through `decode_now`, off the event loop when the body is big."""
+    return await off_loop_if_big(decode_now, codec, body, **kwargs)
+
+
+def decode_now(codec: Callable[..., T], body: Any, **kwargs: Any) -> T:
+    """`codec(body, **kwargs)` with the codec's own slips caught at the boundary: a body of an
+    unexpected shape is the client's 400, never a 500."""
+    try:
+        return codec(body, **kwargs)
+    except RecursionError:
+        raise InvalidRequest(too_deep()) from None
+    except (TypeError, ValueError, KeyError, IndexError, AttributeError) as exc:
+        raise InvalidRequest(
+            f"request body has an unexpected shape ({type(exc).__name__}: {exc})") from exc

@@ -17,7 +17,7 @@ from ..core.messages import Family
 from ..errors import NotFound
 from ..protocols.gemini import inbound as gemini
 from ..protocols.gemini.families import spec_for
-from .context import gateway_of, read_json, request_id_of
+from .context import decode, gateway_of, read_json, request_id_of
 from .dialects import json_response
 from .pipeline import Gateway
 from .relay import assemble, relay
@@ -68,7 +68,7 @@ async def generate(request: web.Request, model: str, *, stream: bool) -> web.Str
     gateway = gateway_of(request)
     body = await read_json(request)
     family = signature_family(gateway, model)
-    req = gemini.decode_request(body, model=model, stream=stream, family=family)
+    req = await decode(gemini.decode_request, body, model=model, stream=stream, family=family)
     served = await gateway.serve(req)
     headers = served.headers(request_id_of(request))
     upstream = served.route.upstream
@@ -89,7 +89,7 @@ async def count_tokens(request: web.Request, model: str) -> web.Response:
     gateway = gateway_of(request)
     body = await read_json(request)
     family = signature_family(gateway, model)
-    req = gemini.decode_count_request(body, model=model, family=family)
+    req = await decode(gemini.decode_count_request, body, model=model, family=family)
     total = await gateway.count_tokens(req)
     headers = {
         "X-Mapped-Model": gateway.route(model).mapped,

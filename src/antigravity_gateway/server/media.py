@@ -1,9 +1,10 @@
 """Downloads the http(s) images and files a request points at, so the upstream gets them inline.
 
 The upstream cannot fetch arbitrary URLs (its `fileData` takes only Google storage), so every
-Media given by URL is fetched once per request through the gateway's HTTP session: at most
-MAX_BYTES each, within TIMEOUT seconds, all at once. A failure is a 400 naming the JSON path of
-the URL in the client's body. No caching, resizing or content sniffing.
+Media given by URL is fetched once per request through the gateway's HTTP session, guarded by
+fetching.py (public addresses only unless proxy.allow_private_fetch): at most MAX_BYTES each,
+within TIMEOUT seconds, all at once. A failure is a 400 naming the JSON path of the URL in the
+client's body. No caching, resizing or content sniffing.
 """
 
 from __future__ import annotations
@@ -19,18 +20,22 @@ import aiohttp
 from ..core.messages import ChatRequest, Media, Message, Part, ToolResult
 from ..errors import InvalidRequest
 from ..protocols.fields import at
+from .fetching import FetchRefused, Limits, fetch
 
 MAX_BYTES = 20 * 1024 * 1024
 TIMEOUT = 20.0
 _KEPT_TYPES = ("image/", "audio/", "video/", "application/pdf", "text/")
 
 
-async def inline_media(http: aiohttp.ClientSession, req: ChatRequest, body: Any) -> ChatRequest:
+async def inline_media(
+    http: aiohttp.ClientSession, req: ChatRequest, body: Any, *, allow_private: bool = False
+) -> ChatRequest:
     """`req` with each URL-only Media replaced by its downloaded bytes."""
     urls = sorted({m.url for m in _media(req.messages) if m.url and not m.data})
     if not urls:
         return req
-    fetched = await asyncio.gather(*(_fetch(http, url, body) for url in urls))
+    limits = Limits(max_bytes=MAX_BYTES, timeout=TIMEOUT, allow_private=allow_private)
+    fetched = await asyncio.gather(*(_fetch(http, url, body, limits) for url in urls))
     by_url = dict(zip(urls, fetched, strict=True))
     messages = tuple(_swapped(m, by_url) for m in req.messages)
     return replace(req, messages=messages)
@@ -58,27 +63,18 @@ def _swapped(message: Message, by_url: dict[str, tuple[str, str]]) -> Message:
     return replace(message, parts=parts)
 
 
-async def _fetch(http: aiohttp.ClientSession, url: str, body: Any) -> tuple[str, str]:
+async def _fetch(
+    http: aiohttp.ClientSession, url: str, body: Any, limits: Limits
+) -> tuple[str, str]:
     """(mime type or "" when the server's says nothing useful, base64 data)."""
     try:
-        timeout = aiohttp.ClientTimeout(total=TIMEOUT)
-        async with http.get(url, timeout=timeout) as resp:
-            if resp.status != 200:
-                raise _unusable(url, body, f"the server answered HTTP {resp.status}")
-            if (resp.content_length or 0) > MAX_BYTES:
-                raise _unusable(url, body, f"it is larger than {MAX_BYTES} bytes")
-            data = bytearray()
-            async for chunk in resp.content.iter_chunked(65536):
-                data += chunk
-                if len(data) > MAX_BYTES:
-                    raise _unusable(url, body, f"it is larger than {MAX_BYTES} bytes")
-            mime = resp.content_type if resp.content_type.startswith(_KEPT_TYPES) else ""
-    except (TimeoutError, aiohttp.ClientError, ValueError) as exc:
-        reason = "it timed out" if isinstance(exc, TimeoutError) else str(exc)
-        raise _unusable(url, body, reason or type(exc).__name__) from None
-    if not data:
+        fetched = await fetch(http, url, limits)
+    except FetchRefused as exc:
+        raise _unusable(url, body, str(exc)) from None
+    if not fetched.data:
         raise _unusable(url, body, "it is empty")
-    return mime, base64.b64encode(bytes(data)).decode()
+    mime = fetched.content_type if fetched.content_type.startswith(_KEPT_TYPES) else ""
+    return mime, base64.b64encode(fetched.data).decode()
 
 
 def _unusable(url: str, body: Any, reason: str) -> InvalidRequest:

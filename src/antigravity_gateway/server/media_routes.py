@@ -16,7 +16,7 @@ from aiohttp import web
 from ..core.messages import ChatRequest, ChatResponse, Media, Usage
 from ..errors import GatewayError, UpstreamError
 from ..protocols.openai_media import audio, images
-from .context import gateway_of, read_json, request_id_of
+from .context import decode, gateway_of, read_json, request_id_of
 from .dialects import json_response
 from .multipart import read_form
 from .pipeline import Gateway
@@ -37,12 +37,12 @@ async def ask(gateway: Gateway, req: ChatRequest, request_id: str) -> Answered:
 
 
 async def generations(request: web.Request) -> web.Response:
-    return await _draw(request, images.decode_generation(await read_json(request)))
+    return await _draw(request, await decode(images.decode_generation, await read_json(request)))
 
 
 async def edits(request: web.Request) -> web.Response:
     form = await read_form(request, file_limit=images.MAX_UPLOAD_BYTES)
-    return await _draw(request, images.decode_edit(form))
+    return await _draw(request, await decode(images.decode_edit, form))
 
 
 async def _draw(request: web.Request, job: images.ImageJob) -> web.Response:
@@ -78,7 +78,8 @@ def _no_image(resp: ChatResponse) -> UpstreamError:
 
 
 async def transcriptions(request: web.Request) -> web.StreamResponse:
-    job = audio.decode_transcription(await read_form(request, file_limit=audio.MAX_BYTES))
+    form = await read_form(request, file_limit=audio.MAX_BYTES)
+    job = await decode(audio.decode_transcription, form)
     answered = await ask(gateway_of(request), job.chat_request(), request_id_of(request))
     content_type, body = audio.encode_transcription(answered.response.text, job)
     if isinstance(body, str):

@@ -1,29 +1,27 @@
-"""Cross-cutting request handling: request ids, CORS, and errors rendered in the client's protocol.
+"""Cross-cutting request handling: request ids, and errors rendered in the client's protocol.
 
 The error middleware is the only place that catches broad exceptions: it logs them with the
-request id and answers a 500 envelope, so a bug never reaches a client as a traceback.
+request id and answers a 500 envelope, so a bug never reaches a client as a traceback. It is
+also the one place a client's hang-up becomes visible: the handler is cancelled at once (the
+runner's handler cancellation), and the cancellation comes out of here as a 499 answer that
+nobody reads but every outer layer (access log, monitor) sees. Browser rules: browsers.py.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable
 
 from aiohttp import web
 from aiohttp.typedefs import Handler, Middleware
 
-from ..errors import GatewayError
+from ..errors import ClientDisconnected, GatewayError
 from .context import REQUEST_ID, too_large
 from .dialects import dialect_of, error_response
 from .unbuilt import no_route, wrong_method
 
 log = logging.getLogger(__name__)
-
-CORS_HEADERS = {
-    "Access-Control-Allow-Origin": "*",
-    "Access-Control-Allow-Methods": "GET, POST, PUT, DELETE, HEAD, OPTIONS, PATCH",
-    "Access-Control-Max-Age": "3600",
-}
 
 
 def request_ids(new_id: Callable[[], str]) -> Middleware:
@@ -40,22 +38,15 @@ def request_ids(new_id: Callable[[], str]) -> Middleware:
 
 
 @web.middleware
-async def cors(request: web.Request, handler: Handler) -> web.StreamResponse:
-    if request.method == "OPTIONS":
-        asked = request.headers.get("Access-Control-Request-Headers", "*")
-        return web.Response(
-            status=204, headers={**CORS_HEADERS, "Access-Control-Allow-Headers": asked}
-        )
-    response = await handler(request)
-    if not response.prepared:
-        response.headers.update(CORS_HEADERS)
-    return response
-
-
-@web.middleware
 async def errors(request: web.Request, handler: Handler) -> web.StreamResponse:
     try:
         return await handler(request)
+    except asyncio.CancelledError:
+        if not client_gone(request):
+            raise  # a shutdown, not a hang-up
+        return _hung_up(request)
+    except ClientDisconnected:
+        return _hung_up(request)
     except GatewayError as err:
         return _render(request, err)
     except web.HTTPRequestEntityTooLarge:
@@ -74,6 +65,17 @@ async def errors(request: web.Request, handler: Handler) -> web.StreamResponse:
             request.path,
         )
         return _render(request, GatewayError("internal gateway error; see the gateway log"))
+
+
+def client_gone(request: web.Request) -> bool:
+    """True once the client's connection is closed."""
+    transport = request.transport
+    return transport is None or transport.is_closing()
+
+
+def _hung_up(request: web.Request) -> web.Response:
+    log.info("[%s] client hung up; request cancelled", request.get(REQUEST_ID, "-"))
+    return _render(request, ClientDisconnected("the client closed the connection"))
 
 
 def _render(request: web.Request, err: GatewayError) -> web.Response:

@@ -169,8 +169,8 @@ def _model_of(request: web.Request, raw: bytes) -> str:
     if raw[:1] in (b"{", b" ", b"\n"):
         try:
             return _asked(raw).model[:200]
-        except (msgspec.DecodeError, msgspec.ValidationError):
-            return ""
+        except (msgspec.DecodeError, msgspec.ValidationError, RecursionError):
+            return ""  # RecursionError: JSON nested ~1000 deep (the handler answered 400)
     return ""
 
 

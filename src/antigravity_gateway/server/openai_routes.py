@@ -17,7 +17,7 @@ from ..errors import UnknownModel
 from ..protocols.openai_chat import completions
 from ..protocols.openai_chat import inbound as openai
 from . import media_routes
-from .context import gateway_of, read_json, request_id_of
+from .context import decode, gateway_of, read_json, request_id_of
 from .dialects import json_response
 from .media import inline_media
 from .pipeline import Served
@@ -30,7 +30,9 @@ MODEL_CREATED = 1_706_745_600  # a fixed date: the upstream does not say when a 
 async def chat_completions(request: web.Request) -> web.StreamResponse:
     gateway = gateway_of(request)
     body = await read_json(request)
-    req = await inline_media(gateway.http, openai.decode_request(body), body)
+    req = await decode(openai.decode_request, body)
+    private = gateway.settings.proxy.allow_private_fetch
+    req = await inline_media(gateway.http, req, body, allow_private=private)
     served = await gateway.serve(req)
     answer_id, created = f"chatcmpl-{gateway.new_id()}", int(gateway.clock())
 
@@ -47,7 +49,7 @@ async def chat_completions(request: web.Request) -> web.StreamResponse:
 async def legacy_completions(request: web.Request) -> web.StreamResponse:
     gateway = gateway_of(request)
     body = await read_json(request)
-    req, echo = completions.decode_request(body), completions.echo_of(body)
+    req, echo = await decode(completions.decode_request, body), completions.echo_of(body)
     served = await gateway.serve(req)
     answer_id, created = f"cmpl-{gateway.new_id()}", int(gateway.clock())
 

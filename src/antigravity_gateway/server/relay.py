@@ -18,7 +18,7 @@ from aiohttp import web
 
 from ..core.events import Assembler, Event
 from ..core.messages import ChatResponse
-from ..errors import GatewayError, UpstreamError
+from ..errors import ClientDisconnected, GatewayError, UpstreamError
 from . import monitoring
 
 log = logging.getLogger(__name__)
@@ -70,7 +70,7 @@ async def relay(
         log.warning("stream failed after the first byte: %s", err.message)
         await _write_quietly(response, encoder.fail(_as_stream_error(err)))
     except ConnectionError:
-        log.info("client went away; upstream stream closed")
+        raise ClientDisconnected("the client closed the stream") from None
     finally:
         if source is not events:
             await source.aclose()  # type: ignore[attr-defined]

@@ -16,7 +16,7 @@ from ..errors import GatewayError, InvalidRequest, NotFound
 from ..protocols.openai_responses import inbound as responses
 from ..protocols.openai_responses.output import encode_response
 from ..protocols.openai_responses.stream import StreamEncoder
-from .context import gateway_of, read_json, request_id_of
+from .context import decode, gateway_of, read_json, request_id_of
 from .dialects import json_response
 from .media import inline_media
 from .relay import assemble, relay
@@ -42,8 +42,9 @@ class Responses:
     async def create(self, request: web.Request) -> web.StreamResponse:
         gateway = gateway_of(request)
         body = await read_json(request)
-        decoded = responses.decode_request(body, history=self._history(body))
-        chat = await inline_media(gateway.http, decoded.chat, body)
+        decoded = await decode(responses.decode_request, body, history=self._history(body))
+        private = gateway.settings.proxy.allow_private_fetch
+        chat = await inline_media(gateway.http, decoded.chat, body, allow_private=private)
         served = await gateway.serve(chat)
         ctx = decoded.context(id=f"resp_{gateway.new_id()}", created_at=int(gateway.clock()))
         headers = served.headers(request_id_of(request))

@@ -42,12 +42,13 @@ class ProxySettings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True, fr
     api_key: str = ""
     admin_password: str = ""
     request_timeout: int = 600
-    max_body_bytes: int = 104857600
+    max_body_bytes: int = 33554432  # 32 MiB: Claude Code with images stays well below
     max_attempts: int = 3
     max_wait_seconds: float = 10.0
     cors_origins: list[str] = msgspec.field(default_factory=list)  # besides loopback origins
     allowed_hosts: list[str] = msgspec.field(default_factory=list)  # extra Host header values
     allow_private_fetch: bool = False  # image/file URLs may point at private addresses
+    max_connections: int = 4096  # open client connections; idle ones are closed first beyond it
 
     @property
     def effective_auth_mode(self) -> str:
@@ -170,6 +171,8 @@ def validate(settings: Settings) -> None:
         raise SettingsError("proxy.request_timeout", "must be greater than 0")
     if p.max_body_bytes <= 0:
         raise SettingsError("proxy.max_body_bytes", "must be greater than 0")
+    if p.max_connections < 1:
+        raise SettingsError("proxy.max_connections", "must be at least 1")
     _validate_resilience(settings)
     if not u.cloudcode_base_urls:
         raise SettingsError("upstream.cloudcode_base_urls", "must list at least one URL")

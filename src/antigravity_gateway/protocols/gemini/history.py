@@ -68,7 +68,7 @@ def decode_contents(value: object, family: Family, path: str = "contents") -> tu
     for i, item in enumerate(fields.array(value, path, nonempty=True)):
         content = fields.obj(item, fields.at(path, i))
         role, role_path = pick(content, "role", fields.at(path, i))
-        if role is not None and role not in _ROLES:
+        if role is not None and (not isinstance(role, str) or role not in _ROLES):
             raise InvalidRequest('must be "user" or "model"', path=role_path)
         raw_parts, parts_path = pick(content, "parts", fields.at(path, i))
         if not turns or turns[-1][0] != _ROLES[role or "user"]:
