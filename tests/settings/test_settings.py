@@ -21,7 +21,7 @@ def mode(path: Path) -> int:
 def test_defaults() -> None:
     s = S.Settings()
     assert s.proxy.port == 8045 and s.proxy.auth_mode == "auto" and s.proxy.api_key == ""
-    assert s.proxy.request_timeout == 600 and s.proxy.max_body_bytes == 32 * 1024 * 1024
+    assert s.proxy.request_timeout == 600 and s.proxy.max_body_bytes == 104857600
     assert s.upstream.cloudcode_base_urls == [
         "https://daily-cloudcode-pa.sandbox.googleapis.com",
         "https://daily-cloudcode-pa.googleapis.com",

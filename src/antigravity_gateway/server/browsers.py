@@ -1,4 +1,4 @@
-"""Browser safety (INTERFACE.md "the drive-by rule"): which Host, Origin and Content-Type pass.
+"""Browser safety (README "Security"): which Host, Origin and Content-Type pass.
 
 A web page the user opens must not be able to use the gateway: `Host` must name this machine
 (loopback names; with LAN access also its own names and addresses; plus `proxy.allowed_hosts`),

@@ -42,7 +42,7 @@ class ProxySettings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True, fr
     api_key: str = ""
     admin_password: str = ""
     request_timeout: int = 600
-    max_body_bytes: int = 33554432  # 32 MiB: Claude Code with images stays well below
+    max_body_bytes: int = 104857600  # 100 MiB; big bodies are decoded off the event loop
     max_attempts: int = 3
     max_wait_seconds: float = 10.0
     cors_origins: list[str] = msgspec.field(default_factory=list)  # besides loopback origins
