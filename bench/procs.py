@@ -17,9 +17,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-API_KEY = "sk-bench-key"
+API_KEY = "sk-bench-5f1c2e9a7b3d4c6e8f0a1b2c3d4e5f60"
 LITELLM_VENV = ROOT / "bench" / ".venv-litellm"
-LITELLM_VERSION = "1.80.0"
+LITELLM_VERSION = "1.108.7"
 CLK = os.sysconf("SC_CLK_TCK")
 PAGE = os.sysconf("SC_PAGE_SIZE")
 
@@ -137,7 +137,8 @@ def start_litellm(sim: dict, work: Path) -> Proc | None:
         "model_list:\n  - model_name: gemini-3-flash\n    litellm_params:\n"
         "      model: gemini/gemini-3-flash\n      api_key: fake-key-1\n"
         f"      api_base: {sim['base_url']}/gemini\n"
-        "litellm_settings:\n  telemetry: false\n  drop_params: true\n")
+        "litellm_settings:\n  telemetry: false\n  drop_params: true\n"
+        f"general_settings:\n  master_key: {API_KEY}\n")
     env = {**os.environ, "LITELLM_LOCAL_MODEL_COST_MAP": "True", "LITELLM_LOG": "ERROR",
            "NO_DOCS": "True", "DISABLE_ADMIN_UI": "True"}
     popen = subprocess.Popen(

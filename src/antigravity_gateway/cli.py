@@ -8,33 +8,27 @@ The server itself lives in `server.runner`, imported only by `serve`.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import json
-import logging
 import os
 import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import IO, Any, TypeVar
+from typing import IO, TYPE_CHECKING, Any, TypeVar
 
-import aiohttp
 import click
 import msgspec
-import tomli_w
-from rich.console import Console
-from rich.table import Table
-from rich.text import Text
 
 from . import settings as cfg
-from .account_service import AccountService, Enrolled
-from .accounts.oauth import InvalidGrant
-from .accounts.pool import Cooldown
-from .accounts.state import load_cooldowns
 from .accounts.store import Account, AccountStore
-from .errors import GatewayError
-from .quota_view import quota_lines
+
+if TYPE_CHECKING:  # the rest is imported by the commands that use it: `agm --help` must not
+    # load aiohttp, rich and the gateway (bench/README.md: 670 -> ~200 ms on a loaded box)
+    from rich.table import Table
+
+    from .account_service import Enrolled
+    from .accounts.pool import Cooldown
 
 F = TypeVar("F", bound=Callable[..., Any])
 _DATA_DIR = "agm.data_dir"
@@ -59,14 +53,29 @@ class AgmGroup(click.Group):
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
-        except InvalidGrant as exc:
-            raise UserError(f"Google rejected the refresh token ({exc.message})") from None
-        except GatewayError as exc:
-            raise UserError(_one_line(exc.message)) from None
-        except cfg.SettingsError as exc:
-            raise UserError(_one_line(str(exc))) from None
-        except (aiohttp.ClientError, OSError) as exc:
-            raise UserError(_one_line(f"{type(exc).__name__}: {exc}")) from None
+        except Exception as exc:
+            error = _user_error(exc)
+            if error is None:
+                raise
+            raise error from None
+
+
+def _user_error(exc: Exception) -> UserError | None:
+    """The one line an expected failure shows; None for anything else (click's own exceptions,
+    bugs). aiohttp is looked up, not imported: if it was never loaded, it raised nothing."""
+    from .accounts.oauth import InvalidGrant
+    from .errors import GatewayError
+
+    if isinstance(exc, InvalidGrant):
+        return UserError(f"Google rejected the refresh token ({exc.message})")
+    if isinstance(exc, GatewayError):
+        return UserError(_one_line(exc.message))
+    if isinstance(exc, cfg.SettingsError):
+        return UserError(_one_line(str(exc)))
+    aiohttp = sys.modules.get("aiohttp")
+    if isinstance(exc, OSError) or (aiohttp is not None and isinstance(exc, aiohttp.ClientError)):
+        return UserError(_one_line(f"{type(exc).__name__}: {exc}"))
+    return None
 
 
 def _remember_data_dir(ctx: click.Context, _param: click.Parameter, value: str | None) -> None:
@@ -128,6 +137,10 @@ def accounts_add(refresh_token: str) -> None:
     data_dir = _data_dir()
     settings = cfg.load_settings(data_dir)
     store = AccountStore(data_dir)
+    import asyncio
+
+    from rich.console import Console
+
     status = Console(stderr=True).status("Adding account: token, email, project, quota…")
     with _quiet_logs(), status:
         account, created = asyncio.run(_enroll(settings, store, refresh_token))
@@ -139,6 +152,8 @@ def accounts_add(refresh_token: str) -> None:
 @contextlib.contextmanager
 def _quiet_logs() -> Iterator[None]:
     """Errors reach the user as one `error:` line; the library's warnings would repeat them."""
+    import logging
+
     logger = logging.getLogger("antigravity_gateway")
     level = logger.level
     logger.setLevel(logging.CRITICAL)
@@ -154,6 +169,10 @@ def enrolled_line(account: Account, created: bool) -> str:
 
 
 async def _enroll(settings: cfg.Settings, store: AccountStore, token: str) -> Enrolled:
+    import aiohttp
+
+    from .account_service import AccountService
+
     async with aiohttp.ClientSession() as session:
         return await AccountService(session, settings, store).enroll_token(token)
 
@@ -163,6 +182,8 @@ async def _enroll(settings: cfg.Settings, store: AccountStore, token: str) -> En
 @data_dir_option
 def accounts_list(as_json: bool) -> None:
     """Show accounts with their status and per-model quota."""
+    from .accounts.state import load_cooldowns
+
     data_dir = _data_dir()
     items = AccountStore(data_dir).load_all()
     now = time.time()
@@ -173,6 +194,8 @@ def accounts_list(as_json: bool) -> None:
         click.echo("no accounts yet; add one with: agm accounts login "
                    "(or: agm accounts add --refresh-token T, agm accounts import PATH)")
     else:
+        from rich.console import Console
+
         Console().print(_accounts_table(items, cooling))
 
 
@@ -221,6 +244,11 @@ def _public(account: Account, cooling: list[Cooldown]) -> dict[str, Any]:
 
 
 def _accounts_table(items: list[Account], cooldowns: list[Cooldown]) -> Table:
+    from rich.table import Table
+    from rich.text import Text
+
+    from .quota_view import quota_lines
+
     table = Table(show_lines=True)
     for column in ("Email", "Tier", "Project", "Status", "Quota (remaining, reset)"):
         table.add_column(column, overflow="fold")
@@ -297,6 +325,8 @@ def config_show(as_json: bool, reveal: bool) -> None:
     """Print the effective settings (file + environment overrides)."""
     settings = cfg.load_settings(_data_dir())
     data = cfg.to_builtins(settings if reveal else cfg.masked(settings))
+    import tomli_w
+
     click.echo(json.dumps(data, indent=2) if as_json else tomli_w.dumps(data).rstrip())
 
 
