@@ -1,9 +1,12 @@
-"""Profile the gateway under one workload: py-spy samples `agm serve` while bench load runs.
+"""Profile the gateway under one workload while bench load runs.
 
-    python bench/profile.py chat_stream [--seconds 15] [--concurrency 8]
+    python bench/profile.py chat_stream [--seconds 15] [--concurrency 8] [--cprofile]
 
-Prints the top frames by own time and by inclusive time (collapsed stacks from
-`py-spy record --format raw`), and leaves the raw stacks in /tmp/agm-profile-<workload>.txt.
+Default: py-spy samples `agm serve` (wall clock: on a loaded machine a frame that wakes another
+process, like a socket write, collects the time the gateway then waits for a core); prints the
+top frames by own and inclusive time, raw stacks in /tmp/agm-profile-<workload>.txt.
+`--cprofile`: the gateway runs under cProfile with a CPU-time clock (`time.thread_time`), reset
+after warm-up; prints the top functions by own and cumulative CPU (profiler overhead ~4x).
 """
 
 from __future__ import annotations
@@ -11,6 +14,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import collections
+import os
+import pstats
+import signal
 import subprocess
 import sys
 import tempfile
@@ -42,6 +48,49 @@ def top(raw: Path, n: int = 25) -> None:
             print(f"  {samples / total * 100:5.1f}%  {frame[:150]}")
 
 
+CPROFILE = """
+import cProfile, os, signal, sys, time
+prof = cProfile.Profile(time.thread_time)
+def dump(*_):
+    prof.disable(); prof.dump_stats(os.environ["PROF_OUT"]); prof.enable()
+def reset(*_):
+    global prof
+    prof.disable(); prof = cProfile.Profile(time.thread_time); prof.enable()
+signal.signal(signal.SIGUSR1, dump)
+signal.signal(signal.SIGUSR2, reset)
+sys.argv = ["agm", "serve"]
+from antigravity_gateway.cli import main
+prof.enable()
+main()
+"""
+
+
+async def cprofile(args: argparse.Namespace) -> None:
+    sim_popen, sim_info = procs.start_sim()
+    with tempfile.TemporaryDirectory() as tmp:
+        gateway = procs.start_gateway(sim_info, Path(tmp))  # enrolls the accounts
+        gateway.stop()
+        out = Path(tmp) / "gateway.prof"
+        env = {**os.environ, "AGM_DATA_DIR": tmp, "PROF_OUT": str(out)}
+        popen = subprocess.Popen(procs.pinned(1, [sys.executable, "-c", CPROFILE]), env=env,
+                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        gateway = procs.Proc("gateway", popen, gateway.url)
+        try:
+            await wait_up(gateway, "/healthz")
+            load = next(w for w in workloads() if w.name == args.workload).gateway
+            await measure.cell(gateway, gateway.url, load, args.concurrency, 2)
+            os.kill(popen.pid, signal.SIGUSR2)
+            print(await measure.cell(gateway, gateway.url, load, args.concurrency, args.seconds))
+            os.kill(popen.pid, signal.SIGUSR1)
+            await asyncio.sleep(1)
+            stats = pstats.Stats(str(out))
+            stats.sort_stats("tottime").print_stats(25)
+            stats.sort_stats("cumtime").print_stats("antigravity_gateway", 30)
+        finally:
+            gateway.stop()
+            sim_popen.terminate()
+
+
 async def profile(args: argparse.Namespace) -> None:
     sim_popen, sim_info = procs.start_sim()
     with tempfile.TemporaryDirectory() as tmp:
@@ -69,7 +118,9 @@ def main() -> None:
     parser.add_argument("workload")
     parser.add_argument("--seconds", type=float, default=15)
     parser.add_argument("--concurrency", type=int, default=8)
-    asyncio.run(profile(parser.parse_args()))
+    parser.add_argument("--cprofile", action="store_true", help="CPU-time cProfile, not py-spy")
+    args = parser.parse_args()
+    asyncio.run(cprofile(args) if args.cprofile else profile(args))
 
 
 if __name__ == "__main__":
