@@ -46,7 +46,7 @@ def start_fake() -> tuple[subprocess.Popen[str], dict]:
 
 
 def start_gateway(
-    fake: dict, data_dir: Path, src: str | None = None
+    fake: dict, data_dir: Path, src: str | None = None, extra_config: str = ""
 ) -> tuple[subprocess.Popen[str], str]:
     port = free_port()
     env = {**os.environ, "AGM_DATA_DIR": str(data_dir)}
@@ -56,7 +56,7 @@ def start_gateway(
         f'[proxy]\nport = {port}\napi_key = "{API_KEY}"\nauth_mode = "strict"\n'
         f"[upstream]\ncloudcode_base_urls = {json.dumps(fake['cloudcode_base_urls'])}\n"
         f'oauth_token_url = "{fake["token_url"]}"\nuserinfo_url = "{fake["userinfo_url"]}"\n'
-        f'oauth_client_secret = "{fake["client_secret"]}"\n'
+        f'oauth_client_secret = "{fake["client_secret"]}"\n' + extra_config
     )
     (data_dir / "config.toml").write_text(config)
     for token in fake["accounts"].values():

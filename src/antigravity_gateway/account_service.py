@@ -66,14 +66,18 @@ class AccountService:
         clock: Callable[[], float] = time.time,
         polling: cloudcode_setup.Polling | None = None,
     ) -> None:
-        up = settings.upstream
         self._session = session
-        self._upstream = up
         self._store = store
         self._clock = clock
         self._polling = polling or cloudcode_setup.Polling()
         self._locks: dict[str, asyncio.Lock] = {}
-        self.cloudcode = CloudCode(session, up.cloudcode_base_urls, proxy=up.proxy_url or None,
+        self.use_settings(settings)
+
+    def use_settings(self, settings: Settings) -> None:
+        """Take new upstream URLs, proxy and timeout (settings changed while serving)."""
+        up = self._upstream = settings.upstream
+        self.cloudcode = CloudCode(self._session, up.cloudcode_base_urls,
+                                   proxy=up.proxy_url or None,
                                    timeout=settings.proxy.request_timeout, user_agent=up.user_agent)
 
     @property

@@ -22,7 +22,10 @@ from .account_service import AccountService
 from .accounts import state
 from .accounts.pool import Policy, Pool
 from .accounts.store import AccountStore
-from .server import auth, middleware
+from .mcp_servers import routes as mcp_routes
+from .monitor import Monitor
+from .server import admin, auth, middleware, monitoring
+from .server.admin_config import ADMIN, AdminContext
 from .server.context import GATEWAY
 from .server.pipeline import Gateway
 from .server.routes import add_routes
@@ -51,6 +54,7 @@ def build_app(
         middlewares=[
             middleware.cors,
             middleware.request_ids(new_id),
+            monitoring.middleware(),
             middleware.errors,
             auth.middleware(lambda: gateway.settings),
         ],
@@ -70,11 +74,43 @@ def build_app(
         http=http,
     )
     app[GATEWAY] = gateway
+    _add_monitor(app, gateway, data_dir, store)
     add_routes(app)
+    mcp_routes.install(app, gateway)
     app.cleanup_ctx.append(upkeep.context(gateway, store, data_dir))
     if owned:
         app.on_cleanup.append(lambda _: http.close())
     return app
+
+
+def _add_monitor(
+    app: web.Application, gateway: Gateway, data_dir: Path, store: AccountStore
+) -> None:
+    monitor = Monitor(data_dir, gateway.settings.monitor,
+                      secrets=lambda: secrets_of(gateway.settings),
+                      accounts=lambda: admin.account_states(gateway))
+    app[monitoring.MONITOR] = monitor
+    app[ADMIN] = AdminContext(data_dir=data_dir, store=store)
+
+    async def start(_: web.Application) -> None:
+        await monitor.start()
+
+    async def end_feeds(_: web.Application) -> None:
+        monitor.feed.close()  # live log readers end before the in-flight wait
+
+    async def stop(_: web.Application) -> None:
+        await monitor.stop()  # after in-flight requests: their rows are written
+
+    app.on_startup.append(start)
+    app.on_shutdown.append(end_feeds)
+    app.on_cleanup.append(stop)
+
+
+def secrets_of(settings: Settings) -> list[str]:
+    """Every credential the settings hold: none of them may reach the monitor database."""
+    return [settings.proxy.api_key, settings.proxy.admin_password, settings.zai.api_key,
+            settings.upstream.oauth_client_secret,
+            *(k for u in settings.upstreams for k in u.api_keys)]
 
 
 def _pool(

@@ -105,14 +105,16 @@ def main() -> None:
 @main.command()
 @click.option("--host", help="Bind address (default from proxy.allow_lan_access).")
 @click.option("--port", type=click.IntRange(1, 65535), help="Port (default proxy.port).")
+@click.option("--log-format", type=click.Choice(["text", "json"]), default="text",
+              show_default=True, help="Access log lines as text or as JSON lines.")
 @data_dir_option
-def serve(host: str | None, port: int | None) -> None:
+def serve(host: str | None, port: int | None, log_format: str) -> None:
     """Run the gateway in the foreground (SIGINT/SIGTERM stop it gracefully)."""
     data_dir = _data_dir()
     settings = cfg.load_settings(data_dir)
     from .runner import run  # lazily: other commands never load the server
 
-    run(settings, data_dir, host=host, port=port)
+    run(settings, data_dir, host=host, port=port, log_format=log_format)
 
 
 # --- accounts --------------------------------------------------------------------------------
@@ -399,4 +401,4 @@ def key(regenerate: bool) -> None:
 
 
 # Command groups in their own modules register themselves on `main` when imported.
-from . import accounts_cli, upstreams_cli  # noqa: E402,F401
+from . import accounts_cli, cli_monitor, upstreams_cli  # noqa: E402,F401

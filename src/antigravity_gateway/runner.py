@@ -18,7 +18,9 @@ from pathlib import Path
 from aiohttp import web
 
 from .app import build_app
+from .monitor.access import LOGGER as ACCESS_LOGGER
 from .server.context import GATEWAY
+from .server.monitoring import MONITOR
 from .settings import Settings
 
 log = logging.getLogger("antigravity_gateway")
@@ -31,11 +33,14 @@ class BindError(Exception):
 
 
 def run(
-    settings: Settings, data_dir: Path, *, host: str | None = None, port: int | None = None
+    settings: Settings,
+    data_dir: Path,
+    *,
+    host: str | None = None,
+    port: int | None = None,
+    log_format: str = "text",
 ) -> None:
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    configure_logging(log_format)
     try:
         with asyncio.Runner(loop_factory=_loop_factory()) as runner:
             runner.run(
@@ -44,6 +49,7 @@ def run(
                     data_dir,
                     host=host or settings.bind_host,
                     port=port or settings.proxy.port,
+                    json_access_log=log_format == "json",
                 )
             )
     except BindError as exc:
@@ -59,8 +65,25 @@ def _loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
     return uvloop.new_event_loop
 
 
-async def serve(settings: Settings, data_dir: Path, *, host: str, port: int) -> None:
+def configure_logging(log_format: str) -> None:
+    """Text lines on stderr; with `json`, the access log is bare JSON lines (for log shippers)."""
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    logging.getLogger("mcp").setLevel(logging.WARNING)  # the MCP SDK logs every session at INFO
+    if log_format == "json":
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("%(message)s"))
+        access = logging.getLogger(ACCESS_LOGGER)
+        access.addHandler(handler)
+        access.propagate = False
+
+
+async def serve(
+    settings: Settings, data_dir: Path, *, host: str, port: int, json_access_log: bool = False
+) -> None:
     app = build_app(settings, data_dir)
+    app[MONITOR].json_access_log = json_access_log
     runner = web.AppRunner(app, shutdown_timeout=SHUTDOWN_SECONDS, access_log=None)
     await runner.setup()
     try:

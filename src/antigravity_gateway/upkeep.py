@@ -23,6 +23,8 @@ from .accounts import state, warmup
 from .accounts.oauth import InvalidGrant
 from .accounts.store import AccountStore
 from .errors import GatewayError
+from .monitor import Monitor, Record
+from .server import monitoring
 from .server.internal_routes import warm
 from .server.pipeline import Gateway
 
@@ -39,13 +41,14 @@ def context(
     """An aiohttp cleanup context running every loop; at exit the cooldowns are saved once more."""
 
     @contextlib.asynccontextmanager
-    async def upkeep(_: web.Application) -> AsyncIterator[None]:
+    async def upkeep(app: web.Application) -> AsyncIterator[None]:
+        monitor = app.get(monitoring.MONITOR)  # scheduled warmups get request-log rows
         jobs: list[Coroutine[Any, Any, None]] = [
             watch_accounts(gateway, store),
             persist_cooldowns(gateway, data_dir),
             _every(TOKEN_CHECK_SECONDS, lambda: renew_tokens(gateway)),
             refresh_quotas(gateway),
-            scheduled_warmup(gateway),
+            scheduled_warmup(gateway, monitor),
         ]
         tasks = [asyncio.create_task(job) for job in jobs]
         yield
@@ -126,7 +129,15 @@ async def refresh_quotas(gateway: Gateway) -> None:
             await gateway.refresh_quota(account)
 
 
-async def scheduled_warmup(gateway: Gateway) -> None:
+def _row(monitor: Monitor | None, model: str) -> contextlib.AbstractAsyncContextManager[Any]:
+    """The request-log row of one scheduled warmup (none without a monitor)."""
+    if monitor is None:
+        return contextlib.nullcontext(Record(timestamp_ms=0, method="", path="", protocol=""))
+    return monitoring.recorded(monitor, protocol="warmup", path="/internal/warmup (scheduled)",
+                               model=model)
+
+
+async def scheduled_warmup(gateway: Gateway, monitor: Monitor | None = None) -> None:
     """Every `warmup.interval_minutes`: fresh quotas, then one warmup per idle (account, model)."""
     settings = gateway.settings.warmup
     if not settings.enabled or not settings.models:
@@ -142,7 +153,9 @@ async def scheduled_warmup(gateway: Gateway) -> None:
         ):
             last[(email, model)] = now
             try:
-                status, answer, _ = await warm(gateway, email, model)
+                async with _row(monitor, model) as row:
+                    status, answer, _ = await warm(gateway, email, model)
+                    row.status = status
             except GatewayError as exc:
                 status, answer = exc.http_status, {"message": exc.message}
             log.info("scheduled warmup of %s for %s: %s %s", email, model, status,

@@ -238,7 +238,8 @@ def test_accounts_add_network_error_is_one_line(run: Run, data_dir: Path) -> Non
 def test_serve_calls_the_runner(run: Run, data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     calls: list[tuple[Any, ...]] = []
 
-    def fake_run(settings: Any, path: Path, *, host: str | None, port: int | None) -> None:
+    def fake_run(settings: Any, path: Path, *, host: str | None, port: int | None,
+                 log_format: str = "text") -> None:
         calls.append((settings.proxy.port, path, host, port))
 
     import antigravity_gateway.runner as runner

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from tests.e2e.gateway import Gateway
+from tests.e2e.zai_gateway import zai, zai_gateway, zai_server  # noqa: F401 (MCP fixtures)
 from tests.fakes.cloudcode import FakeGoogle, FakeGoogleThread
 
 

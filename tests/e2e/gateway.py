@@ -87,6 +87,7 @@ class Gateway:
         accounts: int = 1,
         custom_mapping: dict[str, str] | None = None,
         sections: dict[str, object] | None = None,
+        serve_args: tuple[str, ...] = (),
         **proxy: object,
     ) -> Gateway:
         port = free_port()
@@ -96,7 +97,7 @@ class Gateway:
         emails = [enroll(fake, data_dir, f"user{i}@example.com") for i in range(1, accounts + 1)]
         log = data_dir / "serve.log"
         process = subprocess.Popen(
-            [sys.executable, "-m", "antigravity_gateway", "serve"],
+            [sys.executable, "-m", "antigravity_gateway", "serve", *serve_args],
             text=True,
             stdout=log.open("w"),
             stderr=subprocess.STDOUT,

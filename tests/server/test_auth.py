@@ -99,10 +99,10 @@ async def test_401_speaks_the_client_protocol(aiohttp_client, tmp_path, path, sh
 async def test_admin_routes_need_a_key_even_when_auth_is_off(aiohttp_client, tmp_path) -> None:
     client = await _client(aiohttp_client, tmp_path, auth_mode="off")
     assert (await client.get("/api/accounts")).status == 401
-    assert (await client.get("/api/accounts", headers={"x-api-key": KEY})).status == 501
+    assert (await client.get("/api/accounts", headers={"x-api-key": KEY})).status == 200
 
 
 async def test_admin_password_replaces_api_key_for_admin(aiohttp_client, tmp_path) -> None:
     client = await _client(aiohttp_client, tmp_path, auth_mode="strict", admin_password="pw-123")
     assert (await client.get("/api/x", headers={"x-api-key": KEY})).status == 401
-    assert (await client.get("/api/x", headers={"x-api-key": "pw-123"})).status == 501
+    assert (await client.get("/api/x", headers={"x-api-key": "pw-123"})).status == 404

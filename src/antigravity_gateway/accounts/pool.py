@@ -132,6 +132,12 @@ class Pool:
             self.version += 1
         return sorted(self._cooldowns.values(), key=lambda c: (c.email, c.model))
 
+    def forget_all(self) -> None:
+        """Drop every cooldown and sticky session binding (the admin API's reset)."""
+        self._cooldowns.clear()
+        self._sessions.clear()
+        self.version += 1
+
     def restore(self, cooldowns: Iterable[Cooldown]) -> None:
         """Load a persisted cooldown table (after a restart)."""
         now = self._clock()

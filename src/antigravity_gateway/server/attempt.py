@@ -24,6 +24,7 @@ from ..accounts.store import Account
 from ..errors import GatewayError, NoAccount, UpstreamError
 from ..providers.base import Provider
 from ..routing.retry import Decision
+from . import monitoring
 
 log = logging.getLogger(__name__)
 
@@ -117,6 +118,7 @@ async def attempt(
         try:
             credential = await lane.ready(credential)
             state.made += 1
+            monitoring.attempted(credential.email)  # the request log's attempts + account
             value, credential = await _once(lane, credential, call)
             return Outcome(value, credential, state.made)
         except InvalidGrant as exc:  # disabled by `ready`: the pool no longer offers it

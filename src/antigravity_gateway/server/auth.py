@@ -18,6 +18,7 @@ from ..errors import Unauthorized
 from ..settings import Settings
 
 HEALTH_PATHS = frozenset({"/healthz", "/health"})
+ADMIN_HEALTH = "/api/health"  # the one admin route without a key
 KEYLESS_PATHS = frozenset({"/auth/callback"})  # Google sign-in callback: its state is the key
 
 
@@ -47,12 +48,14 @@ def key_matches(request: web.Request, expected: str) -> bool:
 def is_exempt(request: web.Request, mode: str) -> bool:
     if request.method == "OPTIONS":
         return True
+    if request.path == ADMIN_HEALTH and request.method in ("GET", "HEAD"):
+        return True
     if request.method == "HEAD" and request.path == "/":
         return True  # Claude Code's connection warm-up carries no key
     if request.path in KEYLESS_PATHS:
         return True
     if mode == "off":
-        return not request.path.startswith("/api/")
+        return not (request.path.startswith("/api/") or request.path == "/api")
     return mode == "all_except_health" and request.path in HEALTH_PATHS
 
 
@@ -60,7 +63,7 @@ def check(request: web.Request, settings: Settings) -> None:
     """Raise `Unauthorized` unless the request may pass."""
     if is_exempt(request, settings.effective_auth_mode):
         return
-    admin = request.path.startswith("/api/")
+    admin = request.path.startswith("/api/") or request.path == "/api"
     proxy = settings.proxy
     expected = proxy.admin_password if admin and proxy.admin_password else proxy.api_key
     if key_matches(request, expected):

@@ -15,6 +15,7 @@ import msgspec
 from aiohttp import web
 
 from ..errors import GatewayError
+from ..protocols import jsonrpc
 from ..protocols.anthropic import inbound as anthropic
 from ..protocols.gemini import inbound as gemini
 from ..protocols.openai_chat import inbound as openai
@@ -24,17 +25,25 @@ class Dialect(Enum):
     OPENAI = "openai"
     ANTHROPIC = "anthropic"
     GEMINI = "gemini"
+    ADMIN = "admin"  # the admin API: {"error": "<message>"}
+    MCP = "mcp"  # JSON-RPC error envelopes on /mcp/ routes
 
 
 _ENCODERS: dict[Dialect, Callable[[GatewayError], tuple[int, Any]]] = {
     Dialect.OPENAI: openai.encode_error,
     Dialect.ANTHROPIC: anthropic.encode_error,
     Dialect.GEMINI: gemini.encode_error,
+    Dialect.ADMIN: lambda err: (err.status, {"error": err.message}),
+    Dialect.MCP: jsonrpc.encode_error,
 }
 
 
 def dialect_of(request: web.Request) -> Dialect:
     path = request.path
+    if path.startswith("/api/") or path == "/api":
+        return Dialect.ADMIN
+    if path.startswith("/mcp/"):
+        return Dialect.MCP
     if path.startswith("/v1/messages"):
         return Dialect.ANTHROPIC
     if path.startswith("/v1beta/") or (path.startswith("/v1/models/") and ":" in path):

@@ -19,6 +19,7 @@ from aiohttp import web
 from ..core.events import Assembler, Event
 from ..core.messages import ChatResponse
 from ..errors import GatewayError, UpstreamError
+from . import monitoring
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +37,7 @@ class StreamEncoder(Protocol):
 
 
 async def assemble(events: AsyncIterator[Event]) -> ChatResponse:
+    events = monitoring.watch(events, stream=False)
     asm = Assembler()
     try:
         async for event in events:
@@ -55,6 +57,7 @@ async def relay(
     keepalive_every: float = 10.0,
 ) -> web.StreamResponse:
     """`keepalive`: frames written whenever the upstream stays silent for `keepalive_every` s."""
+    events = monitoring.watch(events, stream=True)
     response = web.StreamResponse(headers={**SSE_HEADERS, **headers})
     await response.prepare(request)
     source = events if keepalive is None else _ticks(events, keepalive_every)

@@ -10,7 +10,14 @@ from __future__ import annotations
 from aiohttp import web
 
 from .. import __version__
-from . import admin_accounts, anthropic_routes, gemini_routes, internal_routes, openai_routes
+from . import (
+    admin,
+    admin_accounts,
+    anthropic_routes,
+    gemini_routes,
+    internal_routes,
+    openai_routes,
+)
 from .dialects import Dialect, dialect_of, json_response
 from .unbuilt import not_built
 
@@ -59,11 +66,8 @@ def add_routes(app: web.Application) -> None:
     openai_routes.add_routes(r)
     gemini_routes.add_routes(r)
     r.add_get("/v1/models/{name}", get_model)
-    for server in ("web_search_prime", "web_reader", "zai-mcp-server"):
-        r.add_route("*", f"/mcp/{server}/mcp", not_built(f"the MCP server {server}"))
     r.add_post("/v1/api/event_logging", silent_ok)
     r.add_post("/v1/api/event_logging/batch", silent_ok)
     admin_accounts.add_routes(app)
-    r.add_route("*", "/api/{tail:.*}", not_built("the admin API"))
+    admin.add_routes(r)
     r.add_get("/ui/{tail:.*}", not_built("the dashboard"))
-    r.add_get("/metrics", not_built("Prometheus metrics"))

@@ -1,0 +1,205 @@
+"""The one writer thread: records in through a bounded queue, rows out to SQLite in batches.
+
+`submit` never blocks: a full queue drops the record and counts it (`dropped`). The thread wakes
+on the first record, lets FLUSH_SECONDS' worth gather, writes what has queued up (up to BATCH)
+in one transaction, then hands the stored rows to `on_rows` (the live feed): a few transactions
+and thread wake-ups a second whatever the load, not one per request. A database that cannot
+be written (read-only, locked, disk full) turns the monitor off: one log line, `healthy` false,
+records dropped and counted; it tries to reopen every REOPEN_SECONDS. Retention runs at start
+and every RETENTION_SECONDS.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import sqlite3
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import Future
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from . import db
+
+log = logging.getLogger(__name__)
+
+BATCH = 1000
+FLUSH_SECONDS = 0.1
+CAPACITY = 10_000  # records waiting for the writer (each holds its capped bodies)
+REOPEN_SECONDS = 30.0
+RETENTION_SECONDS = 3600.0
+
+Row = dict[str, Any]
+Command = Callable[[sqlite3.Connection], Any]
+
+
+@dataclass(slots=True)
+class _Job:
+    command: Command
+    done: Future[Any] = field(default_factory=Future)
+
+
+_STOP = object()
+
+
+class Writer:
+    """Owns the write connection; everything that writes monitor.db goes through here."""
+
+    def __init__(
+        self,
+        data_dir: Path,
+        *,
+        to_row: Callable[[Any], Row],
+        on_rows: Callable[[list[Row]], None],
+        retention_days: Callable[[], int],
+        capacity: int = CAPACITY,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._data_dir = data_dir
+        self._to_row = to_row
+        self._on_rows = on_rows
+        self._retention_days = retention_days
+        self._clock = clock
+        self._queue: queue.Queue[Any] = queue.Queue(maxsize=capacity)
+        self._thread = threading.Thread(target=self._run, name="agm-monitor", daemon=True)
+        self._conn: sqlite3.Connection | None = None
+        self._reopen_at = 0.0
+        self._retention_at = 0.0
+        self.dropped = 0
+        self.written = 0
+        self.off_reason = ""
+
+    @property
+    def healthy(self) -> bool:
+        return not self.off_reason
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Write what is queued, then end the thread."""
+        if self._thread.is_alive():
+            self._queue.put(_STOP)
+            self._thread.join(timeout)
+
+    def submit(self, record: Any) -> bool:
+        try:
+            self._queue.put_nowait(record)
+        except queue.Full:
+            self._drop(1, "the monitor queue is full")
+            return False
+        return True
+
+    def call(self, command: Command) -> Future[Any]:
+        """Run `command(conn)` on the writer thread (blocks the caller while the queue is full)."""
+        job = _Job(command)
+        self._queue.put(job)
+        return job.done
+
+    def _drop(self, count: int, why: str) -> None:
+        if self.dropped == 0 or (self.dropped + count) // 1000 > self.dropped // 1000:
+            log.warning("monitor: %s; %d record(s) dropped so far", why, self.dropped + count)
+        self.dropped += count
+
+    # ---- the thread ------------------------------------------------------------------------
+
+    def _run(self) -> None:
+        self._open()  # sqlite3 connections belong to the thread that opened them
+        while True:
+            items = [self._queue.get()]
+            if items[0] is not _STOP:
+                time.sleep(FLUSH_SECONDS)
+            while len(items) < BATCH:
+                try:
+                    items.append(self._queue.get_nowait())
+                except queue.Empty:
+                    break
+            stop = any(item is _STOP for item in items)
+            self._handle([i for i in items if i is not _STOP])
+            if stop:
+                break
+        if self._conn is not None:
+            self._conn.close()
+
+    def _handle(self, items: list[Any]) -> None:
+        records = [i for i in items if not isinstance(i, _Job)]
+        if records:
+            self._write(records)
+        for job in (i for i in items if isinstance(i, _Job)):
+            self._run_job(job)
+        self._maybe_retain()
+
+    def _write(self, records: list[Any]) -> None:
+        conn = self._connection()
+        if conn is None:
+            self._drop(len(records), f"monitor is off ({self.off_reason})")
+            return
+        try:
+            rows = [self._to_row(r) for r in records]
+            ids = db.insert(conn, rows)
+        except sqlite3.Error as exc:
+            self._turn_off(exc)
+            self._drop(len(records), f"monitor is off ({self.off_reason})")
+            return
+        for row, row_id in zip(rows, ids, strict=True):
+            row["id"] = row_id
+        self.written += len(rows)
+        self._on_rows(rows)
+
+    def _run_job(self, job: _Job) -> None:
+        conn = self._connection()
+        if conn is None:
+            job.done.set_exception(RuntimeError(f"the monitor is off: {self.off_reason}"))
+            return
+        try:
+            job.done.set_result(job.command(conn))
+        except sqlite3.Error as exc:
+            self._turn_off(exc)
+            job.done.set_exception(RuntimeError(f"the monitor is off: {self.off_reason}"))
+        except Exception as exc:
+            job.done.set_exception(exc)
+
+    def _maybe_retain(self) -> None:
+        now = self._clock()
+        if self._conn is None or now < self._retention_at:
+            return
+        self._retention_at = now + RETENTION_SECONDS
+        cutoff = int((now - self._retention_days() * 86400) * 1000)
+        try:
+            deleted = db.delete_older(self._conn, cutoff)
+        except sqlite3.Error as exc:
+            self._turn_off(exc)
+            return
+        if deleted:
+            log.info("monitor: retention deleted %d request row(s)", deleted)
+
+    # ---- the connection --------------------------------------------------------------------
+
+    def _open(self) -> None:
+        try:
+            self._conn = db.open_for_writing(self._data_dir)
+        except (sqlite3.Error, OSError) as exc:
+            self._turn_off(exc)
+            return
+        if self.off_reason:
+            log.warning("monitor: monitor.db is writable again; monitor on")
+        self.off_reason = ""
+        self._maybe_retain()
+
+    def _connection(self) -> sqlite3.Connection | None:
+        if self._conn is None and self._clock() >= self._reopen_at:
+            self._open()
+        return self._conn
+
+    def _turn_off(self, exc: BaseException) -> None:
+        if not self.off_reason:
+            log.error("monitor off: cannot write %s (%s); the gateway keeps serving without "
+                      "a request log", self._data_dir / db.DB_FILE, exc)
+        self.off_reason = str(exc) or type(exc).__name__
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+        self._reopen_at = self._clock() + REOPEN_SECONDS

@@ -1,0 +1,130 @@
+"""`GET/PATCH /api/config` and `POST /api/key/regenerate`: settings changed while serving.
+
+A PATCH is `{"dotted.key": value}`: every change is applied to what config.toml says, the whole
+result is validated (400 names the key, nothing written), written atomically, then applied to
+the running gateway by `apply_settings` at once. `null` resets a key (removes a map entry). A
+masked secret sent back unchanged (`sk-a…1234`) is ignored. Keys that need a new listener
+(port, bind, body limit) are written but answer `restart_required`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from aiohttp import web
+
+from ..accounts.pool import Policy
+from ..accounts.store import AccountStore
+from ..errors import InvalidRequest
+from ..settings import (
+    Settings,
+    SettingsError,
+    apply_env,
+    generate_api_key,
+    get_value,
+    mask_secret,
+    masked,
+    read_config,
+    save_settings,
+    to_builtins,
+    unset_value,
+    validate,
+    with_value,
+)
+from .context import GATEWAY, gateway_of, read_json
+from .dialects import json_response
+from .monitoring import MONITOR
+
+RESTART_KEYS = ("proxy.port", "proxy.allow_lan_access", "proxy.max_body_bytes", "state.")
+
+
+@dataclass(slots=True)
+class AdminContext:
+    """What the admin handlers need besides the gateway."""
+
+    data_dir: Path
+    store: AccountStore
+    started: float = field(default_factory=time.monotonic)
+    config_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+
+ADMIN = web.AppKey("admin", AdminContext)
+
+
+def apply_settings(app: web.Application, settings: Settings) -> None:
+    """Make `settings` the running gateway's at once: auth, mapping, timeouts, scheduling,
+    quota protection, upstream URLs, monitor options. (Listener settings need a restart.)"""
+    gateway = app[GATEWAY]
+    gateway.settings = settings
+    gateway.pool.policy = Policy.of(settings)
+    gateway.accounts.use_settings(settings)  # a new Cloud Code client: URLs, proxy, timeout
+    gateway.cloudcode = gateway.google.provider.client = gateway.accounts.cloudcode
+    app[MONITOR].settings = settings.monitor
+
+
+async def show(request: web.Request) -> web.Response:
+    return json_response(to_builtins(masked(gateway_of(request).settings)))
+
+
+def changed_settings(current: Settings, changes: dict[str, Any]) -> Settings:
+    """`current` with every change applied, validated as a whole (SettingsError otherwise)."""
+    updated = current
+    for key, value in changes.items():
+        if not isinstance(key, str) or not key:
+            raise SettingsError("", "keys must be dotted setting names, e.g. proxy.port")
+        if value is None:
+            updated = unset_value(updated, key)
+            continue
+        if isinstance(value, str) and "…" in value and value == mask_secret(
+                str(get_value(updated, key))):
+            continue  # a masked secret sent back as it was shown
+        updated = with_value(updated, key, value)
+    validate(updated)
+    return updated
+
+
+def needs_restart(before: Settings, after: Settings, keys: list[str]) -> bool:
+    touched = [k for k in keys if k.startswith(RESTART_KEYS)]
+    return any(_get(before, k) != _get(after, k) for k in touched)
+
+
+def _get(settings: Settings, key: str) -> Any:
+    try:
+        return get_value(settings, key)
+    except SettingsError:
+        return None
+
+
+async def patch(request: web.Request) -> web.Response:
+    changes = await read_json(request)
+    if not isinstance(changes, dict) or not changes:
+        raise InvalidRequest(
+            'expected a JSON object of settings, e.g. {"proxy.request_timeout": 300}')
+    return await _change(request, changes)
+
+
+async def regenerate_key(request: web.Request) -> web.Response:
+    key = generate_api_key()
+    await _change(request, {"proxy.api_key": key})
+    return json_response({"api_key": key})
+
+
+async def _change(request: web.Request, changes: dict[str, Any]) -> web.Response:
+    admin = request.app[ADMIN]
+    async with admin.config_lock:
+        before = await asyncio.to_thread(read_config, admin.data_dir)
+        try:
+            after = changed_settings(before, changes)
+            effective = apply_env(after, os.environ)
+        except SettingsError as exc:
+            raise InvalidRequest(str(exc)) from None
+        await asyncio.to_thread(save_settings, after, admin.data_dir)
+        apply_settings(request.app, effective)
+    restart = needs_restart(before, after, list(changes))
+    return json_response({"restart_required": restart,
+                          "config": to_builtins(masked(effective))})
