@@ -111,3 +111,38 @@ def print_summary(result: dict[str, Any]) -> None:
     for goal, figure, met in goals(result):
         mark = "n/a" if met is None else ("MET" if met else "NOT MET")
         print(f"  {mark:<8} {goal}: {figure}")
+
+
+def markdown(result: dict[str, Any]) -> str:
+    """The README tables of one run: cells, hang-ups, memory, CLI and goals."""
+    out = [f"Run {result['meta']['date']}, commit {result['meta']['commit']}, "
+           f"{result['meta']['cpu']} x{result['meta']['cores']}, Python "
+           f"{result['meta']['python']}, load average at start "
+           f"{result['meta']['load_start'][0]:.1f}, {result['meta']['seconds']:.0f} s.", "",
+           "| workload | target | c | req/s | p50 ms | p99 ms | TTFB p50 ms | proxy CPU µs/req "
+           "| load |", "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+    for row in result.get("cells", []):
+        if "error" in row:
+            out.append(f"| {row['workload']} | {row['target']} | {row['c']} | error | | | | | |")
+            continue
+        ttfb = f"{row['ttfb_p50_ms']:.2f}" if row["ttfb_p50_ms"] is not None else "-"
+        cpu = f"{row['cpu_us']:.0f}" if row["cpu_us"] is not None else "-"
+        out.append(f"| {row['workload']} | {row['target']} | {row['c']} | {row['rps']:.0f} | "
+                   f"{row['p50_ms']:.2f} | {row['p99_ms']:.2f} | {ttfb} | {cpu} | "
+                   f"{row['load']:.1f} |")
+    out += ["", "| hang-up | protocol | stream | upstream closed after (ms, 3 tries) |",
+            "| --- | --- | --- | --- |"]
+    for row in result.get("hangup", []):
+        times = ", ".join("never" if t is None else f"{t:.1f}" for t in row["ms"])
+        out.append(f"| {row['target']} | {row['protocol']} | {row['stream']} | {times} |")
+    out += ["", "| goal | achieved | met |", "| --- | --- | --- |"]
+    for goal, figure, met in goals(result):
+        out.append(f"| {goal} | {figure} | {'n/a' if met is None else 'yes' if met else 'no'} |")
+    return "\n".join(out)
+
+
+if __name__ == "__main__":
+    import json
+    import sys
+
+    print(markdown(json.loads(Path(sys.argv[1]).read_text())))
