@@ -96,7 +96,7 @@ def start_sim() -> tuple[subprocess.Popen[bytes], dict]:
     return proc, json.loads(proc.stdout.readline())
 
 
-def start_gateway(sim: dict, data_dir: Path, src: str | None = None) -> Proc:
+def start_gateway(sim: dict, data_dir: Path, src: str | None = None, extra: str = "") -> Proc:
     port = free_port()
     env = {**os.environ, "AGM_DATA_DIR": str(data_dir)}
     if src:
@@ -105,7 +105,7 @@ def start_gateway(sim: dict, data_dir: Path, src: str | None = None) -> Proc:
         f'[proxy]\nport = {port}\napi_key = "{API_KEY}"\nauth_mode = "strict"\n'
         f"[upstream]\ncloudcode_base_urls = {json.dumps(sim['cloudcode_base_urls'])}\n"
         f'oauth_token_url = "{sim["token_url"]}"\nuserinfo_url = "{sim["userinfo_url"]}"\n'
-        f'oauth_client_secret = "{sim["client_secret"]}"\n')
+        f'oauth_client_secret = "{sim["client_secret"]}"\n{extra}')
     for token in sim["accounts"].values():
         subprocess.run([sys.executable, "-m", "antigravity_gateway", "accounts", "add",
                         "--refresh-token", token], env=env, check=True, capture_output=True)

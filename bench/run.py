@@ -116,9 +116,9 @@ async def memory(proxies: dict[str, procs.Proc], sim_url: str,
     return out
 
 
-def start_all(sim_info: dict, work: Path, skip: set[str]) -> dict[str, procs.Proc]:
+def start_all(sim_info: dict, work: Path, skip: set[str], extra: str) -> dict[str, procs.Proc]:
     (work / "gw").mkdir()
-    proxies = {"gateway": procs.start_gateway(sim_info, work / "gw")}
+    proxies = {"gateway": procs.start_gateway(sim_info, work / "gw", extra=extra)}
     if "nginx" not in skip and (nginx := procs.start_nginx(sim_info, work)) is not None:
         proxies["nginx"] = nginx
     if "litellm" not in skip and (litellm := procs.start_litellm(sim_info, work)) is not None:
@@ -131,7 +131,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     sim_popen, sim_info = procs.start_sim()
     sim = procs.Proc("sim", sim_popen, sim_info["base_url"])
     work = Path(tempfile.mkdtemp(prefix="agm-bench-"))
-    proxies = start_all(sim_info, work, set(args.skip))
+    proxies = start_all(sim_info, work, set(args.skip), args.config.replace("\\n", "\n"))
     result: dict[str, Any] = {"meta": report.meta(), "proxies": list(proxies)}
     try:
         for proc in proxies.values():
@@ -162,6 +162,8 @@ def main() -> None:
     parser.add_argument("--leak-seconds", type=float, default=300.0, help="bound on the leak run")
     parser.add_argument("--skip", nargs="*", default=[], choices=["nginx", "litellm"])
     parser.add_argument("--only", nargs="*", help="only these workloads, no memory/hang-up/cli")
+    parser.add_argument("--config", default="", help="TOML appended to the gateway's config "
+                        "(e.g. '[monitor]\\nenabled = false')")
     parser.add_argument("--out", default=str(Path(__file__).parent / "results.json"))
     args = parser.parse_args()
     started = time.time()
