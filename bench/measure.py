@@ -15,7 +15,6 @@ import time
 from typing import Any
 
 import aiohttp
-
 from procs import API_KEY, Proc
 from workloads import Request, slow
 

@@ -48,7 +48,9 @@ def _response(parts: list[dict[str, Any]], final: bool) -> dict[str, Any]:
 
 
 def _frame(response: dict[str, Any], envelope: bool) -> bytes:
-    body = {"response": response, "traceId": "bench-trace", "metadata": {}} if envelope else response
+    body = response
+    if envelope:
+        body = {"response": response, "traceId": "bench-trace", "metadata": {}}
     return b"data: " + json.dumps(body, separators=(",", ":")).encode() + b"\r\n\r\n"
 
 

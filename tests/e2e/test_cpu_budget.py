@@ -52,7 +52,7 @@ async def _load(url: str, count: int, concurrency: int = 4) -> None:
 
 def _cpu_per_request(targets: dict[str, tuple[int, str]]) -> dict[str, float]:
     used = dict.fromkeys(targets, 0.0)
-    for name, (_, url) in targets.items():
+    for _, url in targets.values():
         asyncio.run(_load(url, 30))  # warm-up: connections, caches, first-call imports
     for n in range(ROUNDS):
         for name in sorted(targets, reverse=n % 2 == 1):
