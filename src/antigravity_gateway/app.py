@@ -22,6 +22,7 @@ from .account_service import AccountService
 from .accounts import state
 from .accounts.pool import Policy, Pool
 from .accounts.store import AccountStore
+from .dashboard import routes as dashboard
 from .mcp_servers import routes as mcp_routes
 from .monitor import Monitor
 from .server import admin, auth, middleware, monitoring
@@ -74,6 +75,7 @@ def build_app(
         http=http,
     )
     app[GATEWAY] = gateway
+    dashboard.add_routes(app.router)
     _add_monitor(app, gateway, data_dir, store)
     add_routes(app)
     mcp_routes.install(app, gateway)

@@ -10,6 +10,7 @@ import asyncio
 import json
 from pathlib import Path
 
+import aiohttp
 import pytest
 
 from tests.e2e.gateway import API_KEY, Gateway
@@ -73,6 +74,21 @@ async def test_local_vision_server(zai_gateway: Gateway, zai: FakeZai) -> None:
     assert call["model"] == "glm-4.6v"
     [seen] = _upstream_calls(zai, CHAT_PATH)
     assert seen["authorization"] == f"Bearer {ZAI_KEY}"
+    await _assert_monitor_row(zai_gateway, "analyze_image")
+
+
+async def _assert_monitor_row(gateway: Gateway, tool: str) -> None:
+    """The call left a request-log row: protocol mcp, the tool as the model."""
+    headers = {"Authorization": f"Bearer {API_KEY}"}
+    async with aiohttp.ClientSession(headers=headers) as http:
+        for _ in range(50):  # the writer thread commits within about 0.1 s
+            async with http.get(f"{gateway.url}/api/logs?protocol=mcp&model={tool}") as answer:
+                rows = (await answer.json())["logs"]
+            if rows:
+                break
+            await asyncio.sleep(0.05)
+    assert rows and rows[0]["model"] == tool and rows[0]["protocol"] == "mcp"
+    assert rows[0]["status"] == 200 and rows[0]["mapped_model"] == "zai-mcp-server"
 
 
 async def test_vision_tool_errors_are_tool_results(zai_gateway: Gateway, zai: FakeZai) -> None:

@@ -242,7 +242,7 @@ async def test_one_record_per_call_with_the_tool_name(
 ) -> None:
     client = await make_client()
     server = client.server
-    caplog.set_level(logging.INFO, logger="antigravity_gateway.mcp_servers")
+    caplog.set_level(logging.DEBUG, logger="antigravity_gateway.mcp_servers")
     async with mcp_session(
         f"http://{server.host}:{server.port}{url('zai-mcp-server')}", KEY
     ) as session:

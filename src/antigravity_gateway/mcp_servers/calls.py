@@ -15,6 +15,8 @@ from typing import Any
 import msgspec
 from aiohttp import web
 
+from ..server import monitoring
+
 log = logging.getLogger(__name__)
 
 SNIFF_BYTES = 64 * 1024
@@ -84,7 +86,10 @@ def record_call(request: web.Request, call: McpCall) -> None:
     The monitor's middleware opens the row for every `/mcp/` request (protocol `mcp`) and takes
     the status from the response; this adds what only the MCP code knows: the tool as the model.
     """
-    log.info(
+    monitoring.note(model=call.tool, mapped_model=call.server)
+    if call.error:
+        monitoring.note(error=call.error)
+    log.debug(
         "mcp %s %s %s -> %d in %d ms%s",
         call.server,
         call.http_method,

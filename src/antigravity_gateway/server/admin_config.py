@@ -1,4 +1,5 @@
-"""`GET/PATCH /api/config` and `POST /api/key/regenerate`: settings changed while serving.
+"""`GET/PATCH /api/config`, `GET /api/key`, `POST /api/key/regenerate` and
+`GET /api/models/resolve`: settings read and changed while serving.
 
 A PATCH is `{"dotted.key": value}`: every change is applied to what config.toml says, the whole
 result is validated (400 names the key, nothing written), written atomically, then applied to
@@ -106,6 +107,22 @@ async def patch(request: web.Request) -> web.Response:
         raise InvalidRequest(
             'expected a JSON object of settings, e.g. {"proxy.request_timeout": 300}')
     return await _change(request, changes)
+
+
+async def show_key(request: web.Request) -> web.Response:
+    """The clients' key in clear, for the dashboard's reveal and copy buttons."""
+    return json_response({"api_key": gateway_of(request).settings.proxy.api_key})
+
+
+async def resolve_model(request: web.Request) -> web.Response:
+    """`?model=M`: where M is routed now; with `&target=T`: where it would go with `M = T`."""
+    model, target = request.query.get("model", ""), request.query.get("target", "")
+    if not model:
+        raise InvalidRequest("model is required, e.g. ?model=gpt-4o")
+    gateway = gateway_of(request)
+    custom = {**gateway.settings.models.custom_mapping, model: target} if target else None
+    route = gateway.route(model, custom)
+    return json_response({"model": model, "mapped_model": route.mapped, "rule": route.rule})
 
 
 async def regenerate_key(request: web.Request) -> web.Response:

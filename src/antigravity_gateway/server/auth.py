@@ -3,12 +3,15 @@
 Modes: off, strict, all_except_health, auto (= all_except_health with LAN access, else off).
 The key may come as `Authorization: Bearer <key>` (or the raw key), `x-api-key`,
 `x-goog-api-key` or `?key=`; every candidate is compared in constant time. Admin routes (`/api/`)
-always need the admin password (or the api_key when none is set), whatever the mode.
+always need the admin password (or the api_key when none is set), whatever the mode, or a
+signed-in dashboard session (`server/sessions.py`). The dashboard's own pages (`/ui`) and the
+OAuth callback are open: the first holds no data, the second is guarded by its `state`.
 """
 
 from __future__ import annotations
 
 import hmac
+import time
 from collections.abc import Callable, Iterator
 
 from aiohttp import web
@@ -16,6 +19,7 @@ from aiohttp.typedefs import Handler, Middleware
 
 from ..errors import Unauthorized
 from ..settings import Settings
+from . import sessions
 
 HEALTH_PATHS = frozenset({"/healthz", "/health"})
 ADMIN_HEALTH = "/api/health"  # the one admin route without a key
@@ -52,7 +56,7 @@ def is_exempt(request: web.Request, mode: str) -> bool:
         return True
     if request.method == "HEAD" and request.path == "/":
         return True  # Claude Code's connection warm-up carries no key
-    if request.path in KEYLESS_PATHS:
+    if request.path in KEYLESS_PATHS or request.path == "/ui" or request.path.startswith("/ui/"):
         return True
     if mode == "off":
         return not (request.path.startswith("/api/") or request.path == "/api")
@@ -65,6 +69,8 @@ def check(request: web.Request, settings: Settings) -> None:
         return
     admin = request.path.startswith("/api/") or request.path == "/api"
     proxy = settings.proxy
+    if admin and has_session(request, sessions.admin_secret(proxy.admin_password, proxy.api_key)):
+        return
     expected = proxy.admin_password if admin and proxy.admin_password else proxy.api_key
     if key_matches(request, expected):
         return
@@ -73,6 +79,16 @@ def check(request: web.Request, settings: Settings) -> None:
             "missing API key: send it as 'Authorization: Bearer <key>' or 'x-api-key'"
         )
     raise Unauthorized("invalid API key")
+
+
+def has_session(request: web.Request, secret: str) -> bool:
+    """A signed-in dashboard session; unsafe methods must also carry its CSRF token."""
+    token = request.cookies.get(sessions.COOKIE, "")
+    if not token or not sessions.valid(secret, token, time.time()):
+        return False
+    if request.method in sessions.SAFE_METHODS:
+        return True
+    return sessions.csrf_ok(secret, token, request.headers.get(sessions.CSRF_HEADER, ""))
 
 
 def middleware(get_settings: Callable[[], Settings]) -> Middleware:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass
 
 import aiohttp
@@ -107,11 +107,12 @@ class Gateway:
         images = {v for name in offered if is_image_model(name) for v in listed_variants(name)}
         return offered | custom | images | self.upstreams.model_names()
 
-    def route(self, model: str) -> models.Route:
+    def route(self, model: str, custom: Mapping[str, str] | None = None) -> models.Route:
+        """Where `model` goes; `custom` replaces the mapping (the dashboard's preview)."""
         self.upstreams.sync(self.settings)
         return models.resolve(
             model,
-            self.settings.models.custom_mapping,
+            self.settings.models.custom_mapping if custom is None else custom,
             self.pool.offered_models(),
             self.pool.forwarding(),
             upstreams=self.upstreams.globs(),

@@ -19,7 +19,6 @@ from . import (
     openai_routes,
 )
 from .dialects import Dialect, dialect_of, json_response
-from .unbuilt import not_built
 
 
 async def health(request: web.Request) -> web.Response:
@@ -70,4 +69,3 @@ def add_routes(app: web.Application) -> None:
     r.add_post("/v1/api/event_logging/batch", silent_ok)
     admin_accounts.add_routes(app)
     admin.add_routes(r)
-    r.add_get("/ui/{tail:.*}", not_built("the dashboard"))
