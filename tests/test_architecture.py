@@ -14,8 +14,9 @@ ALLOWED = {
     "core": set(),
     "protocols": {"core", "errors"},
     "routing": {"core", "errors", "settings"},
-    "accounts": {"core", "errors", "settings"},
-    "providers": {"core", "errors", "settings", "protocols", "routing", "accounts"},
+    "accounts": {"core", "errors", "settings", "state"},
+    "state": {"core", "errors", "settings"},
+    "providers": {"core", "errors", "settings", "protocols", "routing", "accounts", "state"},
     "errors": set(),
     "settings": {"errors"},
 }

@@ -2,8 +2,9 @@
 
 Joins `accounts.oauth`, `accounts.store` and `providers.cloudcode_setup`, so it sits above
 `providers` in the import graph (beside `server`, used by it and by `cli`). Token refresh is
-single-flight per account: concurrent callers share one refresh. It does not choose accounts or
-retry requests; the pool and the pipeline do.
+single-flight per account: concurrent callers share one refresh, and with a shared state store
+so do all instances (its lock; a token another instance refreshed is used as is). It does not
+choose accounts or retry requests; the pool and the pipeline do.
 """
 
 from __future__ import annotations
@@ -24,6 +25,8 @@ from .errors import GatewayError, UpstreamError
 from .providers import cloudcode_setup
 from .providers.cloudcode import CloudCode
 from .settings import Settings, UpstreamSettings
+from .state.base import Store, Token
+from .state.memory import MemoryStore
 
 log = logging.getLogger(__name__)
 
@@ -65,12 +68,14 @@ class AccountService:
         store: AccountStore,
         clock: Callable[[], float] = time.time,
         polling: cloudcode_setup.Polling | None = None,
+        shared: Store | None = None,
     ) -> None:
         self._session = session
         self._store = store
         self._clock = clock
         self._polling = polling or cloudcode_setup.Polling()
         self._locks: dict[str, asyncio.Lock] = {}
+        self._shared = shared or MemoryStore()
         self.use_settings(settings)
 
     def use_settings(self, settings: Settings) -> None:
@@ -170,16 +175,29 @@ class AccountService:
         """
         if not force and not self.needs_refresh(account):
             return account
-        async with self._locks.setdefault(account.id, asyncio.Lock()):
+        lock = self._locks.setdefault(account.id, asyncio.Lock())
+        async with lock, self._shared.refresh_lock(account.email):
             stored = await asyncio.to_thread(self._store.get, account.id)
-            current = stored or account
+            current = await self._adopt_shared(stored or account)
             if current.disabled_reason.startswith("invalid_grant: "):
                 raise oauth.InvalidGrant(current.disabled_reason.removeprefix("invalid_grant: "))
             if current.access_token != account.access_token and not self.needs_refresh(current):
-                return current  # another caller refreshed while we waited
+                return current  # another caller (or instance) refreshed while we waited
             if not force and not self.needs_refresh(current):
                 return current
-            return await self._refresh(current, persist=stored is not None)
+            fresh = await self._refresh(current, persist=stored is not None)
+            await self._shared.put_token(fresh.email, Token(
+                access_token=fresh.access_token, expires_at=fresh.expires_at,
+                refresh_token=fresh.refresh_token))
+            return fresh
+
+    async def _adopt_shared(self, account: Account) -> Account:
+        """The account with the token another instance refreshed, when that one is newer."""
+        token = await self._shared.token(account.email)
+        if token is None or token.expires_at <= account.expires_at:
+            return account
+        return replace(account, access_token=token.access_token, expires_at=token.expires_at,
+                       refresh_token=token.refresh_token or account.refresh_token)
 
     async def _refresh(self, account: Account, *, persist: bool) -> Account:
         """Both writes apply only while the stored refresh token is still the one used: a

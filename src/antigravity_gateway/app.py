@@ -1,17 +1,19 @@
 """`build_app`: wires settings, accounts, the upstream client and the routes into one aiohttp app.
 
 Everything the app needs is created here or injected through the parameters (tests pass fakes
-the same way); there is no module-level state. The pool starts with the persisted cooldowns;
-`upkeep` runs the background jobs. It does not bind sockets: `runner.py` does.
+the same way); there is no module-level state. The pool starts with the persisted cooldowns and
+shares its changes through the `[state]` store (memory: nothing to share); `upkeep` opens the
+store and runs the background jobs. It does not bind sockets: `runner.py` does.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import random
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 import aiohttp
@@ -27,10 +29,12 @@ from .mcp_servers import routes as mcp_routes
 from .monitor import Monitor
 from .server import admin, auth, middleware, monitoring
 from .server.admin_config import ADMIN, AdminContext
-from .server.context import GATEWAY
+from .server.context import GATEWAY, STATE
 from .server.pipeline import Gateway
 from .server.routes import add_routes
 from .settings import Settings
+from .state import new_store
+from .state.base import Store
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +53,7 @@ def build_app(
     clock: Callable[[], float] = time.time,
     new_id: Callable[[], str] = lambda: uuid.uuid4().hex,
     rng: random.Random | None = None,
+    shared: Store | None = None,
 ) -> web.Application:
     app = web.Application(
         client_max_size=settings.proxy.max_body_bytes,
@@ -64,11 +69,15 @@ def build_app(
     store.sweep()  # temp files a killed writer left behind
     owned = session is None
     http = session or new_session(settings)
-    accounts = AccountService(http, settings, store, clock=clock)
+    shared = shared or new_store(settings)
+    accounts = AccountService(http, settings, store, clock=clock, shared=shared)
+    pool = _pool(settings, store, data_dir, clock, rng)
+    if shared.shared:
+        pool.record = shared.record
     gateway = Gateway(
         settings,
         accounts=accounts,
-        pool=_pool(settings, store, data_dir, clock, rng),
+        pool=pool,
         cloudcode=accounts.cloudcode,  # one upstream client, same settings
         new_id=new_id,
         clock=clock,
@@ -76,13 +85,27 @@ def build_app(
     )
     app[GATEWAY] = gateway
     dashboard.add_routes(app.router)
+    app[STATE] = shared
     _add_monitor(app, gateway, data_dir, store)
     add_routes(app)
     mcp_routes.install(app, gateway)
-    app.cleanup_ctx.append(upkeep.context(gateway, store, data_dir))
-    if owned:
-        app.on_cleanup.append(lambda _: http.close())
+    if owned:  # entered first, left last (also when the state store cannot be opened)
+        app.cleanup_ctx.append(_closing(http))
+    app.cleanup_ctx.append(upkeep.context(gateway, store, data_dir, shared))
     return app
+
+
+def _closing(
+    http: aiohttp.ClientSession,
+) -> Callable[[web.Application], contextlib.AbstractAsyncContextManager[None]]:
+    @contextlib.asynccontextmanager
+    async def closing(_: web.Application) -> AsyncIterator[None]:
+        try:
+            yield
+        finally:
+            await http.close()
+
+    return closing
 
 
 def _add_monitor(

@@ -22,13 +22,13 @@ import msgspec
 
 from . import settings as cfg
 from .accounts.store import Account, AccountStore
+from .state.base import ROUTING_SECTIONS, AccountGone, Change, Cooldown, StateUnavailable
 
 if TYPE_CHECKING:  # the rest is imported by the commands that use it: `agm --help` must not
-    # load aiohttp, rich and the gateway (bench/README.md: 670 -> ~200 ms on a loaded box)
+    # load aiohttp, rich and the gateway (bench/README.md: 670 -> ~135 ms)
     from rich.table import Table
 
     from .account_service import Enrolled
-    from .accounts.pool import Cooldown
 
 F = TypeVar("F", bound=Callable[..., Any])
 _DATA_DIR = "agm.data_dir"
@@ -107,14 +107,28 @@ def main() -> None:
 @click.option("--port", type=click.IntRange(1, 65535), help="Port (default proxy.port).")
 @click.option("--log-format", type=click.Choice(["text", "json"]), default="text",
               show_default=True, help="Access log lines as text or as JSON lines.")
+@click.option("--workers", type=click.IntRange(1, 64), default=1, show_default=True,
+              help="Processes sharing the port (more than 1 needs [state] backend = redis).")
+@click.option("--worker-index", type=int, default=None, hidden=True)
 @data_dir_option
-def serve(host: str | None, port: int | None, log_format: str) -> None:
+def serve(host: str | None, port: int | None, log_format: str, workers: int,
+          worker_index: int | None) -> None:
     """Run the gateway in the foreground (SIGINT/SIGTERM stop it gracefully)."""
     data_dir = _data_dir()
     settings = cfg.load_settings(data_dir)
     from .runner import run  # lazily: other commands never load the server
+    from .workers import refusal, run_workers
 
-    run(settings, data_dir, host=host, port=port, log_format=log_format)
+    if (refused := refusal(settings, workers)) is not None:
+        raise UserError(refused)
+    if workers > 1:
+        try:
+            raise SystemExit(run_workers(
+                settings, data_dir, host=host or settings.bind_host,
+                port=port or settings.proxy.port, workers=workers, log_format=log_format))
+        except StateUnavailable as exc:
+            raise UserError(str(exc)) from None
+    run(settings, data_dir, host=host, port=port, log_format=log_format, worker=worker_index)
 
 
 # --- accounts --------------------------------------------------------------------------------
@@ -146,6 +160,7 @@ def accounts_add(refresh_token: str) -> None:
     status = Console(stderr=True).status("Adding account: token, email, project, quota…")
     with _quiet_logs(), status:
         account, created = asyncio.run(_enroll(settings, store, refresh_token))
+    _share(account)
     click.echo(enrolled_line(account, created))
     if not account.quota.fetched_at:
         click.echo("note: the quota could not be fetched yet; it is retried later", err=True)
@@ -280,6 +295,7 @@ def accounts_remove(email: str) -> None:
     account = store.remove(_find(store, email).id)
     if account is None:
         raise UserError(f"no account {email}")
+    _share(AccountGone(email=account.email))
     click.echo(f"removed {account.email}")
 
 
@@ -308,7 +324,14 @@ def _set_disabled(email: str, disabled: bool) -> None:
         disabled_at=time.time() if disabled else 0.0, **changes))
     if account is None:
         raise UserError(f"no account {email}")
+    _share(account)
     click.echo(f"{'disabled' if disabled else 'enabled'} {account.email}")
+
+
+def _share(change: Change | Account | cfg.Settings) -> None:
+    from .sharing import share  # lazily: it loads the server's modules
+
+    share(cfg.load_settings(_data_dir()), change)
 
 
 # --- config ----------------------------------------------------------------------------------
@@ -349,6 +372,8 @@ def config_set(key: str, value: str) -> None:
     data_dir = _data_dir()
     updated = cfg.set_value(cfg.read_config(data_dir), key, value)
     cfg.save_settings(updated, data_dir)
+    if key.split(".", 1)[0] in ROUTING_SECTIONS:
+        _share(updated)  # the routing sections of the new settings
     shown = cfg.mask_secret(value) if key in cfg.SECRET_KEYS else format_value(
         cfg.get_value(updated, key))
     click.echo(f"{key} = {shown}")

@@ -1,7 +1,8 @@
 """`agm serve`: bind, print the banner, run until SIGINT/SIGTERM, then stop gracefully.
 
 On a signal the listener closes at once and in-flight requests get up to `SHUTDOWN_SECONDS` to
-finish. A port already in use is a one-line error and exit code 1, never a traceback.
+finish. A port already in use, or a state backend that cannot be reached, is a one-line error
+and exit code 1, never a traceback. A worker of `--workers N` binds with SO_REUSEPORT.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from .monitor.access import LOGGER as ACCESS_LOGGER
 from .server.context import GATEWAY
 from .server.monitoring import MONITOR
 from .settings import Settings
+from .state.base import StateUnavailable
 
 log = logging.getLogger("antigravity_gateway")
 
@@ -39,7 +41,9 @@ def run(
     host: str | None = None,
     port: int | None = None,
     log_format: str = "text",
+    worker: int | None = None,
 ) -> None:
+    """`worker`: this process's index among `--workers N` (only worker 0 prints the banner)."""
     configure_logging(log_format)
     try:
         with asyncio.Runner(loop_factory=_loop_factory()) as runner:
@@ -50,9 +54,10 @@ def run(
                     host=host or settings.bind_host,
                     port=port or settings.proxy.port,
                     json_access_log=log_format == "json",
+                    worker=worker,
                 )
             )
-    except BindError as exc:
+    except (BindError, StateUnavailable) as exc:
         print(f"error: {exc}", file=sys.stderr)
         raise SystemExit(1) from None
 
@@ -80,15 +85,26 @@ def configure_logging(log_format: str) -> None:
 
 
 async def serve(
-    settings: Settings, data_dir: Path, *, host: str, port: int, json_access_log: bool = False
+    settings: Settings,
+    data_dir: Path,
+    *,
+    host: str,
+    port: int,
+    json_access_log: bool = False,
+    worker: int | None = None,
 ) -> None:
     app = build_app(settings, data_dir)
     app[MONITOR].json_access_log = json_access_log
     runner = web.AppRunner(app, shutdown_timeout=SHUTDOWN_SECONDS, access_log=None)
-    await runner.setup()
     try:
-        await _bind(runner, host, port)
-        print(banner(app, host, port), flush=True)
+        await runner.setup()
+    except StateUnavailable:
+        await app.cleanup()  # the upstream session and whatever else started
+        raise
+    try:
+        await _bind(runner, host, port, reuse_port=worker is not None)
+        if not worker:
+            print(banner(app, host, port), flush=True)
         await _until_signal()
         log.info("stopping: finishing in-flight requests (up to %.0f s)", SHUTDOWN_SECONDS)
     finally:
@@ -96,9 +112,9 @@ async def serve(
     log.info("stopped")
 
 
-async def _bind(runner: web.AppRunner, host: str, port: int) -> None:
+async def _bind(runner: web.AppRunner, host: str, port: int, *, reuse_port: bool) -> None:
     try:
-        await web.TCPSite(runner, host, port).start()
+        await web.TCPSite(runner, host, port, reuse_port=reuse_port or None).start()
     except OSError as exc:
         if exc.errno == errno.EADDRINUSE:
             raise BindError(

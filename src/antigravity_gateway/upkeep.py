@@ -1,6 +1,9 @@
 """Background upkeep of the account pool while the server runs.
 
-Five loops: reload accounts changed by `agm accounts ...`; renew access tokens ahead of expiry
+It opens the shared state store first (a Redis that cannot be reached stops the start-up) and
+closes it last. Five loops: reload accounts changed by `agm accounts ...` (only the accounts
+whose files changed are put or removed, so accounts known through the store stay); renew
+access tokens ahead of expiry
 (so no request waits on a refresh); refresh every quota snapshot every `quota.refresh_minutes`;
 persist the cooldown table when it changed (atomically, off the event loop); and, when
 `[warmup] enabled`, warm the accounts whose quota window is idle (accounts/warmup.py).
@@ -21,28 +24,31 @@ from aiohttp import web
 
 from .accounts import state, warmup
 from .accounts.oauth import InvalidGrant
-from .accounts.store import AccountStore
+from .accounts.store import Account, AccountStore
 from .errors import GatewayError
 from .monitor import Monitor, Record
 from .server import monitoring
 from .server.internal_routes import warm
 from .server.pipeline import Gateway
+from .sharing import SharedView
+from .state.base import Store
 
 log = logging.getLogger(__name__)
 
-RELOAD_SECONDS = 2.0
+RELOAD_SECONDS = 0.5  # also how soon admin API changes reach other instances
 PERSIST_SECONDS = 1.0
 TOKEN_CHECK_SECONDS = 60.0
 
 
 def context(
-    gateway: Gateway, store: AccountStore, data_dir: Path
+    gateway: Gateway, store: AccountStore, data_dir: Path, shared: Store
 ) -> Callable[[web.Application], contextlib.AbstractAsyncContextManager[None]]:
     """An aiohttp cleanup context running every loop; at exit the cooldowns are saved once more."""
 
     @contextlib.asynccontextmanager
     async def upkeep(app: web.Application) -> AsyncIterator[None]:
         monitor = app.get(monitoring.MONITOR)  # scheduled warmups get request-log rows
+        await shared.open(SharedView(gateway))
         jobs: list[Coroutine[Any, Any, None]] = [
             watch_accounts(gateway, store),
             persist_cooldowns(gateway, data_dir),
@@ -56,6 +62,7 @@ def context(
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
         await gateway.close()
+        await shared.close()
         await asyncio.to_thread(state.save_cooldowns, data_dir, gateway.pool.cooldowns())
 
     return upkeep
@@ -71,18 +78,38 @@ async def _every(seconds: float, job: Callable[[], Coroutine[Any, Any, None]]) -
 
 
 async def watch_accounts(gateway: Gateway, store: AccountStore) -> None:
-    """Picks up accounts added, removed or edited by `agm accounts ...` while the server runs."""
+    """Picks up accounts added, removed or edited by `agm accounts ...` while the server runs:
+    every account whose file was written is put into the pool as the file says (even when it
+    reads as before: the pool's copy may differ, e.g. a flag an `enable` cleared)."""
     seen = await asyncio.to_thread(_fingerprint, store.dir)
+    known = {a.id: a.email for a in await asyncio.to_thread(store.load_all)}
     while True:
         await asyncio.sleep(RELOAD_SECONDS)
         try:
             now = await asyncio.to_thread(_fingerprint, store.dir)
             if now != seen:
+                written = {name.removesuffix(".json") for name, _ in now - seen}
                 seen = now
-                gateway.pool.replace(await asyncio.to_thread(store.load_all))
+                loaded = await asyncio.to_thread(store.load_all)
+                _put_changes(gateway, known, loaded, written)
+                known = {a.id: a.email for a in loaded}
                 log.info("accounts reloaded: %d usable", len(gateway.pool.usable()))
         except OSError as exc:
             log.warning("could not reload accounts: %s", exc)
+
+
+def _put_changes(
+    gateway: Gateway, before: dict[str, str], loaded: list[Account], written: set[str]
+) -> None:
+    """Accounts whose files were written are put into the pool; files removed take theirs out
+    (`before`: account id -> email of the previous load)."""
+    for account in loaded:
+        if account.id in written:
+            gateway.pool.put(account)
+    remaining = {a.email for a in loaded}
+    for account_id in before.keys() - {a.id for a in loaded}:
+        if before[account_id] not in remaining:
+            gateway.pool.remove(before[account_id])
 
 
 def _fingerprint(directory: Path) -> frozenset[tuple[str, int]]:
@@ -119,14 +146,17 @@ async def renew_tokens(gateway: Gateway) -> None:
 
 async def refresh_quotas(gateway: Gateway) -> None:
     """Every snapshot every `quota.refresh_minutes` (never-fetched ones are fetched as soon as
-    the pipeline picks them, so an idle server with test accounts calls nobody at start-up)."""
+    the pipeline picks them, so an idle server with test accounts calls nobody at start-up).
+    A snapshot younger than half the interval is skipped: another instance sharing the pool
+    (or a refetch after a 429) just fetched it."""
     minutes = gateway.settings.quota.refresh_minutes
     if minutes <= 0:
         return
     while True:
         await asyncio.sleep(minutes * 60)
         for account in gateway.pool.usable():
-            await gateway.refresh_quota(account)
+            if gateway.clock() - account.quota.fetched_at >= minutes * 30:
+                await gateway.refresh_quota(account)
 
 
 def _row(monitor: Monitor | None, model: str) -> contextlib.AbstractAsyncContextManager[Any]:

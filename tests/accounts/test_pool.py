@@ -6,6 +6,7 @@ import random
 from collections import Counter
 from dataclasses import dataclass
 
+import msgspec
 import pytest
 
 from antigravity_gateway.accounts.pool import ANY_MODEL, Cooldown, Policy, Pool, tier_rank
@@ -190,3 +191,84 @@ def test_replace_keeps_cooldowns_and_version_tracks_changes() -> None:
     assert p.version > before
     p.replace([account("a@x"), account("b@x"), account("c@x")])
     assert set(picks(p)) == {"b@x", "c@x"}
+
+
+def test_cache_first_keeps_one_current_account_per_model() -> None:
+    p = pool(*(account(f"{n}@x", quota=full(FLASH, "claude-sonnet-4-6")) for n in "abcd"),
+             mode="cache_first")
+    served = {chosen.email for n in range(40) if (chosen := p.pick(FLASH, session=f"s{n}"))}
+    assert served == {"a@x"} and p.current(FLASH) == "a@x"  # best tier, most quota, then name
+
+
+def test_cache_first_moves_on_a_cooldown_and_stays_moved() -> None:
+    clock = Clock()
+    p = pool(account("a@x"), account("b@x"), clock=clock, mode="cache_first")
+    assert p.pick(FLASH, session="old") is not None and p.current(FLASH) == "a@x"
+    p.cool("a@x", FLASH, 60, "quota_exhausted")
+    assert set(picks(p, session="new")) == {"b@x"} and p.current(FLASH) == "b@x"
+    assert "a@x" in {a.email for a in [p.pick("claude-sonnet-4-6")] if a}  # other models stay
+    clock.now += 61  # a@x is usable again: new conversations stay on the current one
+    assert {p.pick(FLASH, session=f"n{n}").email for n in range(20)} == {"b@x"}  # type: ignore[union-attr]
+
+
+def test_cache_first_moves_on_a_flag_or_protection() -> None:
+    low = account("a@x", quota=full(FLASH, fraction=0.05))
+    p = pool(low, account("b@x", quota=full(FLASH, fraction=0.04)), mode="cache_first")
+    assert p.pick(FLASH) is not None and p.current(FLASH) == "a@x"
+    p.update(msgspec.structs.replace(low, needs_verification=True))
+    assert set(picks(p)) == {"b@x"} and p.current(FLASH) == "b@x"
+
+
+def test_cache_first_a_failed_attempt_does_not_move_the_current_account() -> None:
+    p = pool(account("a@x"), account("b@x"), mode="cache_first")
+    assert p.pick(FLASH) is not None
+    assert set(picks(p, exclude={"a@x"})) == {"b@x"}
+    assert p.current(FLASH) == "a@x" and set(picks(p)) == {"a@x"}
+
+
+def test_cache_first_a_bound_conversation_keeps_its_account() -> None:
+    clock = Clock()
+    p = pool(account("a@x"), account("b@x"), clock=clock, mode="cache_first")
+    p.cool("a@x", FLASH, 60)
+    assert p.pick(FLASH, session="conv").email == "b@x"  # type: ignore[union-attr]
+    clock.now += 61
+    p.cool("b@x", FLASH, 10)  # the current account moves back to a@x
+    assert p.pick(FLASH, session="other").email == "a@x"  # type: ignore[union-attr]
+    clock.now += 11  # b@x is usable again: the conversation bound to it stays there
+    assert set(picks(p, session="conv")) == {"b@x"}
+    assert set(picks(p, session="fresh")) == {"a@x"}
+
+
+def test_changes_are_recorded_and_applied_elsewhere() -> None:
+    from antigravity_gateway.state.base import Change
+
+    sent: list[Change] = []
+    one = Pool(accounts=[account("a@x"), account("b@x")], clock=Clock(), record=sent.append,
+               policy=Policy(mode="cache_first"))
+    other = pool(clock=Clock())
+    other.load(one.snapshot())
+    one.cool("a@x", FLASH, 60, "quota_exhausted")
+    one.pick(FLASH, session="conversation")
+    one.update(msgspec.structs.replace(one.accounts[0], needs_verification=True))
+    for change in sent:
+        other.apply(change)
+    assert [(c.email, c.reason) for c in other.cooldowns()] == [("a@x", "quota_exhausted")]
+    assert other.bound_to("conversation") == "b@x" and other.current(FLASH) == "b@x"
+    assert [a.email for a in other.usable()] == ["b@x"]
+    one.remove("b@x")
+    one.forget_all()
+    for change in sent[-2:]:
+        other.apply(change)
+    assert [a.email for a in other.accounts] == ["a@x"] and other.cooldowns() == []
+
+
+def test_a_known_binding_is_shared_again_only_when_it_moves_or_ages() -> None:
+    clock = Clock()
+    sent: list[object] = []
+    p = Pool([account("a@x")], clock=clock, record=sent.append, policy=Policy(sticky_ttl=40))
+    for _ in range(5):
+        p.pick(FLASH, session="s")
+    assert len(sent) == 1
+    clock.now += 11  # over a quarter of the TTL
+    p.pick(FLASH, session="s")
+    assert len(sent) == 2

@@ -13,8 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.gateway import Gateway
-from tests.fakes.cloudcode import FakeGoogle, FakeGoogleThread
+from tests.e2e.conftest import fake, gateway  # noqa: F401  (one simulator and gateway a module)
 
 CHROMIUM = "/usr/bin/chromium"
 SHOTS = Path(__file__).resolve().parents[2] / ".artifacts" / "screenshots"
@@ -24,19 +23,6 @@ CHROMIUM_ARGS = [
 ]
 
 playwright_api = pytest.importorskip("playwright.sync_api")
-
-
-@pytest.fixture(scope="module")
-def fake() -> Iterator[FakeGoogle]:
-    with FakeGoogleThread() as fake:
-        yield fake
-
-
-@pytest.fixture(scope="module")
-def gateway(fake: FakeGoogle, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Gateway]:
-    gateway = Gateway.start(fake, Path(tmp_path_factory.mktemp("agm")), accounts=2)
-    yield gateway
-    gateway.stop()
 
 
 @pytest.fixture(scope="module")

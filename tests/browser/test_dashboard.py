@@ -185,8 +185,8 @@ def test_settings_page_shows_the_api_validation_message(dash: Dashboard, gateway
     field.fill("0")
     field.dispatch_event("change")
     dash.page.click("#settings-save")
-    dash.page.wait_for_selector(
-        "#settings-error:has-text('proxy.max_attempts: must be at least 1')")
+    refused = "proxy.max_attempts: must be at least 1"
+    dash.page.wait_for_selector(f"#settings-error:has-text('{refused}')")
     assert (gateway.data_dir / "config.toml").read_text() == before
     field.fill("4")
     field.dispatch_event("change")

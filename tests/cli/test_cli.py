@@ -239,7 +239,7 @@ def test_serve_calls_the_runner(run: Run, data_dir: Path, monkeypatch: pytest.Mo
     calls: list[tuple[Any, ...]] = []
 
     def fake_run(settings: Any, path: Path, *, host: str | None, port: int | None,
-                 log_format: str = "text") -> None:
+                 log_format: str = "text", worker: int | None = None) -> None:
         calls.append((settings.proxy.port, path, host, port))
 
     import antigravity_gateway.runner as runner
@@ -248,6 +248,13 @@ def test_serve_calls_the_runner(run: Run, data_dir: Path, monkeypatch: pytest.Mo
     assert run("serve", "--port", "9123", "--host", "0.0.0.0").exit_code == 0
     assert run("serve", env={"AGM_PORT": "9200"}).exit_code == 0
     assert calls == [(8045, data_dir, "0.0.0.0", 9123), (9200, data_dir, None, None)]
+
+
+def test_serve_refuses_workers_without_shared_state(run: Run) -> None:
+    result = run("serve", "--workers", "2")
+    assert result.exit_code == 1
+    assert result.output.count("\n") == 1  # one line
+    assert 'backend = "redis"' in result.output and "--workers 2" in result.output
 
 
 def test_usage_errors_exit_2(run: Run) -> None:

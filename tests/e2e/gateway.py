@@ -88,8 +88,11 @@ class Gateway:
         custom_mapping: dict[str, str] | None = None,
         sections: dict[str, object] | None = None,
         serve_args: tuple[str, ...] = (),
+        wait: bool = True,
         **proxy: object,
     ) -> Gateway:
+        """`sections`: more config.toml tables, e.g. {"scheduling": {"mode": "cache_first"}};
+        `serve_args`: more `agm serve` options; `wait=False`: call `wait_healthy()` yourself."""
         port = free_port()
         write_config(
             data_dir, fake, port, custom_mapping=custom_mapping, sections=sections, **proxy
@@ -104,7 +107,8 @@ class Gateway:
             env={**os.environ, "AGM_DATA_DIR": str(data_dir)},
         )
         gateway = cls(data_dir, port, process, log, emails)
-        gateway.wait_healthy()
+        if wait:
+            gateway.wait_healthy()
         return gateway
 
     def wait_healthy(self, timeout: float = 20.0) -> None:

@@ -27,16 +27,13 @@ async def _healthy(client) -> None:
     assert (await resp.json())["status"] == "ok"
 
 
-@pytest.mark.parametrize(
-    ("method", "path", "check"),
-    [
-        ("GET", "/ui/anything", lambda b: b["error"]["message"]),
-    ],
-)
-async def test_unbuilt_routes_answer_501(client, method, path, check) -> None:
-    resp = await client.request(method, path, headers=AUTH, json={})
-    assert resp.status == 501
-    assert check(await resp.json())
+async def test_dashboard_files_are_served_with_a_strict_csp(client) -> None:
+    page = await client.get("/ui/")
+    assert page.status == 200 and "text/html" in page.headers["Content-Type"]
+    assert "script-src 'self'" in page.headers["Content-Security-Policy"]
+    assert (await client.get("/ui/app.js")).status == 200
+    missing = await client.get("/ui/anything")
+    assert missing.status == 404 and "no route" in (await missing.json())["error"]["message"]
     await _healthy(client)
 
 

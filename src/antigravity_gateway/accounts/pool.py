@@ -4,7 +4,11 @@ Eligibility (usable, offers the model, not cooling, known quota not exhausted or
 protection threshold; a never-fetched quota counts as available), then a sticky session, then
 power-of-two-choices on the model's remaining quota within tier order ultra > pro > others
 (modes: balance, cache_first, round_robin; antigravity-tools.md §4.3 without its quirks).
-Clock and randomness are injected; no IO: `accounts.state` persists the cooldown table.
+cache_first keeps one current account per upstream model (prompt caches are per model) and
+moves it only when that account stops being a candidate (cooldown, flag, protection, disable).
+Clock and randomness are injected; no IO: `accounts.state` persists the cooldown table, and
+every change is also handed to `record` so a `state` store can share it with other instances
+(whose changes come back through `apply` and `load`, never recorded again).
 """
 
 from __future__ import annotations
@@ -15,23 +19,28 @@ from collections import OrderedDict
 from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import assert_never
 
 import msgspec
 
 from ..settings import Settings
+from ..state.base import (
+    AccountGone,
+    AccountPut,
+    Binding,
+    Change,
+    Cleared,
+    Current,
+    Routing,
+    Snapshot,
+)
+from ..state.base import Cooldown as Cooldown  # noqa: PLC0414 - re-exported (server.admin)
 from .store import Account, ModelQuota
 
 ANY_MODEL = ""  # a cooldown of the whole account
 MAX_SESSIONS = 10_000  # sticky bindings kept (the least recently used are forgotten)
-
-
-class Cooldown(msgspec.Struct, frozen=True, kw_only=True):
-    """`email` may not serve `model` (ANY_MODEL: anything) before `until` (unix seconds)."""
-
-    email: str
-    model: str
-    until: float
-    reason: str = ""
+_encode = msgspec.json.Encoder().encode
+_decode_account = msgspec.json.Decoder(Account).decode
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -71,14 +80,18 @@ class Pool:
         clock: Callable[[], float] = time.time,
         rng: random.Random | None = None,
         policy: Policy | None = None,
+        record: Callable[[Change], None] | None = None,
     ) -> None:
         self._accounts: tuple[Account, ...] = ()
         self._clock = clock
         self._rng = rng or random.Random()
         self.policy = policy or Policy()
         self._cooldowns: dict[tuple[str, str], Cooldown] = {}
+        self.record: Callable[[Change], None] = record or _ignore  # shares each change
         self._sessions: OrderedDict[str, tuple[str, float]] = OrderedDict()
+        self._shared_at: dict[str, float] = {}  # when each binding was last recorded
         self._turn = 0
+        self._current: dict[str, str] = {}  # cache_first: model -> the account every request uses
         self.version = 0  # bumped whenever the cooldown table changes (for persistence)
         self.replace(accounts)
 
@@ -91,6 +104,21 @@ class Pool:
     def update(self, account: Account) -> None:
         """Put back an account whose state changed (new token, disabled...)."""
         self._accounts = tuple(account if a.email == account.email else a for a in self._accounts)
+        self.record(AccountPut(email=account.email, data=msgspec.Raw(_encode(account))))
+
+    def put(self, account: Account) -> None:
+        """Add an account, or replace the one with its email (shared)."""
+        self._upsert(account)
+        self.record(AccountPut(email=account.email, data=msgspec.Raw(_encode(account))))
+
+    def remove(self, email: str) -> None:
+        """Take an account out (shared)."""
+        self._accounts = tuple(a for a in self._accounts if a.email != email)
+        self.record(AccountGone(email=email))
+
+    def _upsert(self, account: Account) -> None:
+        others = [a for a in self._accounts if a.email != account.email]
+        self.replace([*others, account])
 
     def get(self, email: str) -> Account | None:
         return next((a for a in self._accounts if a.email == email), None)
@@ -117,10 +145,10 @@ class Pool:
         until = self._clock() + seconds
         current = self._cooldowns.get((email, model))
         if current is None or current.until < until:
-            self._cooldowns[(email, model)] = Cooldown(
-                email=email, model=model, until=until, reason=reason
-            )
+            cooldown = Cooldown(email=email, model=model, until=until, reason=reason)
+            self._cooldowns[(email, model)] = cooldown
             self.version += 1
+            self.record(cooldown)
 
     def cooldowns(self) -> list[Cooldown]:
         """The active cooldowns (expired ones are dropped)."""
@@ -133,10 +161,10 @@ class Pool:
         return sorted(self._cooldowns.values(), key=lambda c: (c.email, c.model))
 
     def forget_all(self) -> None:
-        """Drop every cooldown and sticky session binding (the admin API's reset)."""
-        self._cooldowns.clear()
-        self._sessions.clear()
-        self.version += 1
+        """Drop every cooldown, sticky session binding and current account (the admin API's
+        reset; shared)."""
+        self._forget()
+        self.record(Cleared())
 
     def restore(self, cooldowns: Iterable[Cooldown]) -> None:
         """Load a persisted cooldown table (after a restart)."""
@@ -188,15 +216,29 @@ class Pool:
             return None
         chosen = self._sticky(session, found) if self.policy.mode != "round_robin" else None
         if chosen is None:
-            chosen = self._rotate(found) if self.policy.mode == "round_robin" else self._p2c(
-                found, model
-            )
+            chosen = self._choose(found, model)
         if session and self.policy.mode != "round_robin":
-            self._sessions[session] = (chosen.email, self._clock())
-            self._sessions.move_to_end(session)
-            while len(self._sessions) > MAX_SESSIONS:
-                self._sessions.popitem(last=False)
+            self._bind(session, chosen.email)
         return chosen
+
+    def _bind(self, session: str, email: str) -> None:
+        """Bind (or touch) a conversation; shared when new, moved, or a quarter-TTL old."""
+        now = self._clock()
+        previous = self._sessions.get(session)
+        self._sessions[session] = (email, now)
+        self._sessions.move_to_end(session)
+        self._trim()
+        if self.record is _ignore:
+            return  # nothing shares it (the memory backend): no bookkeeping on the hot path
+        stale = now - self._shared_at.get(session, -1e18) > self.policy.sticky_ttl / 4
+        if previous is None or previous[0] != email or stale:
+            self._shared_at[session] = now
+            self.record(Binding(session=session, email=email, at=now))
+
+    def _trim(self) -> None:
+        while len(self._sessions) > MAX_SESSIONS:
+            forgotten, _ = self._sessions.popitem(last=False)
+            self._shared_at.pop(forgotten, None)
 
     def _sticky(self, session: str, found: list[Account]) -> Account | None:
         bound = self._sessions.get(session) if session else None
@@ -206,6 +248,32 @@ class Pool:
         if self.policy.mode == "balance" and self._clock() - last > self.policy.sticky_ttl:
             return None
         return next((a for a in found if a.email == email), None)
+
+    def _choose(self, found: list[Account], model: str) -> Account:
+        match self.policy.mode:
+            case "round_robin":
+                return self._rotate(found)
+            case "cache_first":
+                return self._stay(found, model)
+            case _:
+                return self._p2c(found, model)
+
+    def _stay(self, found: list[Account], model: str) -> Account:
+        """cache_first: the model's current account while it is a candidate, else the best one
+        (which becomes current). Excluded only for this request (a failed attempt): no move."""
+        email = self._current.get(model)
+        chosen = next((a for a in found if a.email == email), None)
+        if chosen is not None:
+            return chosen
+        best = min(found, key=lambda a: (tier_rank(a.tier), -_remaining(a, model), a.email))
+        if email is None or all(a.email != email for a in self.candidates(model)):
+            self._current[model] = best.email
+            self.record(Current(model=model, email=best.email))
+        return best
+
+    def current(self, model: str) -> str | None:
+        """cache_first: the account `model` is served by (None before the first request)."""
+        return self._current.get(model)
 
     def _rotate(self, found: list[Account]) -> Account:
         chosen = sorted(found, key=lambda a: a.email)[self._turn % len(found)]
@@ -220,9 +288,62 @@ class Pool:
         first, second = self._rng.sample(best, 2)
         return second if _remaining(second, model) > _remaining(first, model) else first
 
+    # ---- sharing ---------------------------------------------------------------------------
+
+    def _forget(self) -> None:
+        self._cooldowns.clear()
+        self._sessions.clear()
+        self._current.clear()
+        self.version += 1
+
+    def apply(self, change: Change) -> None:
+        """A change another instance made (not recorded again)."""
+        match change:
+            case Cooldown():
+                current = self._cooldowns.get((change.email, change.model))
+                if current is None or current.until < change.until:
+                    self._cooldowns[(change.email, change.model)] = change
+                    self.version += 1
+            case Binding():
+                self._sessions[change.session] = (change.email, change.at)
+                self._shared_at[change.session] = change.at
+                self._trim()
+            case Current():
+                self._current[change.model] = change.email
+            case AccountPut():
+                self._upsert(_decode_account(change.data))
+            case AccountGone():
+                self._accounts = tuple(a for a in self._accounts if a.email != change.email)
+            case Cleared():
+                self._forget()
+            case Routing():
+                pass  # settings: the gateway applies them (upkeep.SharedView)
+            case _:
+                assert_never(change)
+
+    def load(self, snapshot: Snapshot) -> None:
+        """The whole shared state: its accounts replace ours; cooldowns learned here stay."""
+        self.replace(_decode_account(put.data) for put in snapshot.accounts)
+        changes: list[Change] = [*snapshot.cooldowns, *snapshot.bindings, *snapshot.currents]
+        for change in changes:
+            self.apply(change)
+        self.cooldowns()  # drops the expired ones
+
+    def snapshot(self) -> Snapshot:
+        """What this instance knows, to seed a shared store."""
+        return Snapshot(
+            cooldowns=self.cooldowns(),
+            accounts=[AccountPut(email=a.email, data=msgspec.Raw(_encode(a)))
+                      for a in self._accounts],
+        )
+
     def bound_to(self, session: str) -> str | None:
         bound = self._sessions.get(session)
         return bound[0] if bound else None
+
+
+def _ignore(_: Change) -> None:
+    return None
 
 
 def _remaining(account: Account, model: str) -> float:

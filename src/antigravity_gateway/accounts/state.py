@@ -14,7 +14,7 @@ from pathlib import Path
 import msgspec
 
 from ..settings import write_atomic
-from .pool import Cooldown
+from ..state.base import Cooldown
 
 log = logging.getLogger(__name__)
 

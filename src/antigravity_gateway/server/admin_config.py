@@ -37,7 +37,8 @@ from ..settings import (
     validate,
     with_value,
 )
-from .context import GATEWAY, gateway_of, read_json
+from ..state.base import routing_of
+from .context import GATEWAY, STATE, gateway_of, read_json
 from .dialects import json_response
 from .monitoring import MONITOR
 
@@ -63,6 +64,7 @@ def apply_settings(app: web.Application, settings: Settings) -> None:
     gateway = app[GATEWAY]
     gateway.settings = settings
     gateway.pool.policy = Policy.of(settings)
+    app[STATE].record(routing_of(settings))  # other instances sharing the pool take it too
     gateway.accounts.use_settings(settings)  # a new Cloud Code client: URLs, proxy, timeout
     gateway.cloudcode = gateway.google.provider.client = gateway.accounts.cloudcode
     app[MONITOR].settings = settings.monitor

@@ -8,9 +8,11 @@ import msgspec
 from aiohttp import web
 
 from ..errors import InvalidRequest, PayloadTooLarge
+from ..state.base import Store
 from .pipeline import Gateway
 
 GATEWAY = web.AppKey("gateway", Gateway)
+STATE = web.AppKey("state", Store)  # `.connected`: False while Redis is away (for a metric)
 REQUEST_ID = web.RequestKey("request_id", str)
 _decode = msgspec.json.Decoder().decode
 
