@@ -1,4 +1,4 @@
-"""HANDBOOK §3 and §7, enforced: the import direction and the size limits."""
+"""docs/architecture.md §1 and §2, enforced: the import direction and the size limits."""
 
 import ast
 from pathlib import Path

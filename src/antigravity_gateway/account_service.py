@@ -40,7 +40,7 @@ class Enrolled(NamedTuple):
 
 
 class ImportOutcome(NamedTuple):
-    """One import entry's result, as INTERFACE.md prints it."""
+    """One import entry's result, as the README shows it."""
 
     label: str
     status: str  # added | updated | failed
@@ -76,14 +76,16 @@ class AccountService:
         self._polling = polling or cloudcode_setup.Polling()
         self._locks: dict[str, asyncio.Lock] = {}
         self._shared = shared or MemoryStore()
-        self.use_settings(settings)
+        up = self._upstream = settings.upstream
+        self.cloudcode = CloudCode(session, up.cloudcode_base_urls, proxy=up.proxy_url or None,
+                                   timeout=settings.proxy.request_timeout, user_agent=up.user_agent)
 
     def use_settings(self, settings: Settings) -> None:
-        """Take new upstream URLs, proxy and timeout (settings changed while serving)."""
+        """Take new settings while serving: OAuth endpoints, and the Cloud Code URLs, proxy and
+        timeout (the one client everything shares is reconfigured in place)."""
         up = self._upstream = settings.upstream
-        self.cloudcode = CloudCode(self._session, up.cloudcode_base_urls,
-                                   proxy=up.proxy_url or None,
-                                   timeout=settings.proxy.request_timeout, user_agent=up.user_agent)
+        self.cloudcode.configure(up.cloudcode_base_urls, proxy=up.proxy_url or None,
+                                 timeout=settings.proxy.request_timeout, user_agent=up.user_agent)
 
     @property
     def session(self) -> aiohttp.ClientSession:

@@ -1,6 +1,6 @@
 """`agm accounts login | import | export | refresh`: thin commands over `AccountService`.
 
-Registered on `cli.accounts` when `cli` loads. Output per INTERFACE.md: login prints the
+Registered on `cli.accounts` when `cli` loads. Output as the README shows it: login prints the
 authorization URL on a line of its own and then `added|updated EMAIL (...)`; import prints one
 `added|updated EMAIL` / `failed <entry>: <reason>` line per entry; refresh one line per account.
 Any failure: exit 1. Secrets only reach stdout through `export`, which warns on a terminal.
@@ -37,7 +37,7 @@ if TYPE_CHECKING:  # the rest is imported by the commands that use it (agm start
     from .account_service import AccountService, ImportOutcome
 
 T = TypeVar("T")
-REFRESH_CONCURRENCY = 5  # as the reference app refreshes quotas
+REFRESH_CONCURRENCY = 5  # as Antigravity Tools does (docs/upstream.md §10.6)
 
 
 def _with_service(job: Callable[[AccountService], Awaitable[T]]) -> T:

@@ -8,6 +8,7 @@ store and runs the background jobs. It does not bind sockets: `runner.py` does.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 import random
@@ -27,12 +28,12 @@ from .accounts.store import AccountStore
 from .dashboard import routes as dashboard
 from .mcp_servers import routes as mcp_routes
 from .monitor import Monitor
-from .server import admin, auth, middleware, monitoring
+from .server import access_log, admin, auth, middleware, monitoring
 from .server.admin_config import ADMIN, AdminContext
-from .server.context import GATEWAY, STATE
+from .server.context import GATEWAY, STATE, request_id_of
 from .server.pipeline import Gateway
 from .server.routes import add_routes
-from .settings import Settings
+from .settings import Settings, watch
 from .state import new_store
 from .state.base import Store
 
@@ -60,6 +61,7 @@ def build_app(
         middlewares=[
             middleware.cors,
             middleware.request_ids(new_id),
+            access_log.middleware(request_id_of),
             monitoring.middleware(),
             middleware.errors,
             auth.middleware(lambda: gateway.settings),
@@ -92,6 +94,7 @@ def build_app(
     if owned:  # entered first, left last (also when the state store cannot be opened)
         app.cleanup_ctx.append(_closing(http))
     app.cleanup_ctx.append(upkeep.context(gateway, store, data_dir, shared))
+    app.cleanup_ctx.append(_live_settings(gateway, data_dir))
     return app
 
 
@@ -108,6 +111,27 @@ def _closing(
     return closing
 
 
+def _live_settings(
+    gateway: Gateway, data_dir: Path
+) -> Callable[[web.Application], contextlib.AbstractAsyncContextManager[None]]:
+    """config.toml changes applied while running; the body limit follows them too."""
+
+    @contextlib.asynccontextmanager
+    async def live(app: web.Application) -> AsyncIterator[None]:
+        gateway.on_settings.append(lambda new: _set_body_limit(app, new))
+        task = asyncio.create_task(
+            watch.watch(data_dir, lambda: gateway.settings, gateway.apply_settings))
+        yield
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+
+    return live
+
+
+def _set_body_limit(app: web.Application, settings: Settings) -> None:
+    app._client_max_size = settings.proxy.max_body_bytes  # aiohttp reads it for every request
+
+
 def _add_monitor(
     app: web.Application, gateway: Gateway, data_dir: Path, store: AccountStore
 ) -> None:
@@ -115,6 +139,7 @@ def _add_monitor(
                       secrets=lambda: secrets_of(gateway.settings),
                       accounts=lambda: admin.account_states(gateway))
     app[monitoring.MONITOR] = monitor
+    gateway.on_settings.append(lambda new: setattr(monitor, "settings", new.monitor))
     app[ADMIN] = AdminContext(data_dir=data_dir, store=store)
 
     async def start(_: web.Application) -> None:

@@ -2,7 +2,7 @@
 
 Every command takes `--data-dir` (before or after the subcommand; same as `AGM_DATA_DIR`).
 User errors print one line starting with "error: " on stderr and exit 1 (click usage errors
-exit 2); no tracebacks. Secrets are never printed except by `key` and `config get`/`--reveal`.
+exit 2); no tracebacks. Secrets are never printed except by `key` and `--reveal`.
 The server itself lives in `server.runner`, imported only by `serve`.
 """
 
@@ -22,11 +22,14 @@ import msgspec
 
 from . import settings as cfg
 from .accounts.store import Account, AccountStore
+from .quota_view import quota_lines
+from .settings.watch import RESTART_KEYS
 from .state.base import ROUTING_SECTIONS, AccountGone, Change, Cooldown, StateUnavailable
 
 if TYPE_CHECKING:  # the rest is imported by the commands that use it: `agm --help` must not
     # load aiohttp, rich and the gateway (bench/README.md: 670 -> ~135 ms)
-    from rich.table import Table
+    from rich.console import Console
+    from rich.text import Text
 
     from .account_service import Enrolled
 
@@ -157,13 +160,21 @@ def accounts_add(refresh_token: str) -> None:
 
     from rich.console import Console
 
-    status = Console(stderr=True).status("Adding account: token, email, project, quota…")
-    with _quiet_logs(), status:
+    from .core import network  # loads aiohttp
+
+    console = Console(stderr=True)
+    status = console.status("Adding account: token, email, project, quota…")
+    with _quiet_logs(), status, network.notify_waits(_print_to(console)):
         account, created = asyncio.run(_enroll(settings, store, refresh_token))
     _share(account)
     click.echo(enrolled_line(account, created))
     if not account.quota.fetched_at:
         click.echo("note: the quota could not be fetched yet; it is retried later", err=True)
+
+
+def _print_to(console: Console) -> Callable[[str], None]:
+    """A line on stderr, beside the spinner on a terminal, plain text elsewhere (CI, pipes)."""
+    return lambda line: console.print(line, markup=False, highlight=False)
 
 
 @contextlib.contextmanager
@@ -213,7 +224,7 @@ def accounts_list(as_json: bool) -> None:
     else:
         from rich.console import Console
 
-        Console().print(_accounts_table(items, cooling))
+        Console(highlight=False).print(_accounts_blocks(items, cooling), end="")
 
 
 def _cooling(account: Account, cooldowns: list[Cooldown]) -> list[Cooldown]:
@@ -260,23 +271,26 @@ def _public(account: Account, cooling: list[Cooldown]) -> dict[str, Any]:
     return data
 
 
-def _accounts_table(items: list[Account], cooldowns: list[Cooldown]) -> Table:
-    from rich.table import Table
+def _accounts_blocks(items: list[Account], cooldowns: list[Cooldown]) -> Text:
+    """One block per account: email and status, tier and project, last use, then one line per
+    model's quota. Nothing is a column of a table, so it fits 80 columns without breaking an
+    email or a date."""
     from rich.text import Text
 
-    from .quota_view import quota_lines
-
-    table = Table(show_lines=True)
-    for column in ("Email", "Tier", "Project", "Status", "Quota (remaining, reset)"):
-        table.add_column(column, overflow="fold")
     styles = {"active": "green", "cooling": "yellow", "needs_verification": "magenta"}
+    out = Text()
     now = time.time()
     for a in items:
         cooling = _cooling(a, cooldowns)
-        style = styles.get(_state(a, cooling), "red")
-        table.add_row(Text(a.email), Text(a.tier or "-"), Text(a.project_id or "-"),
-                      Text(_status(a, cooling), style=style), Text(quota_lines(a, now)))
-    return table
+        out.append(a.email, style="bold")
+        out.append("  ")
+        out.append(_status(a, cooling).replace("\n", "\n  "),
+                   style=styles.get(_state(a, cooling), "red"))
+        out.append(f"\n  tier {a.tier or '-'}, project {a.project_id or '-'}\n  last used "
+                   f"{_when(a.last_used) if a.last_used else 'never'}\n")
+        for line in quota_lines(a, now).splitlines() if a.quota.models else []:
+            out.append(f"    {line}\n")
+    return out
 
 
 def _find(store: AccountStore, email: str) -> Account:
@@ -357,10 +371,12 @@ def config_show(as_json: bool, reveal: bool) -> None:
 
 @config.command("get")
 @click.argument("key")
+@click.option("--reveal", is_flag=True, help="Show a secret unmasked.")
 @data_dir_option
-def config_get(key: str) -> None:
-    """Print one setting (dotted key, e.g. proxy.port)."""
-    click.echo(format_value(cfg.get_value(cfg.load_settings(_data_dir()), key)))
+def config_get(key: str, reveal: bool) -> None:
+    """Print one setting (dotted key, e.g. proxy.port); secrets masked unless --reveal."""
+    settings = cfg.load_settings(_data_dir())
+    click.echo(format_value(cfg.get_value(settings if reveal else cfg.masked(settings), key)))
 
 
 @config.command("set")
@@ -368,7 +384,9 @@ def config_get(key: str) -> None:
 @click.argument("value")
 @data_dir_option
 def config_set(key: str, value: str) -> None:
-    """Change one setting; VALUE is parsed as TOML when it parses, else taken as a string."""
+    """Change one setting; VALUE is parsed as TOML when it parses, else taken as a string
+    (a list may be given as comma-separated text: a.example,b.example). A running gateway
+    applies it within 2 s (proxy.port and proxy.allow_lan_access need a restart)."""
     data_dir = _data_dir()
     updated = cfg.set_value(cfg.read_config(data_dir), key, value)
     cfg.save_settings(updated, data_dir)
@@ -380,7 +398,25 @@ def config_set(key: str, value: str) -> None:
     _note_env_override(key)
 
 
+@config.command("unset")
+@click.argument("key")
+@data_dir_option
+def config_unset(key: str) -> None:
+    """Put one setting back to its default (a mapping entry: remove it)."""
+    data_dir = _data_dir()
+    updated = cfg.unset_value(cfg.read_config(data_dir), key)
+    cfg.save_settings(updated, data_dir)
+    try:
+        click.echo(f"{key} = {format_value(cfg.get_value(cfg.masked(updated), key))} (default)")
+    except cfg.SettingsError:  # a removed mapping entry has no value any more
+        click.echo(f"{key} removed")
+    _note_env_override(key)
+
+
 def _note_env_override(key: str) -> None:
+    if key in RESTART_KEYS:
+        click.echo("note: a running gateway listens at the new address only after a restart",
+                   err=True)
     for var, overridden in cfg.ENV_OVERRIDES.items():
         if overridden == key and os.environ.get(var):
             click.echo(f"note: {var} is set and overrides {key} at runtime", err=True)
@@ -414,7 +450,7 @@ def _literal(value: Any) -> str:
 @click.option("--regenerate", is_flag=True, help="Generate and save a new proxy.api_key.")
 @data_dir_option
 def key(regenerate: bool) -> None:
-    """Print (or rotate) the gateway's API key."""
+    """Print (or rotate) the gateway's API key; a running gateway switches within 2 s."""
     data_dir = _data_dir()
     if not regenerate:
         click.echo(cfg.load_settings(data_dir).proxy.api_key)

@@ -20,6 +20,7 @@ from aiohttp import web
 
 from .app import build_app
 from .monitor.access import LOGGER as ACCESS_LOGGER
+from .server.access_log import RequestIdFilter
 from .server.context import GATEWAY
 from .server.monitoring import MONITOR
 from .settings import Settings
@@ -75,6 +76,8 @@ def configure_logging(log_format: str) -> None:
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(RequestIdFilter())  # `[id]` on every line logged during a request
     logging.getLogger("mcp").setLevel(logging.WARNING)  # the MCP SDK logs every session at INFO
     if log_format == "json":
         handler = logging.StreamHandler()

@@ -1,14 +1,15 @@
 """Background upkeep of the account pool while the server runs.
 
 It opens the shared state store first (a Redis that cannot be reached stops the start-up) and
-closes it last. Five loops: reload accounts changed by `agm accounts ...` (only the accounts
+closes it last. Six loops: reload accounts changed by `agm accounts ...` (only the accounts
 whose files changed are put or removed, so accounts known through the store stay); renew
 access tokens ahead of expiry
 (so no request waits on a refresh); refresh every quota snapshot every `quota.refresh_minutes`;
-persist the cooldown table when it changed (atomically, off the event loop); and, when
-`[warmup] enabled`, warm the accounts whose quota window is idle (accounts/warmup.py).
-Each loop survives its own failures; none decides anything about requests: the pool and the
-pipeline do.
+persist the cooldown table when it changed and each account's `last_used` every
+`LAST_USED_SECONDS` (atomically, off the event loop); and, when `[warmup] enabled`, warm the
+accounts whose quota window is idle (accounts/warmup.py). Every loop reads its settings each
+round, so live changes apply. Each loop survives its own failures; none decides anything about
+requests: the pool and the pipeline do.
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ log = logging.getLogger(__name__)
 RELOAD_SECONDS = 0.5  # also how soon admin API changes reach other instances
 PERSIST_SECONDS = 1.0
 TOKEN_CHECK_SECONDS = 60.0
+LAST_USED_SECONDS = 15.0  # `last_used` reaches the account files this often (not per request)
 
 
 def context(
@@ -49,11 +51,13 @@ def context(
     async def upkeep(app: web.Application) -> AsyncIterator[None]:
         monitor = app.get(monitoring.MONITOR)  # scheduled warmups get request-log rows
         await shared.open(SharedView(gateway))
+        saved_use: dict[str, float] = {}
         jobs: list[Coroutine[Any, Any, None]] = [
             watch_accounts(gateway, store),
             persist_cooldowns(gateway, data_dir),
             _every(TOKEN_CHECK_SECONDS, lambda: renew_tokens(gateway)),
             refresh_quotas(gateway),
+            _every(LAST_USED_SECONDS, lambda: save_last_used(gateway, saved_use)),
             scheduled_warmup(gateway, monitor),
         ]
         tasks = [asyncio.create_task(job) for job in jobs]
@@ -64,6 +68,7 @@ def context(
         await gateway.close()
         await shared.close()
         await asyncio.to_thread(state.save_cooldowns, data_dir, gateway.pool.cooldowns())
+        await save_last_used(gateway, saved_use)
 
     return upkeep
 
@@ -90,10 +95,12 @@ async def watch_accounts(gateway: Gateway, store: AccountStore) -> None:
             if now != seen:
                 written = {name.removesuffix(".json") for name, _ in now - seen}
                 seen = now
+                before = _summary(gateway)
                 loaded = await asyncio.to_thread(store.load_all)
                 _put_changes(gateway, known, loaded, written)
                 known = {a.id: a.email for a in loaded}
-                log.info("accounts reloaded: %d usable", len(gateway.pool.usable()))
+                if _summary(gateway) != before:  # not for our own last_used saves
+                    log.info("accounts reloaded: %d usable", len(gateway.pool.usable()))
         except OSError as exc:
             log.warning("could not reload accounts: %s", exc)
 
@@ -110,6 +117,10 @@ def _put_changes(
     for account_id in before.keys() - {a.id for a in loaded}:
         if before[account_id] not in remaining:
             gateway.pool.remove(before[account_id])
+
+
+def _summary(gateway: Gateway) -> frozenset[tuple[str, bool]]:
+    return frozenset((a.email, a.is_usable) for a in gateway.pool.accounts)
 
 
 def _fingerprint(directory: Path) -> frozenset[tuple[str, int]]:
@@ -131,6 +142,16 @@ async def persist_cooldowns(gateway: Gateway, data_dir: Path) -> None:
                 log.warning("could not save the cooldowns: %s", exc)
 
 
+async def save_last_used(gateway: Gateway, saved: dict[str, float]) -> None:
+    """Write the `last_used` of every account that served since the last save."""
+    for email, when in list(gateway.last_used.items()):
+        account = gateway.pool.get(email)
+        if account is None or saved.get(email) == when:
+            continue
+        await gateway.accounts.amend(account, last_used=when)
+        saved[email] = when
+
+
 async def renew_tokens(gateway: Gateway) -> None:
     """Refresh every access token that expires within AHEAD_MARGIN."""
     for account in gateway.pool.usable():
@@ -148,12 +169,13 @@ async def refresh_quotas(gateway: Gateway) -> None:
     """Every snapshot every `quota.refresh_minutes` (never-fetched ones are fetched as soon as
     the pipeline picks them, so an idle server with test accounts calls nobody at start-up).
     A snapshot younger than half the interval is skipped: another instance sharing the pool
-    (or a refetch after a 429) just fetched it."""
-    minutes = gateway.settings.quota.refresh_minutes
-    if minutes <= 0:
-        return
+    (or a refetch after a 429) just fetched it. The setting is read each round (live changes)."""
     while True:
-        await asyncio.sleep(minutes * 60)
+        minutes = gateway.settings.quota.refresh_minutes
+        await asyncio.sleep(minutes * 60 if minutes > 0 else TOKEN_CHECK_SECONDS)
+        minutes = gateway.settings.quota.refresh_minutes
+        if minutes <= 0:
+            continue
         for account in gateway.pool.usable():
             if gateway.clock() - account.quota.fetched_at >= minutes * 30:
                 await gateway.refresh_quota(account)
@@ -168,13 +190,15 @@ def _row(monitor: Monitor | None, model: str) -> contextlib.AbstractAsyncContext
 
 
 async def scheduled_warmup(gateway: Gateway, monitor: Monitor | None = None) -> None:
-    """Every `warmup.interval_minutes`: fresh quotas, then one warmup per idle (account, model)."""
-    settings = gateway.settings.warmup
-    if not settings.enabled or not settings.models:
-        return
-    interval = settings.interval_minutes * 60
+    """Every `warmup.interval_minutes`: fresh quotas, then one warmup per idle (account, model).
+    The settings are read each round: turning warmup on or off applies live."""
     last: dict[tuple[str, str], float] = {}
     while True:
+        settings = gateway.settings.warmup
+        if not settings.enabled or not settings.models:
+            await asyncio.sleep(TOKEN_CHECK_SECONDS)
+            continue
+        interval = settings.interval_minutes * 60
         for account in gateway.pool.usable():
             await gateway.refresh_quota(account)
         now = gateway.clock()

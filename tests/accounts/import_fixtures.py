@@ -1,6 +1,6 @@
 """Real import source files, built the way their owners write them.
 
-An Antigravity Tools data dir (reference/antigravity-tools.md §4.1: `accounts.json` index plus
+An Antigravity Tools data dir (docs/upstream.md §10.6: `accounts.json` index plus
 `accounts/<uuid>.json`), an export JSON, a token-per-line file, and the Antigravity IDE's
 `state.vscdb` (SQLite `ItemTable`, the token as base64 protobuf; the encoder below is written
 from the wire format, independent of the code under test).

@@ -4,31 +4,15 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import msgspec
 import pytest
-from click.testing import CliRunner, Result
+from click.testing import Result
 
-from antigravity_gateway import cli
 from antigravity_gateway.accounts.store import Account, AccountStore, ModelQuota, Quota
-
-Run = Callable[..., Result]
-
-
-@pytest.fixture
-def data_dir(tmp_path: Path) -> Path:
-    return tmp_path / "data"
-
-
-@pytest.fixture
-def run(data_dir: Path) -> Run:
-    def invoke(*args: str, env: dict[str, str] | None = None, stdin: str | None = None) -> Result:
-        runner = CliRunner(env={"COLUMNS": "200", "AGM_DATA_DIR": str(data_dir), **(env or {})})
-        return runner.invoke(cli.main, list(args), input=stdin, catch_exceptions=False)
-
-    return invoke
+from tests.cli.conftest import Run
 
 
 def one_line_error(result: Result, *needles: str) -> None:
@@ -104,7 +88,9 @@ def test_config_get_and_set(run: Run, data_dir: Path) -> None:
 def test_config_set_secret_is_masked_in_echo(run: Run) -> None:
     result = run("config", "set", "proxy.admin_password", "correct-horse-battery")
     assert result.exit_code == 0 and "correct-horse-battery" not in result.output
-    assert run("config", "get", "proxy.admin_password").stdout == "correct-horse-battery\n"
+    assert run("config", "get", "proxy.admin_password").stdout == "corr…tery\n"
+    assert run("config", "get", "proxy.admin_password", "--reveal").stdout == (
+        "correct-horse-battery\n")
 
 
 def test_config_set_notes_env_override(run: Run) -> None:
@@ -189,6 +175,24 @@ def test_accounts_list_table(run: Run, data_dir: Path) -> None:
                    "87% █████████░ resets ", "claude-opus-4-6-thinking: 0%"):
         assert needle in out, needle
     assert "secret" not in out
+    assert "last used never" in out
+
+
+def test_accounts_list_fits_80_columns(run: Run, data_dir: Path) -> None:
+    store = seed(data_dir)
+    account = store.get("a@example.com")
+    assert account is not None
+    store.save(msgspec.structs.replace(
+        account, email="a.very.long.name.for.an.account@some-company.example.com",
+        tier="Gemini Code Assist for individuals",
+        project_id="cloudaicompanion-abcdefgh-123456", last_used=1767891600.0))
+    result = run("accounts", "list", columns=80)
+    lines = result.stdout.splitlines()
+    assert result.exit_code == 0 and max(len(line) for line in lines) <= 80, result.stdout
+    assert any(line.startswith("a.very.long.name.for.an.account@some-company.example.com  active")
+               for line in lines)
+    assert "last used 2026-01-08T17:00:00Z" in result.stdout
+    assert any(line.startswith("    gemini-3-flash: 87% ") for line in lines)
 
 
 def test_accounts_list_json_has_no_secrets(run: Run, data_dir: Path) -> None:

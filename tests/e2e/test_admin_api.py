@@ -1,4 +1,4 @@
-"""The admin API through the running gateway (`agm serve`): every route of INTERFACE.md, its
+"""The admin API through the running gateway (`agm serve`): every route the README lists, its
 auth rule, its `{"error"}` answers to bad input (and that they change nothing), and settings
 applied without a restart. Requests are made with the openai SDK and urllib, as a script would.
 """

@@ -1,7 +1,7 @@
 """Claude Code (npm @anthropic-ai/claude-code, headless `claude -p`) against `agm serve`.
 
 Runs only in the loopback-only namespace (`python -m tests.isolated tests/e2e/test_claude_code.py`)
-with the environment of reference/real-clients.md §1, which stops all vendor traffic. Each
+with the environment of docs/clients.md §1, which stops all vendor traffic. Each
 target is tried as a Gemini model, a Claude model, and with no model configured at all
 (Claude Code's own default name, routed by the gateway's family rule for `*opus*`).
 """
@@ -19,7 +19,7 @@ from tests.e2e.gateway import API_KEY, Gateway
 from tests.fakes import text, thinking, tool_call
 from tests.fakes.cloudcode import FakeGoogle
 
-QUIET = {  # reference/real-clients.md §1: zero vendor lookups in -p mode
+QUIET = {  # docs/clients.md §1: zero vendor lookups in -p mode
     "CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC": "1",
     "DISABLE_TELEMETRY": "1",
     "DISABLE_ERROR_REPORTING": "1",

@@ -1,6 +1,6 @@
 """The real Codex CLI (`codex exec`) against `agm serve`, with the simulator as Google.
 
-Configured exactly as reference/real-clients.md §2: a custom model provider with the Responses
+Configured exactly as docs/clients.md §2: a custom model provider with the Responses
 wire, `--disable plugins`, analytics off, CODEX_HOME under the test's tmp dir, so it never looks
 up a vendor host. The model is named by its upstream id (Codex warns about unknown model
 metadata, which is harmless). Runs only inside the loopback-only namespace:

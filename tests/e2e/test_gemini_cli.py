@@ -1,6 +1,6 @@
 """The real Gemini CLI (`gemini -p`) against `agm serve`, with the simulator as Google.
 
-Settings and environment exactly as reference/real-clients.md §3 (no telemetry, no auto-update,
+Settings and environment exactly as docs/clients.md §3 (no telemetry, no auto-update,
 API-key auth): it never reaches a Google host. Its model names (a router model, then the routed
 one) are not upstream ids; the gateway's Gemini family rule routes them with no configuration.
 Runs only in the loopback-only namespace: `python -m tests.isolated tests/e2e/test_gemini_cli.py`.

@@ -1,4 +1,5 @@
-"""The simulator's model catalogue: Antigravity upstream ids with limits and families (§1.8, §6).
+"""The simulator's model catalogue: Antigravity upstream ids with limits and families
+(docs/upstream.md §2.3, §7).
 
 `family` drives behaviour: "gemini3" (thought signatures enforced), "gemini25", "claude", "gpt".
 Deliberately small: a handful of realistic ids plus one hidden internal id; tests may add more.

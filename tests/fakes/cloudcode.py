@@ -2,7 +2,7 @@
 
 One aiohttp app on one port serves the hosts `/sandbox`, `/daily`, `/prod` (no prefix = prod),
 `GET /o/oauth2/v2/auth`, `POST /token` and `GET /oauth2/v{1,2}/userinfo`; unknown prefixes
-(e.g. `/dead`) drop the connection. It follows reference/cloudcode-v1internal.md §9; it never
+(e.g. `/dead`) drop the connection. It follows docs/upstream.md §9; it never
 talks to the network and keeps no files. Without a script, generation answers "Hello from
 <model>." in >= 2 text chunks (a minimal JSON object when a JSON schema is requested, a thought
 first when thoughts are).

@@ -1,7 +1,7 @@
 """Control-plane methods of the simulator: setup (loadCodeAssist, onboardUser, operations), model
 list and quota (fetchAvailableModels, retrieveUserQuota[Summary]) and gemini-cli's auxiliary calls.
 
-Shapes follow reference/cloudcode-v1internal.md §1.6-§1.11 and checklist 16-21. Runs under the state
+Shapes follow docs/upstream.md §2. Runs under the state
 lock. Deliberately minimal for the auxiliary methods (constant answers).
 """
 

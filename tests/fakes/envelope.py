@@ -1,4 +1,4 @@
-"""Proto-JSON style parsing of v1internal request envelopes (checklist items 5-7).
+"""Proto-JSON style parsing of v1internal request envelopes (docs/upstream.md §3).
 
 `normalize()` walks the known message types, accepts camelCase and snake_case field names, rejects
 unknown fields (400 INVALID_ARGUMENT) and returns a camelCase copy; opaque values (args, schemas,
@@ -167,7 +167,7 @@ def _short(value: Any) -> str:
 
 
 def validate_generate(request: dict[str, Any], spec: ModelSpec) -> None:
-    """Semantic checks on a normalized `request` for target model `spec` (checklist 7)."""
+    """Semantic checks on a normalized `request` for target model `spec`."""
     contents = request.get("contents") or []
     if not contents:
         raise FaultError(

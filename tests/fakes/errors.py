@@ -1,6 +1,6 @@
 """Google-shaped error replies of the simulator: `Fault`, `Disconnect` and canned constructors.
 
-Bodies follow reference/cloudcode-v1internal.md §4 (ErrorInfo first, RetryInfo second, sent
+Bodies follow docs/upstream.md §5 (ErrorInfo first, RetryInfo second, sent
 pretty-printed with a 2-space indent). Constructors only build values; the server sends them.
 Deliberately not modelled: QuotaFailure/DebugInfo details, gzip, the doubled-comma SSE quirk.
 """
@@ -84,7 +84,7 @@ def retry_info(delay: str) -> dict[str, Any]:
     return {"@type": RETRY_INFO, "retryDelay": delay}
 
 
-# ---- duration formats (§4.3 "Format facts") ------------------------------------------------------
+# ---- duration formats (docs/upstream.md §5.3) ------------------------------------------
 
 
 def proto_duration(seconds: float) -> str:
@@ -282,7 +282,7 @@ def failed_precondition(message: str = "Precondition check failed.") -> Fault:
     return google_error(400, "FAILED_PRECONDITION", message)
 
 
-# ---- thought-signature rejections (§4.2, §7) -----------------------------------------------------
+# ---- thought-signature rejections (docs/upstream.md §5.2, §8) --------------------------
 
 
 def missing_thought_signature(name: str, position: int) -> Fault:
@@ -302,7 +302,7 @@ def corrupted_thought_signature() -> Fault:
 
 
 def anthropic_error(message: str, request_id: str = "req_vrtx_011CSimulatorRequest") -> Fault:
-    """Claude backend errors arrive as a JSON string inside `error.message` (§6.2)."""
+    """Claude backend errors arrive as a JSON string inside `error.message` (§7.2)."""
     inner = {
         "type": "error",
         "error": {"type": "invalid_request_error", "message": message},

@@ -1,7 +1,7 @@
 """Google Search grounding and audio transcription in the simulator.
 
 A request with a `googleSearch` tool gets `groundingMetadata` on its final candidate, shaped as
-Google sends it (cloudcode-v1internal.md §3.1): the queries, `groundingChunks[].web` with the
+Google sends it (docs/upstream.md §11.3): the queries, `groundingChunks[].web` with the
 vertexaisearch redirect URIs and site titles, and `groundingSupports` whose segment covers the
 answer with UTF-8 byte offsets. A request with an `audio/*` part is answered with TRANSCRIPT.
 """

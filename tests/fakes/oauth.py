@@ -1,6 +1,6 @@
 """Fake Google OAuth endpoints: `GET /o/oauth2/v2/auth` (the consent page: redirects back with a
 code, or `error=access_denied`), `POST /token` (refresh_token and authorization_code grants, PKCE
-S256 checked, codes single use) and `GET /oauth2/v{1,2}/userinfo` (checklist 22-23, reference §5).
+S256 checked, codes single use) and `GET /oauth2/v{1,2}/userinfo` (docs/upstream.md §6).
 
 Client credentials come from the form (or HTTP Basic). The id_token is an unsigned-looking JWT whose
 payload carries the email; nothing verifies it. Deliberately no device flow or tokeninfo.

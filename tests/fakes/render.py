@@ -1,4 +1,4 @@
-"""Render a `Reply` into Google's v1internal response envelopes (§3, checklist 8, 9, 11, 12).
+"""Render a `Reply` into Google's v1internal response envelopes (docs/upstream.md §4).
 
 `stream_events()` gives one envelope dict per SSE event (deltas, signatures, running usage, final
 finishReason); `unary_body()` the assembled `generateContent` answer. Pure apart from the

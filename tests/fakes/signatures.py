@@ -1,4 +1,4 @@
-"""Thought signatures: issued by the simulator, validated on replay (§7, checklist 12-14).
+"""Thought signatures: issued by the simulator, validated on replay (docs/upstream.md §8).
 
 Gemini 3 signatures are base64 of bytes starting 0x12; Claude ones are "R-form" (base64 of an `E...`
 base64 string), and their one-layer decoded E-form is accepted too. Each signature remembers the

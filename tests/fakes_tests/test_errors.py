@@ -1,4 +1,4 @@
-"""Canned error bodies (checklist 15) and the duration formats they use (§4.3)."""
+"""Canned error bodies and the duration formats they use (docs/upstream.md §5.3)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Generation: SSE framing, unary envelope, default answers, validation (checklist 3-11)."""
+"""Generation: SSE framing, unary envelope, default answers, validation."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Golden cases for the Anthropic codec (HANDBOOK §8): each directory under tests/golden/anthropic.
+"""Golden cases for the Anthropic codec (docs/architecture.md §3): each directory under
+tests/golden/anthropic.
 
 request.json -> request.hub.json (count_tokens bodies, without max_tokens, decode too);
 events.json -> response.json (non-stream message) + stream.sse (Anthropic's SSE, byte for byte).

@@ -1,4 +1,5 @@
-"""Golden cases (HANDBOOK §8): every directory under tests/golden/{openai_chat,gemini}/ is a case.
+"""Golden cases (docs/architecture.md §3): every directory under
+tests/golden/{openai_chat,gemini}/ is a case.
 
 openai_chat: request.json -> request.hub.json; events.json -> response.json + stream.sse.
 gemini: request.hub.json -> request.upstream.json (encoded for the hub request's `model`);

@@ -290,7 +290,7 @@ ERRORS: list[tuple[GatewayError, int, str, str | None]] = [
     (NoAccount("none"), 503, "server_error", "overloaded"),
     (UpstreamError(500, "{}"), 500, "api_error", None),
     (UpstreamError(429, "{}"), 429, "rate_limit_error", "rate_limit_exceeded"),
-    (NotImplementedYet("later"), 501, "invalid_request_error", "not_implemented"),
+    (NotImplementedYet("later"), 501, "not_implemented_error", "not_implemented"),
 ]
 
 

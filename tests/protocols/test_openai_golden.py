@@ -1,4 +1,4 @@
-"""Golden cases (HANDBOOK §8) for the Responses API and legacy Completions codecs.
+"""Golden cases (docs/architecture.md §3) for the Responses API and legacy Completions codecs.
 
 tests/golden/openai_responses/<case>: request.json -> request.hub.json (the hub request plus
 what the encoders need: tool names, store, include, summaries); events.json -> response.json +

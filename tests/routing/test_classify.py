@@ -1,4 +1,4 @@
-"""classify(error) -> Decision, for every error of cloudcode-v1internal.md §4.2 (bodies from the
+"""classify(error) -> Decision, for every error of docs/upstream.md §5.2 (bodies from the
 simulator's canned constructors, which follow that catalogue)."""
 
 from __future__ import annotations

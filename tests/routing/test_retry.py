@@ -1,4 +1,4 @@
-"""Every delay format of cloudcode-v1internal.md §4, read by parse_retry_delay."""
+"""Every delay format of docs/upstream.md §5.3, read by parse_retry_delay."""
 
 import json
 
@@ -136,7 +136,7 @@ def test_timestamp_without_clock_is_ignored() -> None:
 @pytest.mark.parametrize(
     ("message", "seconds"),
     [
-        # every human form of cloudcode-v1internal.md §4.2-4.3
+        # every human form of docs/upstream.md §5.2-5.3
         ("You have exhausted your capacity on this model. Your quota will reset after 0s.", 0.0),
         ("Your quota will reset after 19h14m47s.", 69287.0),
         ("Individual quota reached. Resets in 9h22m20s.", 33740.0),

@@ -1,4 +1,4 @@
-"""Model-name suffixes: -online and image size / ratio (antigravity-tools.md §9.3)."""
+"""Model-name suffixes: -online and image size / ratio (docs/upstream.md §11.5)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The auth matrix of INTERFACE.md: each mode x each way to send the key x right/wrong/missing."""
+"""The auth matrix of the README: each mode x each way to send the key x right/wrong/missing."""
 
 from __future__ import annotations
 

@@ -27,6 +27,19 @@ async def _healthy(client) -> None:
     assert (await resp.json())["status"] == "ok"
 
 
+@pytest.mark.parametrize(
+    ("method", "path", "check"),
+    [
+        ("POST", "/v1/responses/compact", lambda b: b["error"]["message"]),
+    ],
+)
+async def test_unbuilt_routes_answer_501(client, method, path, check) -> None:
+    resp = await client.request(method, path, headers=AUTH, json={})
+    assert resp.status == 501
+    assert check(await resp.json())
+    await _healthy(client)
+
+
 async def test_dashboard_files_are_served_with_a_strict_csp(client) -> None:
     page = await client.get("/ui/")
     assert page.status == 200 and "text/html" in page.headers["Content-Type"]
@@ -92,3 +105,61 @@ async def test_no_usable_account_is_a_clear_503(aiohttp_client, tmp_path) -> Non
     resp = await client.post("/v1/chat/completions", json=_chat())
     assert resp.status == 503
     assert "agm accounts add" in (await resp.json())["error"]["message"]
+
+
+@pytest.mark.parametrize(
+    ("path", "headers", "kind"),
+    [
+        ("/v1/responses/compact", {}, lambda b: b["error"]["type"] == "not_implemented_error"),
+    ],
+)
+async def test_501_is_typed_as_not_implemented(client, path, headers, kind) -> None:
+    resp = await client.post(path, headers={**AUTH, **headers}, json={})
+    assert resp.status == 501 and kind(await resp.json())
+
+
+async def test_501_in_anthropic_and_gemini_envelopes() -> None:
+    from antigravity_gateway.errors import NotImplementedYet
+    from antigravity_gateway.server.dialects import Dialect, error_response
+
+    err = NotImplementedYet("later")
+    anthropic = error_response(Dialect.ANTHROPIC, err)
+    gemini = error_response(Dialect.GEMINI, err)
+    assert b'"type":"api_error"' in anthropic.body and anthropic.status == 501
+    assert b'"status":"UNIMPLEMENTED"' in gemini.body and gemini.status == 501
+
+
+@pytest.mark.parametrize(
+    ("path", "shape", "needle"),
+    [
+        ("/mcp", lambda b: b["error"]["type"] == "not_found_error", "/mcp/web_reader/mcp"),
+        ("/mcp/nope/mcp", lambda b: b["jsonrpc"] == "2.0", "web_search_prime"),  # JSON-RPC
+        ("/v1beta/nothing", lambda b: b["error"]["status"] == "NOT_FOUND", "Gemini routes"),
+        ("/v1/messages/nothing", lambda b: b["type"] == "error", "Anthropic routes"),
+        ("/v1/nothing", lambda b: b["error"]["type"] == "not_found_error", "OpenAI routes"),
+        ("/nothing", lambda b: b["error"]["type"] == "not_found_error", "README"),
+    ],
+)
+async def test_unknown_paths_are_404s_in_the_paths_protocol(client, path, shape, needle) -> None:
+    resp = await client.get(path, headers=AUTH)
+    body = await resp.json()
+    assert resp.status == 404 and shape(body) and needle in str(body), body
+
+
+async def test_ui_without_slash_goes_to_the_dashboard(client) -> None:
+    resp = await client.get("/ui", headers=AUTH, allow_redirects=False)
+    assert resp.status == 302 and resp.headers["Location"] == "/ui/"
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "right"),
+    [
+        ("GET", "/v1/chat/completions", "use POST"),
+        ("POST", "/v1/responses/resp_123", "use GET"),
+        ("DELETE", "/healthz", "use GET"),
+    ],
+)
+async def test_405_names_the_right_method(client, method, path, right) -> None:
+    resp = await client.request(method, path, headers=AUTH, json={})
+    message = (await resp.json())["error"]["message"]
+    assert resp.status == 405 and message.endswith(right), message

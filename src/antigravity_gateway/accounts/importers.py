@@ -1,4 +1,4 @@
-"""Import sources, recognised by their content (INTERFACE.md "Import formats").
+"""Import sources, recognised by their content (the README's "Import and export").
 
 `read_path` turns a path into `Entry`s: an Antigravity Tools data dir (`accounts/*.json`, also its
 `accounts.json` index), one of its account files (`token.refresh_token`), an export

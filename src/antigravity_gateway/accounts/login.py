@@ -1,6 +1,6 @@
 """Google sign-in (OAuth authorization code + PKCE S256 + state), the protocol parts only.
 
-`begin` builds the authorization URL exactly as INTERFACE.md "Signing an account in" lists it
+`begin` builds the authorization URL as the README and docs/upstream.md §10.6 describe it
 (authlib makes the verifier, the S256 challenge and the query string); `read_callback` and
 `read_pasted` turn a callback query or a pasted URL / bare code into an `Answer`; `Pending`
 holds the gateway's started sign-ins (single use, 10-minute expiry, clock injected). No sockets,
@@ -22,7 +22,7 @@ from authlib.oauth2.rfc7636 import create_s256_code_challenge
 
 from ..settings import UpstreamSettings
 
-# The Antigravity scopes (reference/antigravity-tools.md §12.1).
+# The Antigravity scopes (docs/upstream.md §10.6).
 SCOPES = (
     "openid",
     "https://www.googleapis.com/auth/cloud-platform",

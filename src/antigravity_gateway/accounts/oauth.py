@@ -1,6 +1,6 @@
 """Google OAuth for upstream accounts: refresh-token and authorization-code grants, userinfo.
 
-Follows reference/cloudcode-v1internal.md §5: a form POST to the token endpoint, `invalid_grant`
+Follows docs/upstream.md §6: a form POST to the token endpoint, `invalid_grant`
 raised as `InvalidGrant` (a GatewayError, so callers may treat it like any other gateway error,
 but it means "this account is dead", not "retry"). It never logs tokens, never caches, and does
 not decide what to do with a dead account; `account_service` does.
@@ -14,12 +14,13 @@ from typing import Any
 import aiohttp
 import msgspec
 
+from ..core import network
 from ..errors import GatewayError, UpstreamError
 from ..settings import UpstreamSettings
 
 log = logging.getLogger(__name__)
 
-TIMEOUT = aiohttp.ClientTimeout(total=60, sock_connect=20)
+TIMEOUT = aiohttp.ClientTimeout(total=60, connect=10)  # connect: DNS, TCP and TLS
 DEFAULT_EXPIRES_IN = 3599
 
 
@@ -118,12 +119,15 @@ async def _send(
     headers = {"User-Agent": upstream.user_agent, "Accept": "application/json"}
     headers.update(kwargs.pop("headers", {}))
     try:
-        async with session.request(verb, url, headers=headers, proxy=upstream.proxy_url or None,
-                                   timeout=TIMEOUT, **kwargs) as resp:
+        async with network.waiting_for(url), session.request(
+            verb, url, headers=headers, proxy=upstream.proxy_url or None, timeout=TIMEOUT,
+            **kwargs,
+        ) as resp:
             return resp.status, (await resp.read()).decode("utf-8", errors="replace")
     except (aiohttp.ClientError, TimeoutError) as exc:
-        log.warning("OAuth endpoint %s unreachable: %s", url, type(exc).__name__)
-        raise UpstreamError(502, "", message=f"{url} unreachable: {type(exc).__name__}") from exc
+        reason = network.describe(exc, url, TIMEOUT)
+        log.warning("OAuth endpoint unreachable: %s", reason)
+        raise UpstreamError(502, "", message=f"OAuth endpoint unreachable: {reason}") from exc
 
 
 def _json(body: str) -> dict[str, Any]:

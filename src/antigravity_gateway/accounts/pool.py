@@ -3,7 +3,7 @@
 Eligibility (usable, offers the model, not cooling, known quota not exhausted or below the
 protection threshold; a never-fetched quota counts as available), then a sticky session, then
 power-of-two-choices on the model's remaining quota within tier order ultra > pro > others
-(modes: balance, cache_first, round_robin; antigravity-tools.md §4.3 without its quirks).
+(modes: balance, cache_first, round_robin; docs/upstream.md §10.1 without its quirks).
 cache_first keeps one current account per upstream model (prompt caches are per model) and
 moves it only when that account stops being a candidate (cooldown, flag, protection, disable).
 Clock and randomness are injected; no IO: `accounts.state` persists the cooldown table, and

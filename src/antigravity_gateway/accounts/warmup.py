@@ -1,7 +1,7 @@
 """Which accounts a scheduled warmup should wake, and for which models. Pure.
 
 A model whose quota is full (remaining >= FULL) has no quota window running: one tiny request
-starts it, so it resets sooner, as the reference's scheduler does (antigravity-tools.md §10.5).
+starts it, so it resets sooner, as Antigravity Tools' scheduler does (docs/upstream.md §11.4).
 Each (account, model) is warmed at most once per interval; accounts not offering the model,
 disabled or flagged ones are skipped.
 """

@@ -1,4 +1,4 @@
-"""Which MCP server a route names, and whether the settings let it answer (INTERFACE.md)."""
+"""Which MCP server a route names, and whether settings let it answer (docs/upstream.md §11.7)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Streaming reverse proxy to z.ai's MCP servers (reference antigravity-tools.md §10.4).
+"""Streaming reverse proxy to z.ai's MCP servers (docs/upstream.md §11.7).
 
 Same method, body streamed up as it arrives (over `proxy.max_body_bytes` -> 413), the z.ai key
 instead of the client's, the MCP session and protocol headers passed both ways, the answer (JSON

@@ -1,4 +1,4 @@
-"""Prometheus metrics (INTERFACE.md "Metrics") in one registry per app, no global state.
+"""Prometheus metrics (README "See what it does") in one registry per app, no global state.
 
 Request metrics are counted from finished records on the event loop (a few dict updates);
 gauges that describe the present (accounts by state, active streams, monitor health) are read

@@ -1,8 +1,8 @@
 """Web search for the client protocols (OpenAI chat and Responses, Anthropic).
 
 Tool declarations that ask for it become the hub's `web_search` flag, never a function: the
-upstream searches itself (googleSearch grounding). Names from antigravity-tools.md §6.2 and
-§7.3. Also the url_citation annotations both OpenAI APIs give a grounded answer.
+upstream searches itself (googleSearch grounding). Names from docs/upstream.md
+§11.3. Also the url_citation annotations both OpenAI APIs give a grounded answer.
 """
 
 from __future__ import annotations

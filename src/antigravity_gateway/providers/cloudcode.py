@@ -2,7 +2,7 @@
 
 `CloudCode` is the one place that talks HTTP to the upstream: unary control-plane calls
 (`call`, `get_operation`) and the streaming generate call (`stream`). It moves to the next base
-URL on a network error, 408, 404 or 5xx (reference/antigravity-tools.md §5.1), and turns every
+URL on a network error, 408, 404 or 5xx (docs/upstream.md §1), and turns every
 other status >= 400 into `UpstreamError` with the retry delay parsed from the body. It does not
 choose accounts, refresh tokens or retry on another account: that is the attempt loop's job.
 `CloudCodeProvider` is the provider (providers/base.py) the Google account pool serves through:
@@ -20,6 +20,7 @@ import aiohttp
 
 from ..accounts.pool import Pool
 from ..accounts.store import Account
+from ..core import network
 from ..core.messages import ChatRequest
 from ..errors import UpstreamError
 from ..protocols.gemini import outbound as gemini
@@ -32,6 +33,7 @@ log = logging.getLogger(__name__)
 
 DEFAULT_USER_AGENT = "antigravity/1.15.8 linux/amd64"
 FALLBACK_STATUSES = frozenset({404, 408})
+CONNECT_SECONDS = 20
 _json_encode = http.json_encode
 
 
@@ -48,7 +50,7 @@ class Envelope:
 
 
 def wrap(request: dict[str, Any], env: Envelope) -> dict[str, Any]:
-    """The v1internal generate body (cloudcode-v1internal.md §2.1)."""
+    """The v1internal generate body (docs/upstream.md §3.1)."""
     inner = dict(request)
     if env.session_id:
         inner["sessionId"] = env.session_id
@@ -80,12 +82,18 @@ class CloudCode:
         timeout: float = 600.0,
         user_agent: str = DEFAULT_USER_AGENT,
     ) -> None:
+        self._session = session
+        self.configure(base_urls, proxy=proxy, timeout=timeout, user_agent=user_agent)
+
+    def configure(
+        self, base_urls: Sequence[str], *, proxy: str | None, timeout: float, user_agent: str
+    ) -> None:
+        """Take new settings (a live reload); requests already under way keep the old ones."""
         if not base_urls:
             raise ValueError("at least one Cloud Code base URL is needed")
-        self._session = session
         self._base_urls = tuple(u.rstrip("/") for u in base_urls)
         self._proxy = proxy or None
-        self._timeout = aiohttp.ClientTimeout(total=timeout, sock_connect=20)
+        self._timeout = aiohttp.ClientTimeout(total=timeout, sock_connect=CONNECT_SECONDS)
         self._user_agent = user_agent
 
     def _headers(self, token: str, accept: str) -> dict[str, str]:
@@ -132,17 +140,15 @@ class CloudCode:
         last: UpstreamError | None = None
         for base in self._base_urls:
             try:
-                resp = await self._session.request(
-                    verb,
-                    base + path,
-                    data=payload,
-                    headers=self._headers(token, accept),
-                    proxy=self._proxy,
-                    timeout=self._timeout,
-                )
+                async with network.waiting_for(base):
+                    resp = await self._session.request(
+                        verb, base + path, data=payload, headers=self._headers(token, accept),
+                        proxy=self._proxy, timeout=self._timeout,
+                    )
             except (aiohttp.ClientError, TimeoutError) as exc:
-                log.warning("upstream %s unreachable: %s", base, type(exc).__name__)
-                last = UpstreamError(502, "", message=f"upstream unreachable: {type(exc).__name__}")
+                reason = network.describe(exc, base, self._timeout)
+                log.warning("upstream unreachable: %s", reason)
+                last = UpstreamError(502, "", message=f"upstream unreachable: {reason}")
                 continue
             if resp.status < 400:
                 return resp

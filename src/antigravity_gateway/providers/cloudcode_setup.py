@@ -1,7 +1,7 @@
 """Cloud Code control-plane calls: project discovery (with onboarding) and the quota snapshot.
 
 Built on `CloudCode.call`/`get_operation` (so base-URL fallback applies), following
-reference/cloudcode-v1internal.md §1.6-1.8 and antigravity-tools.md §4.6, §12.2. Pure parsing
+docs/upstream.md §2. Pure parsing
 helpers sit next to the calls; nothing here touches tokens' lifetime or the disk.
 """
 
@@ -21,7 +21,7 @@ from .cloudcode import CloudCode
 log = logging.getLogger(__name__)
 
 METADATA = {"ideType": "ANTIGRAVITY", "platform": "PLATFORM_UNSPECIFIED", "pluginType": "GEMINI"}
-HIDDEN_PREFIXES = ("chat_", "tab_")  # internal entries every client hides (§1.8)
+HIDDEN_PREFIXES = ("chat_", "tab_")  # internal entries every client hides (§2.3)
 DEFAULT_TIER = "legacy-tier"  # gemini-cli's choice when no allowed tier is marked default
 
 Sleep = Callable[[float], Awaitable[None]]
@@ -73,13 +73,13 @@ async def discover_project(
         return ProjectInfo(project, tier)
     _check_eligible(loaded)
     tier_id, tier_label = default_tier(loaded)
-    body = {"tierId": tier_id, "metadata": METADATA}  # no project: free-tier rejects one (§1.7)
+    body = {"tierId": tier_id, "metadata": METADATA}  # no project: free-tier rejects one (§2.2)
     project = await _onboard(cc, token, body, polling or Polling())
     return ProjectInfo(project, tier if loaded.get("paidTier") else tier_label or tier)
 
 
 async def _onboard(cc: CloudCode, token: str, body: dict[str, Any], polling: Polling) -> str:
-    """Polls by GET on the operation name when one is given, else by re-POSTing (§1.7)."""
+    """Polls by GET on the operation name when one is given, else by re-POSTing (§2.2)."""
     op = await cc.call("onboardUser", token, body)
     for _ in range(polling.attempts):
         if op.get("done"):
@@ -154,7 +154,7 @@ def tier_name(loaded: dict[str, Any]) -> str:
 async def fetch_quota(
     cc: CloudCode, token: str, project: str, *, now: float | None = None
 ) -> Quota:
-    """fetchAvailableModels; on 403 with a project, once more without it (reference §12.2)."""
+    """fetchAvailableModels; on 403 with a project, once more without it (docs/upstream.md §2.3)."""
     try:
         body = await cc.call("fetchAvailableModels", token, {"project": project} if project else {})
     except UpstreamError as exc:
@@ -188,7 +188,7 @@ def parse_quota(body: dict[str, Any], *, now: float) -> Quota:
 def _model_quota(info: dict[str, Any]) -> ModelQuota:
     raw = info.get("quotaInfo")
     quota: dict[str, Any] = raw if isinstance(raw, dict) else {}
-    # remainingFraction is proto3 JSON: omitted when it is 0 (§1.8).
+    # remainingFraction is proto3 JSON: omitted when it is 0 (§2.3).
     return ModelQuota(
         remaining_fraction=float(quota.get("remainingFraction") or 0.0),
         reset_time=str(quota.get("resetTime") or ""),

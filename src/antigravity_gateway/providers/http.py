@@ -14,6 +14,7 @@ from typing import Any
 import aiohttp
 import msgspec
 
+from ..core import network
 from ..core.sse import SseDecoder
 from ..errors import UpstreamError
 from ..routing.retry import parse_retry_delay
@@ -83,9 +84,8 @@ async def sse_chunks(
                         seen = True
                         yield chunk
         except (aiohttp.ClientError, TimeoutError) as exc:
-            raise UpstreamError(
-                502, "", message=f"upstream stream broke: {type(exc).__name__}"
-            ) from exc
+            reason = network.describe(exc, str(resp.url))
+            raise UpstreamError(502, "", message=f"upstream stream broke: {reason}") from exc
         for event in decoder.close():
             if (chunk := _chunk_of(event.data, unwrap)) is not None:
                 seen = True
@@ -121,9 +121,8 @@ async def post(
             proxy=proxy, timeout=timeout,
         )
     except (aiohttp.ClientError, TimeoutError) as exc:
-        raise UpstreamError(
-            502, "", message=f"upstream unreachable: {type(exc).__name__}"
-        ) from exc
+        reason = network.describe(exc, url, timeout)
+        raise UpstreamError(502, "", message=f"upstream unreachable: {reason}") from exc
     if resp.status >= 400:
         raise await error_of(resp)
     return resp

@@ -1,6 +1,6 @@
 """Model routing: the client's model name -> the upstream model id (and thinking). Pure.
 
-Order (reference/antigravity-tools.md §9.1, improved): an exact key of the custom mapping, then
+Order (docs/upstream.md §10.3, improved): an exact key of the custom mapping, then
 its wildcard keys (the most specific pattern wins, ties broken by the longer literal text, then
 alphabetically, so the answer never depends on dict order), then the built-in table, then the
 name itself when some account offers it, then a family rule for names the table does not know

@@ -1,7 +1,7 @@
 """Upstream errors -> what to do next. Pure and table-tested.
 
 `parse_retry_delay` reads how long the upstream asks us to wait; sources, first hit wins
-(cloudcode-v1internal.md §4.3): the `Retry-After` header, `RetryInfo.retryDelay`,
+(docs/upstream.md §5.3): the `Retry-After` header, `RetryInfo.retryDelay`,
 `ErrorInfo.metadata.quotaResetDelay`, `quotaResetTimeStamp` (needs `now`), then the human
 message ("reset after 2m30s", "Resets in 9h22m20s", "retry in 1.5s"). `classify` turns an
 `UpstreamError` into a `Decision` (retry or not, cool the account+model or the whole account).
@@ -26,7 +26,7 @@ Kind = Literal[
     "rate_limited", "quota_exhausted", "capacity", "server", "unauthorized", "verification",
     "forbidden", "not_found", "bad_request", "other",
 ]
-RATE_LIMIT_DEFAULT = 5.0  # RATE_LIMIT_EXCEEDED without a delay (the reference's choice)
+RATE_LIMIT_DEFAULT = 5.0  # RATE_LIMIT_EXCEEDED without a delay (docs/upstream.md §10.2)
 RATE_LIMIT_MINIMUM = 1.0
 AMBIGUOUS_429 = 30.0  # "Resource has been exhausted" without details (reference: 30 s)
 QUOTA_DEFAULT = 300.0  # QUOTA_EXHAUSTED without a delay: a quota fetch follows and tells more
@@ -51,7 +51,7 @@ class Decision:
 
 
 def classify(error: UpstreamError, *, now: float | None = None) -> Decision:
-    """The decision table of the issue (and antigravity-tools.md §4.5, §5.6, fixed)."""
+    """The decision table of the issue (and docs/upstream.md §10.2, fixed)."""
     status, body = error.upstream_status, error.body
     delay = error.retry_after if error.retry_after is not None else parse_retry_delay(body, now=now)
     if status == 429:

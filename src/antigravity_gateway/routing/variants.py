@@ -2,7 +2,7 @@
 
 `-online` turns on web-search grounding; an image model's `-4k` / `-2k` / `-1k` (also `-hd`,
 `-medium`, `-standard`) and ratio suffixes (`-16x9`, `-16-9`, ...) set its imageConfig
-(reference/antigravity-tools.md §9.3). `split` strips them, so routing sees the base name.
+(docs/upstream.md §11.5). `split` strips them, so routing sees the base name.
 """
 
 from __future__ import annotations

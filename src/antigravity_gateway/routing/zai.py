@@ -1,6 +1,6 @@
 """Claude model names -> z.ai's GLM names, for `[zai]` dispatch. Pure.
 
-Order (antigravity-tools.md §7.11, with §3.4's defaults): `zai.model_mapping` (exact, then the
+Order (docs/upstream.md §11.6): `zai.model_mapping` (exact, then the
 name lowercased, then its globs), a `zai:` prefix stripped, `glm-*` kept, other non-Claude names
 kept, then by family: opus and sonnet -> glm-4.7, haiku (and Claude Code's background tasks)
 -> glm-4.5-air.

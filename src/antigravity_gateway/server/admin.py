@@ -1,4 +1,4 @@
-"""The admin API under `/api` (INTERFACE.md "Admin API"): thin handlers over the account pool
+"""The admin API under `/api` (README "See what it does"): thin handlers over the account pool
 and service, the settings (admin_config.py) and the monitor; also `GET /metrics`.
 
 Auth is the rule in `auth.py` (admin password, else api_key; always required except

@@ -5,7 +5,7 @@ A PATCH is `{"dotted.key": value}`: every change is applied to what config.toml 
 result is validated (400 names the key, nothing written), written atomically, then applied to
 the running gateway by `apply_settings` at once. `null` resets a key (removes a map entry). A
 masked secret sent back unchanged (`sk-a…1234`) is ignored. Keys that need a new listener
-(port, bind, body limit) are written but answer `restart_required`.
+(port, bind, state backend) are written but answer `restart_required`.
 """
 
 from __future__ import annotations
@@ -19,7 +19,6 @@ from typing import Any
 
 from aiohttp import web
 
-from ..accounts.pool import Policy
 from ..accounts.store import AccountStore
 from ..errors import InvalidRequest
 from ..settings import (
@@ -40,9 +39,8 @@ from ..settings import (
 from ..state.base import routing_of
 from .context import GATEWAY, STATE, gateway_of, read_json
 from .dialects import json_response
-from .monitoring import MONITOR
 
-RESTART_KEYS = ("proxy.port", "proxy.allow_lan_access", "proxy.max_body_bytes", "state.")
+RESTART_KEYS = ("proxy.port", "proxy.allow_lan_access", "state.")
 
 
 @dataclass(slots=True)
@@ -59,15 +57,11 @@ ADMIN = web.AppKey("admin", AdminContext)
 
 
 def apply_settings(app: web.Application, settings: Settings) -> None:
-    """Make `settings` the running gateway's at once: auth, mapping, timeouts, scheduling,
-    quota protection, upstream URLs, monitor options. (Listener settings need a restart.)"""
-    gateway = app[GATEWAY]
-    gateway.settings = settings
-    gateway.pool.policy = Policy.of(settings)
-    app[STATE].record(routing_of(settings))  # other instances sharing the pool take it too
-    gateway.accounts.use_settings(settings)  # a new Cloud Code client: URLs, proxy, timeout
-    gateway.cloudcode = gateway.google.provider.client = gateway.accounts.cloudcode
-    app[MONITOR].settings = settings.monitor
+    """Make `settings` the running gateway's at once, through the one entry point
+    (`Gateway.apply_settings`; the monitor follows as one of its listeners), and hand the
+    routing part to the other instances sharing the pool (Redis)."""
+    app[GATEWAY].apply_settings(settings)
+    app[STATE].record(routing_of(settings))
 
 
 async def show(request: web.Request) -> web.Response:

@@ -68,7 +68,7 @@ def with_raw_body(req: ChatRequest, body: dict[str, object]) -> ChatRequest:
 
 
 def _warmup(req: ChatRequest, message_id: str, request_id: str) -> web.Response:
-    """Claude Code's keep-alive turn, answered without an account (reference §7.7)."""
+    """Claude Code's keep-alive turn, answered without an account (docs/upstream.md §10.4)."""
     resp = claude_code.warmup_response(message_id)
     headers = {WARMUP_HEADER: "true", "X-Request-Id": request_id}
     if not req.stream:
@@ -94,7 +94,7 @@ async def count_tokens(request: web.Request) -> web.Response:
 
 
 async def claude_models(request: web.Request) -> web.Response:
-    """`GET /v1/models/claude`: the same list as `/v1/models` (reference §7.13)."""
+    """`GET /v1/models/claude`: the same list as `/v1/models` (docs/upstream.md §10.4)."""
     return await openai_routes.list_models(request)
 
 

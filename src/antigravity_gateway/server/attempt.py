@@ -115,6 +115,9 @@ async def attempt(
         state.failed = {c.email for c in lane.pool.accounts if c.email != only}
     while state.made < limits.max_attempts:
         credential = await _choose(lane, limits, state)
+        if state.made:  # said only now that another attempt really starts
+            log.info("retrying on account %s (attempt %d of %d)", credential.email,
+                     state.made + 1, limits.max_attempts)
         try:
             credential = await lane.ready(credential)
             state.made += 1
@@ -183,11 +186,8 @@ def _all_cooling(lane: Lane, state: _State) -> NoAccount | None:
 def _after_failure(lane: Lane, credential: Account, state: _State, exc: UpstreamError) -> bool:
     """Record what the failure says about `credential`; True when another attempt may help."""
     decision = lane.decide(exc)
-    log.info(
-        "account %s failed with %d (%s); %s",
-        credential.email, exc.upstream_status, decision.kind,
-        "trying again" if decision.retry else "giving up",
-    )
+    log.info("account %s failed with %d (%s)", credential.email, exc.upstream_status,
+             decision.kind)  # what the client gets is the access line's status
     state.last = exc
     lane.apply(credential, state.model, decision)
     if not decision.cooldown:

@@ -1,4 +1,4 @@
-"""API-key authentication, exactly as INTERFACE.md states it.
+"""API-key authentication, exactly as the README states it.
 
 Modes: off, strict, all_except_health, auto (= all_except_health with LAN access, else off).
 The key may come as `Authorization: Bearer <key>` (or the raw key), `x-api-key`,

@@ -1,4 +1,4 @@
-"""`POST /internal/warmup` and `POST /v1/models/detect` (antigravity-tools.md §10.5-10.6).
+"""`POST /internal/warmup` and `POST /v1/models/detect` (docs/upstream.md §11.4).
 
 A warmup is one minimal request ("Say hi", a few output tokens, no thinking, text only) on
 the named account, through `Gateway.serve` pinned to that account: the pool's own token

@@ -12,9 +12,10 @@ from collections.abc import Callable
 from aiohttp import web
 from aiohttp.typedefs import Handler, Middleware
 
-from ..errors import GatewayError, NotFound
+from ..errors import GatewayError
 from .context import REQUEST_ID, too_large
 from .dialects import dialect_of, error_response
+from .unbuilt import no_route, wrong_method
 
 log = logging.getLogger(__name__)
 
@@ -60,15 +61,9 @@ async def errors(request: web.Request, handler: Handler) -> web.StreamResponse:
     except web.HTTPRequestEntityTooLarge:
         return _render(request, too_large(request))
     except web.HTTPNotFound:
-        return _render(request, NotFound(f"no route for {request.method} {request.path}"))
+        return _render(request, no_route(request))
     except web.HTTPMethodNotAllowed as exc:
-        return _render(
-            request,
-            _MethodNotAllowed(
-                f"{request.method} is not allowed on {request.path}; "
-                f"use {', '.join(sorted(exc.allowed_methods))}"
-            ),
-        )
+        return _render(request, wrong_method(request, exc.allowed_methods))
     except web.HTTPException:
         raise
     except Exception:
@@ -79,11 +74,6 @@ async def errors(request: web.Request, handler: Handler) -> web.StreamResponse:
             request.path,
         )
         return _render(request, GatewayError("internal gateway error; see the gateway log"))
-
-
-class _MethodNotAllowed(GatewayError):
-    status = 405
-    kind = "invalid_request"
 
 
 def _render(request: web.Request, err: GatewayError) -> web.Response:

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import aiohttp
 
 from ..account_service import AccountService
-from ..accounts.pool import Pool
+from ..accounts.pool import Policy, Pool
 from ..accounts.store import Account
 from ..core.events import Event
 from ..core.messages import ChatRequest, Message, Text, Thinking, ToolCall
@@ -31,7 +31,8 @@ from ..routing import models
 from ..routing.retry import Decision
 from ..routing.sessions import session_id_of
 from ..routing.variants import is_image_model, listed_variants
-from ..settings import Settings
+from ..settings import Settings, validate
+from ..settings.watch import log_changes
 from .attempt import Lane, Limits, attempt, human_duration
 from .google import GoogleAccounts
 from .signatures import SignatureCache
@@ -97,6 +98,19 @@ class Gateway:
             accounts, pool, CloudCodeProvider(cloudcode, pool, new_id), clock
         )
         self.upstreams = Upstreams(http, clock)
+        self.on_settings: list[Callable[[Settings], None]] = []  # more to do on a live change
+        self.last_used: dict[str, float] = {}  # email -> when it last served (upkeep saves it)
+
+    def apply_settings(self, new: Settings) -> None:
+        """The one way to change settings while running (file watcher, admin API): validated,
+        then everything that reads them (auth, mapping, pool policy, upstreams) sees `new`."""
+        validate(new)
+        old, self.settings = self.settings, new
+        self.pool.policy = Policy.of(new)
+        self.accounts.use_settings(new)
+        for listener in self.on_settings:
+            listener(new)
+        log_changes(old, new)
 
     def model_names(self) -> set[str]:
         """What `/v1/models` lists: the accounts' models (image models with their size and ratio
@@ -154,7 +168,7 @@ class Gateway:
                     raise
                 log.info("upstream refused a replayed signature; retrying once without them")
                 return await self._serve(without_signatures(req), route, account)
-        except GatewayError as exc:  # INTERFACE.md: every proxied answer names the model
+        except GatewayError as exc:  # the README: every proxied answer names the model
             exc.headers.setdefault("X-Mapped-Model", route.mapped)
             raise
 
@@ -175,6 +189,8 @@ class Gateway:
         outcome = await attempt(
             lane, self._limits(), call, model=route.upstream, session=session_id_of(req), only=only
         )
+        if lane is self.google:  # saved in the background (upkeep)
+            self.last_used[outcome.credential.email] = self.clock()
         return Served(route, outcome.credential, outcome.value, outcome.attempts)
 
     async def count_tokens(self, req: ChatRequest) -> int:
@@ -220,13 +236,13 @@ SIGNATURE_ERRORS = ("signature", "thinking.thinking")
 
 
 def _is_signature_error(body: str) -> bool:
-    """The upstream's 400s about replayed thinking (cloudcode-v1internal.md §4.2)."""
+    """The upstream's 400s about replayed thinking (docs/upstream.md §5.2)."""
     lowered = body.lower()
     return any(marker in lowered for marker in SIGNATURE_ERRORS)
 
 
 def without_signatures(req: ChatRequest) -> ChatRequest:
-    """The reference's recovery: drop thinking and every signature, keep the rest."""
+    """Antigravity Tools' recovery (docs/upstream.md §5.2): drop thinking and signatures."""
 
     def clean(message: Message) -> Message:
         parts = tuple(

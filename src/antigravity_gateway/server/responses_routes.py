@@ -21,6 +21,7 @@ from .dialects import json_response
 from .media import inline_media
 from .relay import assemble, relay
 from .responses_store import ResponsesStore, Stored
+from .unbuilt import not_built
 
 
 class UpgradeRefused(GatewayError):
@@ -35,6 +36,7 @@ class Responses:
     def add_routes(self, router: web.UrlDispatcher) -> None:
         router.add_post("/v1/responses", self.create)
         router.add_get("/v1/responses", self.refuse_websocket)
+        router.add_post("/v1/responses/compact", not_built("remote compaction (Codex)"))
         router.add_get("/v1/responses/{id}", self.retrieve)
 
     async def create(self, request: web.Request) -> web.StreamResponse:

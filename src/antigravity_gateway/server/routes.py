@@ -1,4 +1,4 @@
-"""Every route of INTERFACE.md: the shared ones here, each protocol's in its own module.
+"""Every route the README lists: the shared ones here, each protocol's in its own module.
 
 Order matters where paths overlap: fixed paths (`/v1/models/claude`, `/v1/models/detect`) are
 registered before the `{name}` patterns. Routes whose capability is not built yet answer 501 in

@@ -1,7 +1,7 @@
 """Remembers the signatures the upstream put on tool calls, for clients that drop them.
 
 Most clients (all OpenAI ones, often Claude Code) replay a tool call without the upstream's
-thought signature; Gemini 3 then wants it back on the call (cloudcode-v1internal.md §7). The
+thought signature; Gemini 3 then wants it back on the call (docs/upstream.md §8). The
 cache maps tool-call id -> signature, bounded (oldest forgotten first); the codec decides whether
 a signature may be sent to a given model family. It keeps nothing else and nothing on disk.
 """

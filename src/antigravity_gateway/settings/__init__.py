@@ -4,7 +4,8 @@ The Structs and `validate` live in `settings.schema` and are re-exported here.
 
 `load_settings` reads the file (defaults when missing, generating and saving the API key on first
 run), then applies `AGM_*` environment overrides, which are never written back. Unknown keys are
-an error naming the dotted key. It does not watch the file or reload; callers load again.
+an error naming the dotted key. Saving edits the file with tomlkit: only changed keys are
+rewritten, the user's comments and order stay. `settings.watch` applies changes live.
 `write_atomic` (temp file + fsync + rename) is shared with the account store.
 """
 
@@ -15,12 +16,13 @@ import re
 import secrets
 import tempfile
 import tomllib
+import typing
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import msgspec
-import tomli_w
+import tomlkit
 
 from .schema import (
     AUTH_MODES,
@@ -105,17 +107,20 @@ def write_atomic(path: Path, data: bytes, mode: int = 0o600) -> None:
         raise
 
 
-def load_settings(data_dir: Path, env: Mapping[str, str] = os.environ) -> Settings:
+def load_settings(
+    data_dir: Path, env: Mapping[str, str] = os.environ, *, first_run: bool = True
+) -> Settings:
     """The effective settings: file (or defaults), first-run key, validation, env overrides."""
-    settings = read_config(data_dir)
+    settings = read_config(data_dir, first_run=first_run)
     validate(settings)
     return apply_env(settings, env)
 
 
-def read_config(data_dir: Path) -> Settings:
+def read_config(data_dir: Path, *, first_run: bool = True) -> Settings:
     """What `config.toml` says (type-checked, not range-validated), without env overrides.
 
-    On first run (no file, or a file without `proxy.api_key`) a key is generated and saved.
+    On first run (no file, or a file without `proxy.api_key`) a key is generated and saved,
+    unless `first_run` is False (the live reload never writes).
     """
     path = config_path(data_dir)
     raw: dict[str, Any] = {}
@@ -125,7 +130,7 @@ def read_config(data_dir: Path) -> Settings:
         except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
             raise SettingsError("", f"{path}: invalid TOML: {exc}") from exc
     settings = from_builtins(raw)
-    if "api_key" not in raw.get("proxy", {}):
+    if first_run and "api_key" not in raw.get("proxy", {}):
         settings = with_value(settings, "proxy.api_key", generate_api_key())
         _write(settings, data_dir)
     return settings
@@ -138,7 +143,30 @@ def save_settings(settings: Settings, data_dir: Path) -> None:
 
 
 def _write(settings: Settings, data_dir: Path) -> None:
-    write_atomic(config_path(data_dir), tomli_w.dumps(to_builtins(settings)).encode())
+    """Edit the file in place: changed keys set, keys back at their default removed."""
+    path = config_path(data_dir)
+    doc = tomlkit.parse(path.read_text(encoding="utf-8")) if path.exists() else tomlkit.document()
+    before = to_builtins(from_builtins(doc.unwrap()))
+    _merge(doc, before, to_builtins(settings), to_builtins(Settings()))
+    write_atomic(path, tomlkit.dumps(doc).encode())
+
+
+def _merge(
+    table: Any, old: Mapping[str, Any], new: Mapping[str, Any], default: Mapping[str, Any]
+) -> None:
+    for gone in [name for name in old if name not in new]:  # a map entry unset
+        table.pop(gone, None)
+    for name, value in new.items():
+        if value == old.get(name):
+            continue
+        if isinstance(value, dict):
+            if name not in table:
+                table[name] = tomlkit.table()
+            _merge(table[name], old.get(name) or {}, value, default.get(name) or {})
+        elif name in default and value == default[name]:
+            table.pop(name, None)
+        else:
+            table[name] = value
 
 
 def generate_api_key() -> str:
@@ -233,7 +261,8 @@ def get_value(settings: Settings, key: str) -> Any:
 
 def set_value(settings: Settings, key: str, raw: str) -> Settings:
     """A copy with `key` set from a command-line string (TOML value when it parses), validated."""
-    updated = with_value(settings, key, parse_value(raw, want_str=_is_str_key(key)))
+    value = parse_value(raw, want_str=_is_str_key(key), want_list=_is_list_key(key))
+    updated = with_value(settings, key, value)
     validate(updated)
     return updated
 
@@ -255,18 +284,28 @@ def unset_value(settings: Settings, key: str) -> Settings:
     return updated
 
 
-def parse_value(raw: str, *, want_str: bool = False) -> Any:
-    """`8046` -> 8046, `true` -> True, `["a","b"]` -> list; anything else stays a string."""
+def parse_value(raw: str, *, want_str: bool = False, want_list: bool = False) -> Any:
+    """`8046` -> 8046, `true` -> True, `["a","b"]` -> list; anything else stays a string.
+
+    For a list setting, text that is not a TOML list is comma-separated: `a, b` -> ["a", "b"].
+    """
     try:
         value = tomllib.loads(f"v = {raw}")["v"]
     except tomllib.TOMLDecodeError:
-        return raw
+        value = raw
+    if want_list and not isinstance(value, list):
+        return [item.strip() for item in raw.split(",") if item.strip()]
     return raw if want_str and not isinstance(value, str) else value
 
 
 def _is_str_key(key: str) -> bool:
     path, map_key = _split(key)
     return map_key is not None or _field_type(path) is str
+
+
+def _is_list_key(key: str) -> bool:
+    path, map_key = _split(key)
+    return map_key is None and typing.get_origin(_field_type(path)) is list
 
 
 def _is_section(kind: Any) -> bool:

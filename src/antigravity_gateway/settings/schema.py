@@ -1,6 +1,6 @@
 """The settings schema: one frozen Struct per `config.toml` section, and `validate`.
 
-Mirrors INTERFACE.md "Settings". Types are checked by msgspec on load; `validate` checks ranges
+Mirrors the README's settings table. Types are checked by msgspec on load; `validate` checks ranges
 and cross-field rules and names the dotted key of the first bad value. No IO here.
 
 Resilience keys (defaults): proxy.max_attempts = 3 (upstream attempts per request, each on the
@@ -66,7 +66,7 @@ class UpstreamSettings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True,
     oauth_auth_url: str = "https://accounts.google.com/o/oauth2/v2/auth"
     oauth_token_url: str = "https://oauth2.googleapis.com/token"
     userinfo_url: str = "https://www.googleapis.com/oauth2/v2/userinfo"
-    # The public installed-app client of Antigravity (reference/antigravity-tools.md §4.4).
+    # The public installed-app client of Antigravity (docs/upstream.md §6).
     oauth_client_id: str = (
         "1071006060591-tmhssin2h21lcre235vtolojh4g403ep.apps.googleusercontent.com")
     oauth_client_secret: str = "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"

@@ -59,7 +59,7 @@ _KNOWN = ALLOWED["user"] | ALLOWED["assistant"]
 
 def encode_signature(signature: Signature) -> str:
     """`<family>#<upstream signature>`: opaque to the client, it tells us whom to send it back to
-    (a signature is only valid for the family that issued it, cloudcode-v1internal.md §7)."""
+    (a signature is only valid for the family that issued it, docs/upstream.md §8)."""
     return f"{signature.family}#{signature.value}"
 
 

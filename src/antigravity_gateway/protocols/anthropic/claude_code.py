@@ -2,7 +2,7 @@
 
 A warmup (its keep-alive "Warmup" turn) is answered locally with "OK"; a background task (a
 title, a summary, prompt suggestions) goes to the cheap model behind the mapping key
-`internal-background-task`. The markers are the reference's (antigravity-tools.md §7.7, §7.8).
+`internal-background-task`. The markers are Antigravity Tools' (docs/upstream.md §10.4).
 Pure checks: the handler decides what to do with the answer.
 """
 

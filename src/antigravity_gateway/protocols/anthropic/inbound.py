@@ -62,7 +62,7 @@ _ERROR_TYPES = {
     "overloaded": "overloaded_error",
 }
 # An upstream 401/403 (after every account was tried) is ours to fix, not the client's key:
-# answered as 503, so Claude Code does not drop to its login screen (reference §7.10).
+# answered as 503, so Claude Code does not drop to its login screen (docs/upstream.md §10.4).
 _UPSTREAM_AUTH = {401: "authentication_error", 403: "permission_error"}
 
 

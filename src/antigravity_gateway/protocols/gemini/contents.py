@@ -1,6 +1,6 @@
 """Hub messages -> Gemini `contents` / `systemInstruction`, and which signatures go back upstream.
 
-A signature is replayed only to the family that issued it (cloudcode-v1internal.md §7). Thinking
+A signature is replayed only to the family that issued it (docs/upstream.md §8). Thinking
 without an own-family signature (unsigned, foreign, or redacted) is dropped for every target
 instead of being turned into text as AGM does: Claude rejects unsigned thinking, Gemini ignores
 replayed thought text, and as plain text the model would read its old reasoning as something it

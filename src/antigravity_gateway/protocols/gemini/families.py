@@ -1,8 +1,7 @@
 """Per-model-family facts for v1internal targets: one table, looked up by upstream model id.
 
-Sources: reference/cloudcode-v1internal.md §6 (limits, thinking styles, quirks) and
-antigravity-tools.md §6.2.2 (budgets). Pure data plus one lookup; building requests is
-outbound.py's job.
+Sources: docs/upstream.md §7 (limits, thinking styles, quirks, budgets). Pure data plus one
+lookup; building requests is outbound.py's job.
 """
 
 from __future__ import annotations
@@ -31,7 +30,7 @@ class ModelSpec:
 # Effort -> token budget for models that take budgets (Claude, Gemini 2.x).
 EFFORT_BUDGET = {"minimal": 1024, "low": 2048, "medium": 8192, "high": 24576}
 
-# Claude: budget >= 1024 and < maxOutputTokens; "-thinking" ids always think (§6.2).
+# Claude: budget >= 1024 and < maxOutputTokens; "-thinking" ids always think (§7.2).
 CLAUDE = ModelSpec(family="claude", max_output=64000, thinking="budget", min_budget=1024)
 CLAUDE_THINKING = replace(CLAUDE, default_budget=16000)
 # Gemini 2.x: numeric thinkingBudget only (Flash: 0 disables, max 24576).
@@ -50,7 +49,7 @@ SPECS: tuple[tuple[re.Pattern[str], ModelSpec], ...] = (
     (re.compile(r"gemini.*flash"), GEMINI_3_FLASH),
     (re.compile(r"gemini"), GEMINI_3_PRO),
 )
-# GPT-OSS and anything unknown: no thinking config, text only (§6.2).
+# GPT-OSS and anything unknown: no thinking config, text only (§7.2).
 OTHER = ModelSpec(family="other", max_output=32768, thinking="none")
 
 

@@ -1,9 +1,9 @@
 """The two request modes besides plain chat: image generation and web-search grounding.
 
 Image models get `generationConfig.imageConfig` and lose tools, system instruction and thinking
-(antigravity-tools.md §6.2: the reference strips them; users reported them breaking image
-requests, §14 #11). Web search adds `{"googleSearch": {}}`, except when functions are declared:
-v1internal rejects mixing them (cloudcode-v1internal.md §6.2), so the functions win. The
+(docs/upstream.md §11.1: Antigravity Tools strips them; users reported them breaking image
+requests). Web search adds `{"googleSearch": {}}`, except when functions are declared:
+v1internal rejects mixing them (docs/upstream.md §7.2), so the functions win. The
 envelope's `requestType` follows from the finished body. Pure.
 """
 

@@ -72,7 +72,8 @@ def encode_request(req: ChatRequest, *, model: str) -> wire.GenerateContentReque
             body["toolConfig"] = config
     forced = bool(req.tools) and req.tool_choice is not None and req.tool_choice.mode in _FORCING
     if spec.family == "claude" and (forced or not loop_opens_signed(body["contents"])):
-        req = replace(req, reasoning=Reasoning(effort="none"))  # Claude cannot think here (§7)
+        # Claude cannot think here (docs/upstream.md §8)
+        req = replace(req, reasoning=Reasoning(effort="none"))
     if generation := _generation_config(req, spec):
         body["generationConfig"] = generation
     _add_passthrough(body, req.passthrough.get("gemini"))
@@ -119,7 +120,7 @@ def _declaration(tool: Tool, spec: ModelSpec) -> wire.FunctionDeclaration:
 
 
 def _tool_config(choice: ToolChoice | None, family: Family) -> wire.ToolConfig | None:
-    if choice is None:  # Claude clients all send VALIDATED (cloudcode-v1internal.md §2.2)
+    if choice is None:  # Claude clients all send VALIDATED (docs/upstream.md §3.2)
         return {"functionCallingConfig": {"mode": "VALIDATED"}} if family == "claude" else None
     if choice.mode == "tool":
         return {"functionCallingConfig": {"mode": "ANY", "allowedFunctionNames": [choice.name]}}
@@ -143,7 +144,7 @@ def _generation_config(req: ChatRequest, spec: ModelSpec) -> wire.GenerationConf
     if req.json_schema is not None:
         config["responseMimeType"] = "application/json"
         if req.json_schema:
-            # $ref, $defs, const, ... are a 400 upstream (cloudcode-v1internal.md §6.2)
+            # $ref, $defs, const, ... are a 400 upstream (docs/upstream.md §7.2)
             config["responseJsonSchema"] = clean_schema(req.json_schema)
     if thinking is not None:
         config["thinkingConfig"] = thinking
@@ -171,7 +172,7 @@ def _thinking(
         return (config if budget else {"thinkingBudget": 0}), limit
     if budget == 0:
         return None, limit  # Claude: no thinking at all
-    # Claude: 1024 <= budget < maxOutputTokens (cloudcode-v1internal.md §6.2)
+    # Claude: 1024 <= budget < maxOutputTokens (docs/upstream.md §7.2)
     limit = limit or spec.max_output
     if budget >= limit:
         limit = min(budget + limit, spec.max_output)

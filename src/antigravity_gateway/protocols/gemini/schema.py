@@ -4,7 +4,7 @@ Inlines local `$ref`s (a recursive or unresolvable one becomes a plain object), 
 keeps the first non-null branch of `anyOf`/`oneOf` and of a `type` list (plus `nullable`), turns
 `const` and string enums into `enum`, and moves constraints (`format`, `minLength`, `default`, ...)
 into the description. Every other keyword ($schema, $defs, additionalProperties, title, examples,
-...) is dropped (reference/antigravity-tools.md §6.2.3, cloudcode-v1internal.md §6.2).
+...) is dropped (docs/upstream.md §7.2).
 """
 
 from __future__ import annotations

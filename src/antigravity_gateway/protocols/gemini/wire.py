@@ -1,6 +1,6 @@
 """Gemini `GenerateContentRequest` / `GenerateContentResponse` shapes, as TypedDicts.
 
-Only the subset v1internal accepts and returns (reference/cloudcode-v1internal.md §2-§3), in the
+Only the subset v1internal accepts and returns (docs/upstream.md §3-§4), in the
 lowerCamel spelling we send. They type the encoders' dict literals; decoders read plain dicts with
 `match` and never trust these shapes.
 """

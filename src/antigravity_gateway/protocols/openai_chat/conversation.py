@@ -35,7 +35,8 @@ _TEXT, _USER, _ASSISTANT = (
     {"text", "refusal"},
 )
 _CHOICES = {mode: ToolChoice(mode=mode) for mode in ("auto", "none", "required")}
-# Mime type by URL suffix; anything else is taken for JPEG, as the reference does (§6.2).
+# Mime type by URL suffix; anything else is taken for JPEG, as Antigravity Tools does
+# (docs/upstream.md §10.5).
 _URL_MIME = {
     ".png": "image/png",
     ".gif": "image/gif",

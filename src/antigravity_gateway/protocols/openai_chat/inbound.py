@@ -65,7 +65,7 @@ _FINISH: dict[FinishReason, wire.FinishReason] = {
 _ERROR_TYPES = {
     "invalid_request": "invalid_request_error",
     "payload_too_large": "invalid_request_error",
-    "not_implemented": "invalid_request_error",
+    "not_implemented": "not_implemented_error",  # not the client's fault
     "authentication": "authentication_error",
     "permission": "permission_error",
     "not_found": "not_found_error",

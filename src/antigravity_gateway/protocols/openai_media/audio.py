@@ -2,7 +2,7 @@
 
 The upload's extension gives its mime type (mp3, wav, m4a, ogg, flac, aiff, webm; anything else
 is a 400 naming `file`); the model is asked for a plain transcript, `language` as a hint and
-`prompt` as context (antigravity-tools.md §10.3). `response_format`: `json` -> `{"text"}`,
+`prompt` as context (docs/upstream.md §11.2). `response_format`: `json` -> `{"text"}`,
 `text` -> the bare text, `verbose_json` -> with `segments`: one per `[mm:ss]`-stamped line when
 the model gives timing, else one for the whole file. OpenAI's `whisper-*` names mean
 DEFAULT_MODEL. srt / vtt are a 400.

@@ -3,7 +3,7 @@
 A request becomes an `ImageJob`: the prompt (with the reference's style phrase appended), the
 input images of an edit (image, mask, then the extra references, each checked by its magic
 bytes), the image options and `n`. `size` (`WxH` or a ratio) -> aspectRatio, `quality` /
-`image_size` -> imageSize (antigravity-tools.md §10.1-10.2). The requested model is honoured;
+`image_size` -> imageSize (docs/upstream.md §11.1). The requested model is honoured;
 OpenAI's own names (dall-e-*, gpt-image-*) mean the default image model.
 """
 

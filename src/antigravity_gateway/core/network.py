@@ -1,0 +1,98 @@
+"""Network failures in words, and a notice when a remote host keeps us waiting.
+
+`describe` turns an aiohttp/OS exception into "DNS lookup failed for HOST", "connection refused
+by HOST:PORT", "no answer from HOST within 10 s", "TLS error with HOST: ...". `waiting_for`
+calls the notifier a command line installed (`notify_waits`) when a call takes longer than
+`NOTICE_SECONDS`; without one (the server) it costs a context-variable read.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import contextvars
+import ssl
+import time
+from collections.abc import AsyncIterator, Callable, Iterator
+from urllib.parse import urlsplit
+
+import aiohttp
+
+NOTICE_SECONDS = 2.0  # first "waiting for HOST..." after this long
+REPEAT_SECONDS = 10.0  # then "still waiting" this often
+Notifier = Callable[[str], None]
+_notifier: contextvars.ContextVar[Notifier | None] = contextvars.ContextVar(
+    "wait_notifier", default=None)
+
+
+def host_of(url: str) -> str:
+    parts = urlsplit(url)
+    return parts.netloc or url
+
+
+def describe(exc: BaseException, url: str, timeout: aiohttp.ClientTimeout | None = None) -> str:
+    """What went wrong reaching `url`, in words, naming its host."""
+    host = host_of(url)
+    match exc:
+        case aiohttp.ClientConnectorDNSError():
+            return f"DNS lookup failed for {urlsplit(url).hostname or host} (no such host?)"
+        case aiohttp.ClientConnectorCertificateError() | aiohttp.ClientSSLError() | ssl.SSLError():
+            return f"TLS error with {host}: {_reason(exc)}"
+        case aiohttp.ClientConnectorError() if isinstance(exc.os_error, ConnectionRefusedError):
+            return f"connection refused by {host} (nothing listens there)"
+        case aiohttp.ConnectionTimeoutError():
+            return f"timed out after {_seconds(timeout, connect=True)} connecting to {host}"
+        case aiohttp.ServerTimeoutError() | TimeoutError():
+            return f"timed out after {_seconds(timeout, connect=False)} waiting for {host}"
+        case aiohttp.ServerDisconnectedError():
+            return f"{host} closed the connection without answering"
+        case aiohttp.ClientConnectorError():
+            return f"cannot connect to {host}: {_reason(exc.os_error)}"
+    return f"network error with {host}: {_reason(exc)}"
+
+
+def _reason(exc: BaseException) -> str:
+    if isinstance(exc, OSError) and exc.strerror:
+        return exc.strerror
+    return str(exc) or type(exc).__name__
+
+
+def _seconds(timeout: aiohttp.ClientTimeout | None, *, connect: bool) -> str:
+    if timeout is None:
+        return "the time limit"
+    value = (timeout.sock_connect or timeout.connect) if connect else None
+    value = value or timeout.sock_read or timeout.total
+    return f"{value:g} s" if value else "the time limit"
+
+
+@contextlib.contextmanager
+def notify_waits(notifier: Notifier) -> Iterator[None]:
+    """Within this block, long calls report `notifier("waiting for HOST...")`."""
+    token = _notifier.set(notifier)
+    try:
+        yield
+    finally:
+        _notifier.reset(token)
+
+
+@contextlib.asynccontextmanager
+async def waiting_for(url: str) -> AsyncIterator[None]:
+    """Wrap one remote call: the notifier hears about it when it takes long."""
+    notifier = _notifier.get()
+    if notifier is None:
+        yield
+        return
+    task = asyncio.create_task(_announce(notifier, host_of(url)))
+    try:
+        yield
+    finally:
+        task.cancel()
+
+
+async def _announce(notifier: Notifier, host: str) -> None:
+    started = time.monotonic()
+    await asyncio.sleep(NOTICE_SECONDS)
+    notifier(f"waiting for {host}...")
+    while True:
+        await asyncio.sleep(REPEAT_SECONDS)
+        notifier(f"still waiting for {host} ({time.monotonic() - started:.0f} s)...")
