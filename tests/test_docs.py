@@ -13,6 +13,7 @@ SOURCES = sorted(
     p for pattern in ("src/**/*.py", "tests/**/*.py", "bench/**/*.py", "**/*.md")
     for p in ROOT.glob(pattern)
     if not {".venv", "node_modules", "build"} & set(p.relative_to(ROOT).parts)
+    and ".venv-litellm" not in p.relative_to(ROOT).parts  # bench/run.py's peer, gitignored
     and p != Path(__file__).resolve()
 )
 OUTSIDE = re.compile(r"HANDBOOK|INTERFACE\.md|(?<![\w-])reference/|antigravity-tools\.md|"

@@ -8,7 +8,6 @@ Any failure: exit 1. Secrets only reach stdout through `export`, which warns on 
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import json
 import os
@@ -17,16 +16,11 @@ import sys
 import webbrowser
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
-import aiohttp
 import click
-from rich.console import Console
-from rich.progress import Progress
 
 from . import settings as cfg
-from .account_service import AccountService, ImportOutcome, failure_reason
-from .accounts import importers
 from .accounts.store import Account, AccountStore
 from .cli import (
     UserError,
@@ -38,7 +32,9 @@ from .cli import (
     enrolled_line,
 )
 from .errors import GatewayError
-from .signin import LoopbackOptions, SignInError, run_loopback
+
+if TYPE_CHECKING:  # the rest is imported by the commands that use it (agm start-up time)
+    from .account_service import AccountService, ImportOutcome
 
 T = TypeVar("T")
 REFRESH_CONCURRENCY = 5  # as Antigravity Tools does (docs/upstream.md §10.6)
@@ -50,6 +46,11 @@ def _with_service(job: Callable[[AccountService], Awaitable[T]]) -> T:
     settings = cfg.load_settings(data_dir)
     store = AccountStore(data_dir)
     store.sweep()
+    import asyncio
+
+    import aiohttp
+
+    from .account_service import AccountService
 
     async def run() -> T:
         async with aiohttp.ClientSession(trust_env=False) as session:
@@ -68,6 +69,8 @@ def _with_service(job: Callable[[AccountService], Awaitable[T]]) -> T:
 @data_dir_option
 def accounts_login(no_browser: bool, timeout: float) -> None:
     """Sign a Google account in with a browser (OAuth, PKCE) and add it."""
+    from .signin import LoopbackOptions, SignInError, run_loopback
+
     def announce(url: str) -> None:
         click.echo("Open this address, sign in with Google and allow access (on another "
                    "machine: paste the address you are sent to here):", err=True)
@@ -109,6 +112,8 @@ def accounts_import(paths: tuple[Path, ...], from_antigravity: bool) -> None:
     Formats (found from the content): an Antigravity Tools data dir or account file, an
     export JSON or list, the Antigravity IDE's state.vscdb, one refresh token per line.
     """
+    from .accounts import importers
+
     sources = list(paths) + (_antigravity_sources() if from_antigravity else [])
     if not sources:
         raise UserError("nothing to import: give PATH... or --from-antigravity")
@@ -135,6 +140,8 @@ def _reason(exc: Exception) -> str:
 
 
 def _antigravity_sources() -> list[Path]:
+    from .accounts import importers
+
     places = importers.antigravity_locations(Path.home(), os.environ, platform.system())
     found = [place for place in places if place.exists()]
     for place in found:
@@ -151,6 +158,8 @@ def _antigravity_sources() -> list[Path]:
 @data_dir_option
 def accounts_export(emails: tuple[str, ...]) -> None:
     """Print accounts with their refresh tokens as JSON (private!)."""
+    from .accounts import importers
+
     store = AccountStore(_data_dir())
     chosen = [_find(store, email) for email in emails] or store.load_all()
     if sys.stdout.isatty():
@@ -180,6 +189,13 @@ def accounts_refresh(emails: tuple[str, ...]) -> None:
 
 
 async def _refresh_all(service: AccountService, chosen: list[Account]) -> list[str]:
+    import asyncio
+
+    from rich.console import Console
+    from rich.progress import Progress
+
+    from .account_service import failure_reason
+
     gate = asyncio.Semaphore(REFRESH_CONCURRENCY)
     with Progress(console=Console(stderr=True), transient=True,
                   disable=len(chosen) < 2) as progress:

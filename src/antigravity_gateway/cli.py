@@ -8,34 +8,30 @@ The server itself lives in `server.runner`, imported only by `serve`.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import json
-import logging
 import os
 import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import IO, Any, TypeVar
+from typing import IO, TYPE_CHECKING, Any, TypeVar
 
-import aiohttp
 import click
 import msgspec
-import tomli_w
-from rich.console import Console
-from rich.text import Text
 
 from . import settings as cfg
-from .account_service import AccountService, Enrolled
-from .accounts.oauth import InvalidGrant
-from .accounts.state import load_cooldowns
 from .accounts.store import Account, AccountStore
-from .core import network
-from .errors import GatewayError
 from .quota_view import quota_lines
 from .settings.watch import RESTART_KEYS
 from .state.base import ROUTING_SECTIONS, AccountGone, Change, Cooldown, StateUnavailable
+
+if TYPE_CHECKING:  # the rest is imported by the commands that use it: `agm --help` must not
+    # load aiohttp, rich and the gateway (bench/README.md: 670 -> ~135 ms)
+    from rich.console import Console
+    from rich.text import Text
+
+    from .account_service import Enrolled
 
 F = TypeVar("F", bound=Callable[..., Any])
 _DATA_DIR = "agm.data_dir"
@@ -60,14 +56,29 @@ class AgmGroup(click.Group):
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
-        except InvalidGrant as exc:
-            raise UserError(f"Google rejected the refresh token ({exc.message})") from None
-        except GatewayError as exc:
-            raise UserError(_one_line(exc.message)) from None
-        except cfg.SettingsError as exc:
-            raise UserError(_one_line(str(exc))) from None
-        except (aiohttp.ClientError, OSError) as exc:
-            raise UserError(_one_line(f"{type(exc).__name__}: {exc}")) from None
+        except Exception as exc:
+            error = _user_error(exc)
+            if error is None:
+                raise
+            raise error from None
+
+
+def _user_error(exc: Exception) -> UserError | None:
+    """The one line an expected failure shows; None for anything else (click's own exceptions,
+    bugs). aiohttp is looked up, not imported: if it was never loaded, it raised nothing."""
+    from .accounts.oauth import InvalidGrant
+    from .errors import GatewayError
+
+    if isinstance(exc, InvalidGrant):
+        return UserError(f"Google rejected the refresh token ({exc.message})")
+    if isinstance(exc, GatewayError):
+        return UserError(_one_line(exc.message))
+    if isinstance(exc, cfg.SettingsError):
+        return UserError(_one_line(str(exc)))
+    aiohttp = sys.modules.get("aiohttp")
+    if isinstance(exc, OSError) or (aiohttp is not None and isinstance(exc, aiohttp.ClientError)):
+        return UserError(_one_line(f"{type(exc).__name__}: {exc}"))
+    return None
 
 
 def _remember_data_dir(ctx: click.Context, _param: click.Parameter, value: str | None) -> None:
@@ -145,6 +156,12 @@ def accounts_add(refresh_token: str) -> None:
     data_dir = _data_dir()
     settings = cfg.load_settings(data_dir)
     store = AccountStore(data_dir)
+    import asyncio
+
+    from rich.console import Console
+
+    from .core import network  # loads aiohttp
+
     console = Console(stderr=True)
     status = console.status("Adding account: token, email, project, quota…")
     with _quiet_logs(), status, network.notify_waits(_print_to(console)):
@@ -163,6 +180,8 @@ def _print_to(console: Console) -> Callable[[str], None]:
 @contextlib.contextmanager
 def _quiet_logs() -> Iterator[None]:
     """Errors reach the user as one `error:` line; the library's warnings would repeat them."""
+    import logging
+
     logger = logging.getLogger("antigravity_gateway")
     level = logger.level
     logger.setLevel(logging.CRITICAL)
@@ -178,6 +197,10 @@ def enrolled_line(account: Account, created: bool) -> str:
 
 
 async def _enroll(settings: cfg.Settings, store: AccountStore, token: str) -> Enrolled:
+    import aiohttp
+
+    from .account_service import AccountService
+
     async with aiohttp.ClientSession() as session:
         return await AccountService(session, settings, store).enroll_token(token)
 
@@ -187,6 +210,8 @@ async def _enroll(settings: cfg.Settings, store: AccountStore, token: str) -> En
 @data_dir_option
 def accounts_list(as_json: bool) -> None:
     """Show accounts with their status and per-model quota."""
+    from .accounts.state import load_cooldowns
+
     data_dir = _data_dir()
     items = AccountStore(data_dir).load_all()
     now = time.time()
@@ -197,6 +222,8 @@ def accounts_list(as_json: bool) -> None:
         click.echo("no accounts yet; add one with: agm accounts login "
                    "(or: agm accounts add --refresh-token T, agm accounts import PATH)")
     else:
+        from rich.console import Console
+
         Console(highlight=False).print(_accounts_blocks(items, cooling), end="")
 
 
@@ -248,6 +275,8 @@ def _accounts_blocks(items: list[Account], cooldowns: list[Cooldown]) -> Text:
     """One block per account: email and status, tier and project, last use, then one line per
     model's quota. Nothing is a column of a table, so it fits 80 columns without breaking an
     email or a date."""
+    from rich.text import Text
+
     styles = {"active": "green", "cooling": "yellow", "needs_verification": "magenta"}
     out = Text()
     now = time.time()
@@ -335,6 +364,8 @@ def config_show(as_json: bool, reveal: bool) -> None:
     """Print the effective settings (file + environment overrides)."""
     settings = cfg.load_settings(_data_dir())
     data = cfg.to_builtins(settings if reveal else cfg.masked(settings))
+    import tomli_w
+
     click.echo(json.dumps(data, indent=2) if as_json else tomli_w.dumps(data).rstrip())
 
 

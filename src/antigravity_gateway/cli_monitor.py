@@ -10,14 +10,16 @@ import json
 import time
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
-from rich.console import Console
-from rich.table import Table
 
 from .cli import _data_dir, data_dir_option, main
 from .monitor import db, queries, read
+
+if TYPE_CHECKING:  # rich loads in the commands (agm start-up time, bench/README.md)
+    from rich.console import Console
+    from rich.table import Table
 
 FOLLOW_SECONDS = 1.0
 
@@ -36,6 +38,8 @@ def _model(row: dict[str, Any]) -> str:
 
 
 def logs_table(rows: list[dict[str, Any]]) -> Table:
+    from rich.table import Table
+
     table = Table(box=None, pad_edge=False)
     for title in ("id", "time", "status", "protocol", "model", "account", "ms", "tokens in/out",
                   "error"):
@@ -67,6 +71,8 @@ def _show(console: Console, rows: list[dict[str, Any]], as_json: bool) -> None:
 @data_dir_option
 def logs(follow: bool, errors: bool, as_json: bool, limit: int) -> None:
     """The request log (newest last), from monitor.db."""
+    from rich.console import Console
+
     path, console = _db(_data_dir()), Console()
     rows = list(reversed(_page(path, queries.LogFilter(limit=limit, errors=errors))))
     _show(console, rows, as_json)
@@ -96,6 +102,9 @@ def stats(by: str, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps({"buckets": buckets}))
         return
+    from rich.console import Console
+    from rich.table import Table
+
     table = Table(box=None, pad_edge=False)
     for title in (by, "requests", "errors", "input tokens", "output tokens", "cached tokens"):
         table.add_column(title, justify="left" if title == by else "right")

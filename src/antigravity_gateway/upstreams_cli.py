@@ -7,25 +7,19 @@ never printed.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import aiohttp
 import click
-from rich.console import Console
-from rich.table import Table
 
 from . import settings as cfg
 from .cli import AgmGroup, UserError, _data_dir, _quiet_logs, data_dir_option, main
-from .core.messages import ChatRequest, ChatResponse, Message, Text
-from .routing.models import Route
-from .routing.zai import zai_model
-from .server.attempt import Limits, attempt
-from .server.relay import assemble
-from .server.upstreams import ZAI, KeyLane, Upstreams, entries
-from .settings.schema import UpstreamEntry
+
+if TYPE_CHECKING:  # the rest is imported by the commands that use it (agm start-up time)
+    from .core.messages import ChatResponse
+    from .server.upstreams import KeyLane
+    from .settings.schema import UpstreamEntry
 
 PROMPT = "Reply with the single word OK."
 
@@ -40,6 +34,11 @@ def upstreams() -> None:
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output (no keys).")
 @data_dir_option
 def upstreams_list(as_json: bool) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    from .server.upstreams import entries
+
     settings = cfg.load_settings(_data_dir())
     rows = [_row(entry) for entry in entries(settings)]
     if as_json:
@@ -66,6 +65,8 @@ def _row(entry: UpstreamEntry) -> dict[str, Any]:
 @data_dir_option
 def upstreams_test(name: str, model: str | None) -> None:
     """Send one tiny request to upstream NAME; print the latency and the answer."""
+    import asyncio
+
     settings = cfg.load_settings(_data_dir())
     with _quiet_logs():
         answer, seconds, label, used = asyncio.run(_test(settings, name, model))
@@ -75,6 +76,14 @@ def upstreams_test(name: str, model: str | None) -> None:
 
 async def _test(settings: cfg.Settings, name: str,
                 model: str | None) -> tuple[ChatResponse, float, str, str]:
+    import aiohttp
+
+    from .core.messages import ChatRequest, Message, Text
+    from .routing.models import Route
+    from .server.attempt import Limits, attempt
+    from .server.relay import assemble
+    from .server.upstreams import Upstreams
+
     async with aiohttp.ClientSession() as session:
         registry = Upstreams(session, time.time)
         registry.sync(settings)
@@ -98,6 +107,9 @@ async def _test(settings: cfg.Settings, name: str,
 
 
 def _default_model(lane: KeyLane) -> str:
+    from .routing.zai import zai_model
+    from .server.upstreams import ZAI
+
     if lane.name == ZAI:
         return zai_model("claude-sonnet-4-5", {})
     plain = sorted(lane.provider.list_models())

@@ -14,16 +14,18 @@ import sqlite3
 import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from ..settings import MonitorSettings
 from . import db, queries
 from .access import LOGGER, format_access
 from .bodies import body_text, readable
 from .feed import Feed
-from .metrics import Metrics, Readings
 from .record import Record
 from .writer import Writer
+
+if TYPE_CHECKING:  # prometheus_client loads with the first Monitor: `agm logs|stats|--help`
+    from .metrics import Metrics  # read monitor.db only (agm start-up time, bench/README.md)
 
 __all__ = ["Monitor", "Record", "read"]
 
@@ -55,9 +57,11 @@ class Monitor:
         self._loop: asyncio.AbstractEventLoop | None = None
         self.writer = Writer(data_dir, to_row=self._to_row, on_rows=self._hand_over,
                              retention_days=lambda: self.settings.retention_days, clock=clock)
-        self.metrics = Metrics(Readings(accounts=accounts, streams=lambda: self.active_streams,
-                                        monitor_up=lambda: self.writer.healthy,
-                                        dropped=lambda: self.writer.dropped))
+        from .metrics import Metrics, Readings
+
+        self.metrics: Metrics = Metrics(Readings(
+            accounts=accounts, streams=lambda: self.active_streams,
+            monitor_up=lambda: self.writer.healthy, dropped=lambda: self.writer.dropped))
 
     async def start(self) -> None:
         self._loop = asyncio.get_running_loop()

@@ -1,0 +1,127 @@
+"""Profile the gateway under one workload while bench load runs.
+
+    python bench/profile.py chat_stream [--seconds 15] [--concurrency 8] [--cprofile]
+
+Default: py-spy samples `agm serve` (wall clock: on a loaded machine a frame that wakes another
+process, like a socket write, collects the time the gateway then waits for a core); prints the
+top frames by own and inclusive time, raw stacks in /tmp/agm-profile-<workload>.txt.
+`--cprofile`: the gateway runs under cProfile with a CPU-time clock (`time.thread_time`), reset
+after warm-up; prints the top functions by own and cumulative CPU (profiler overhead ~4x).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import collections
+import os
+import pstats
+import signal
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import measure  # noqa: E402
+import procs  # noqa: E402
+from run import wait_up  # noqa: E402
+from workloads import workloads  # noqa: E402
+
+
+def top(raw: Path, n: int = 25) -> None:
+    own: collections.Counter[str] = collections.Counter()
+    inclusive: collections.Counter[str] = collections.Counter()
+    total = 0
+    for line in raw.read_text().splitlines():
+        stack, _, count = line.rpartition(" ")
+        frames = stack.split(";")
+        samples = int(count)
+        total += samples
+        own[frames[-1]] += samples
+        for frame in set(frames):
+            inclusive[frame] += samples
+    for title, counter in (("own", own), ("inclusive", inclusive)):
+        print(f"\ntop {n} by {title} time ({total} samples):")
+        for frame, samples in counter.most_common(n):
+            print(f"  {samples / total * 100:5.1f}%  {frame[:150]}")
+
+
+CPROFILE = """
+import cProfile, os, signal, sys, time
+prof = cProfile.Profile(time.thread_time)
+def dump(*_):
+    prof.disable(); prof.dump_stats(os.environ["PROF_OUT"]); prof.enable()
+def reset(*_):
+    global prof
+    prof.disable(); prof = cProfile.Profile(time.thread_time); prof.enable()
+signal.signal(signal.SIGUSR1, dump)
+signal.signal(signal.SIGUSR2, reset)
+sys.argv = ["agm", "serve"]
+from antigravity_gateway.cli import main
+prof.enable()
+main()
+"""
+
+
+async def cprofile(args: argparse.Namespace) -> None:
+    sim_popen, sim_info = procs.start_sim()
+    with tempfile.TemporaryDirectory() as tmp:
+        gateway = procs.start_gateway(sim_info, Path(tmp))  # enrolls the accounts
+        gateway.stop()
+        out = Path(tmp) / "gateway.prof"
+        env = {**os.environ, "AGM_DATA_DIR": tmp, "PROF_OUT": str(out)}
+        popen = subprocess.Popen(procs.pinned(1, [sys.executable, "-c", CPROFILE]), env=env,
+                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        gateway = procs.Proc("gateway", popen, gateway.url)
+        try:
+            await wait_up(gateway, "/healthz")
+            load = next(w for w in workloads() if w.name == args.workload).gateway
+            await measure.cell(gateway, gateway.url, load, args.concurrency, 2)
+            os.kill(popen.pid, signal.SIGUSR2)
+            print(await measure.cell(gateway, gateway.url, load, args.concurrency, args.seconds))
+            os.kill(popen.pid, signal.SIGUSR1)
+            await asyncio.sleep(1)
+            stats = pstats.Stats(str(out))
+            stats.sort_stats("tottime").print_stats(25)
+            stats.sort_stats("cumtime").print_stats("antigravity_gateway", 30)
+        finally:
+            gateway.stop()
+            sim_popen.terminate()
+
+
+async def profile(args: argparse.Namespace) -> None:
+    sim_popen, sim_info = procs.start_sim()
+    with tempfile.TemporaryDirectory() as tmp:
+        gateway = procs.start_gateway(sim_info, Path(tmp))
+        try:
+            await wait_up(gateway, "/healthz")
+            load = next(w for w in workloads() if w.name == args.workload)
+            raw = Path(f"/tmp/agm-profile-{args.workload}.txt")
+            spy = subprocess.Popen(["py-spy", "record", "--format", "raw", "--rate", "500",
+                                    "-o", str(raw), "--pid", str(gateway.popen.pid),
+                                    "--duration", str(int(args.seconds))],
+                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            row = await measure.cell(gateway, gateway.url, load.gateway, args.concurrency,
+                                     args.seconds)
+            print(row)
+            spy.wait()
+            top(raw)
+        finally:
+            gateway.stop()
+            sim_popen.terminate()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("workload")
+    parser.add_argument("--seconds", type=float, default=15)
+    parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument("--cprofile", action="store_true", help="CPU-time cProfile, not py-spy")
+    args = parser.parse_args()
+    asyncio.run(cprofile(args) if args.cprofile else profile(args))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,99 @@
+"""Performance regression check, robust to a loaded machine: CPU time, relative, same test.
+
+The gateway (`agm serve`) and a bare aiohttp relay (tests/e2e/bare_relay.py: the least any
+aiohttp gateway must do) serve the same chat completions from the same simulator, interleaved
+in rounds; each one's CPU time (user + system, /proc/PID/stat) per request is compared. Not
+wall time: other jobs on the machine slow both without changing the CPU either spends. The
+bound is generous (bench/README.md: ~1.6x measured at concurrency 8); a regression that adds
+per-request work (logging, re-encoding, per-event allocations) shows up as a ratio well above.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import aiohttp
+import pytest
+
+from tests.e2e.gateway import API_KEY, Gateway, free_port
+from tests.fakes.cloudcode import FakeGoogleThread
+
+REQUESTS_PER_ROUND = 150
+ROUNDS = 4
+BOUND = 2.5
+CHAT = {"model": "gemini-3-flash", "messages": [{"role": "user", "content": "hi"}]}
+
+
+def cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+async def _load(url: str, count: int, concurrency: int = 4) -> None:
+    headers = {"Authorization": f"Bearer {API_KEY}"}
+    left = count
+    async with aiohttp.ClientSession() as session:
+        async def worker() -> None:
+            nonlocal left
+            while left > 0:
+                left -= 1
+                async with session.post(url + "/v1/chat/completions", json=CHAT,
+                                        headers=headers) as resp:
+                    assert resp.status == 200, await resp.text()
+                    assert (await resp.json())["choices"][0]["message"]["content"]
+
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
+
+
+def _cpu_per_request(targets: dict[str, tuple[int, str]]) -> dict[str, float]:
+    used = dict.fromkeys(targets, 0.0)
+    for _, url in targets.values():
+        asyncio.run(_load(url, 30))  # warm-up: connections, caches, first-call imports
+    for n in range(ROUNDS):
+        for name in sorted(targets, reverse=n % 2 == 1):
+            pid, url = targets[name]
+            before = cpu_seconds(pid)
+            asyncio.run(_load(url, REQUESTS_PER_ROUND))
+            used[name] += cpu_seconds(pid) - before
+    return {name: cpu / (ROUNDS * REQUESTS_PER_ROUND) * 1e6 for name, cpu in used.items()}
+
+
+def _start_relay(fake_url: str, token: str, project: str) -> tuple[subprocess.Popen[str], str]:
+    port = free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "tests.e2e.bare_relay", "--port", str(port), "--upstream",
+         fake_url, "--token", token, "--project", project], text=True)
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        try:
+            asyncio.run(_load(f"http://127.0.0.1:{port}", 1, 1))
+            return proc, f"http://127.0.0.1:{port}"
+        except aiohttp.ClientConnectionError:
+            time.sleep(0.1)
+    proc.kill()
+    raise RuntimeError("the bare relay did not start")
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads CPU time from /proc")
+def test_gateway_cpu_per_request_stays_near_a_bare_aiohttp_relay(tmp_path: Path) -> None:
+    with FakeGoogleThread(max_records=100) as fake:
+        gateway = Gateway.start(fake, tmp_path / "gw")
+        email = gateway.emails[0]
+        token = fake.issue_token(email, lifetime=3600)
+        relay, relay_url = _start_relay(fake.url("prod"), token, fake.account(email).project)
+        try:
+            cost = _cpu_per_request({"gateway": (gateway.process.pid, gateway.url),
+                                     "relay": (relay.pid, relay_url)})
+        finally:
+            relay.terminate()
+            relay.wait(10)
+            gateway.stop()
+    ratio = cost["gateway"] / cost["relay"]
+    print(f"CPU per request: gateway {cost['gateway']:.0f} us, bare relay {cost['relay']:.0f} us,"
+          f" ratio {ratio:.2f}")
+    assert ratio <= BOUND, cost
