@@ -25,7 +25,7 @@ from tests.fakes.cloudcode import FakeGoogleThread
 
 REQUESTS_PER_ROUND = 150
 ROUNDS = 4
-BOUND = 2.5
+BOUND = 3.0  # measured 1.8x before the access log and monitor landed, 2.4x after
 CHAT = {"model": "gemini-3-flash", "messages": [{"role": "user", "content": "hi"}]}
 
 
