@@ -59,8 +59,7 @@ def build_app(
     # this machine's names answer only with LAN access (a bind change needs a restart anyway)
     machine = browsers.machine_names() if settings.proxy.allow_lan_access else frozenset()
 
-    def policy() -> browsers.Policy:  # from the live settings
-        return browsers.Policy.of(gateway.settings, machine)
+    policy = browsers.live_policy(lambda: gateway.settings, machine)
 
     app = web.Application(
         client_max_size=settings.proxy.max_body_bytes,

@@ -113,11 +113,6 @@ async def list_accounts(request: web.Request) -> web.Response:
     return json_response({"accounts": [describe_account(a, cooldowns) for a in pool.accounts]})
 
 
-async def _reload_pool(request: web.Request) -> None:
-    store = request.app[ADMIN].store
-    gateway_of(request).pool.replace(await asyncio.to_thread(store.load_all))
-
-
 async def _find(request: web.Request) -> Account:
     key = request.match_info["key"]
     account = await asyncio.to_thread(request.app[ADMIN].store.get, key)
@@ -143,14 +138,14 @@ async def add_account(request: web.Request) -> web.Response:
         account = await gateway_of(request).accounts.enroll(token.strip())
     except InvalidGrant as exc:
         raise InvalidRequest(f"Google rejected the refresh token ({exc.message})") from None
-    await _reload_pool(request)
+    await gateway_of(request).reload_accounts()
     return _one(request, account, status=201)
 
 
 async def remove_account(request: web.Request) -> web.Response:
     account = await _find(request)
     await asyncio.to_thread(request.app[ADMIN].store.remove, account.id)
-    await _reload_pool(request)
+    await gateway_of(request).reload_accounts()
     return json_response({"removed": account.email, "id": account.id})
 
 
@@ -169,7 +164,7 @@ async def _set_enabled(request: web.Request, enabled: bool) -> web.Response:
          "needs_verification": False, "verification_url": ""} if enabled
         else {"disabled": True, "disabled_reason": "manual", "disabled_at": time.time()})
     updated = await gateway_of(request).accounts.amend(account, **changes)
-    await _reload_pool(request)
+    await gateway_of(request).reload_accounts()
     return _one(request, updated)
 
 

@@ -45,13 +45,8 @@ async def sign_in_callback(request: web.Request) -> web.Response:
     if flow.done.done():
         flow.done.exception()  # retrieved here: the page already tells the user
     if status == 200:
-        await _reload_pool(request)
+        await gateway_of(request).reload_accounts()
     return html_response(status, page)
-
-
-async def _reload_pool(request: web.Request) -> None:
-    gateway = gateway_of(request)
-    gateway.pool.replace(await asyncio.to_thread(gateway.accounts.store.load_all))
 
 
 async def import_accounts(request: web.Request) -> web.Response:
@@ -66,7 +61,7 @@ async def import_accounts(request: web.Request) -> web.Response:
                      "a list of those, or an Antigravity Tools account file")
     outcomes = await gateway_of(request).accounts.import_entries(entries)
     if any(o.status != "failed" for o in outcomes):
-        await _reload_pool(request)
+        await gateway_of(request).reload_accounts()
     results = [{"entry": o.label, "status": o.status, "email": o.email or None,
                 "error": o.reason or None} for o in outcomes]
     counts = {kind: sum(o.status == kind for o in outcomes)

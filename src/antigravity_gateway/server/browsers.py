@@ -111,6 +111,22 @@ class Policy:
         return host is not None and parts.netloc == host.strip().lower()
 
 
+def live_policy(
+    get_settings: Callable[[], Settings], machine: frozenset[str]
+) -> Callable[[], Policy]:
+    """The policy of the current settings, rebuilt when they change rather than per request."""
+    last: tuple[Settings, Policy] | None = None
+
+    def policy() -> Policy:
+        nonlocal last
+        settings = get_settings()
+        if last is None or last[0] is not settings:
+            last = (settings, Policy.of(settings, machine))
+        return last[1]
+
+    return policy
+
+
 def _port_wildcard(parts: SplitResult) -> str:
     """`http://example.com:*` form of an origin, so cors_origins may allow any port."""
     return f"{parts.scheme}://{parts.hostname}:*"

@@ -101,6 +101,10 @@ class Gateway:
         self.on_settings: list[Callable[[Settings], None]] = []  # more to do on a live change
         self.last_used: dict[str, float] = {}  # email -> when it last served (upkeep saves it)
 
+    async def reload_accounts(self) -> None:
+        """The pool as the account files say now (after an admin API change or a sign-in)."""
+        self.pool.replace(await asyncio.to_thread(self.accounts.store.load_all))
+
     def apply_settings(self, new: Settings) -> None:
         """The one way to change settings while running (file watcher, admin API): validated,
         then everything that reads them (auth, mapping, pool policy, upstreams) sees `new`."""
