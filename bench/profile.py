@@ -6,7 +6,8 @@ Default: py-spy samples `agm serve` (wall clock: on a loaded machine a frame tha
 process, like a socket write, collects the time the gateway then waits for a core); prints the
 top frames by own and inclusive time, raw stacks in /tmp/agm-profile-<workload>.txt.
 `--cprofile`: the gateway runs under cProfile with a CPU-time clock (`time.thread_time`), reset
-after warm-up; prints the top functions by own and cumulative CPU (profiler overhead ~4x).
+after warm-up; prints the top functions by own and cumulative CPU (profiler overhead ~4x);
+the stats stay in /tmp/agm-profile-<workload>.prof (`pstats` callers/callees).
 """
 
 from __future__ import annotations
@@ -83,7 +84,9 @@ async def cprofile(args: argparse.Namespace) -> None:
             print(await measure.cell(gateway, gateway.url, load, args.concurrency, args.seconds))
             os.kill(popen.pid, signal.SIGUSR1)
             await asyncio.sleep(1)
-            stats = pstats.Stats(str(out))
+            kept = Path(f"/tmp/agm-profile-{args.workload}.prof")
+            kept.write_bytes(out.read_bytes())
+            stats = pstats.Stats(str(kept))
             stats.sort_stats("tottime").print_stats(25)
             stats.sort_stats("cumtime").print_stats("antigravity_gateway", 30)
         finally:

@@ -91,6 +91,10 @@ def configure_logging(log_format: str) -> None:
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    # the format uses none of these: not collecting them per line saves ~2 of ~8 us per access
+    # line (the logging HOWTO's "Optimization" section)
+    logging.logThreads = logging.logProcesses = logging.logMultiprocessing = False
+    logging._srcfile = None  # type: ignore[attr-defined]
     for handler in logging.getLogger().handlers:
         handler.addFilter(RequestIdFilter())  # `[id]` on every line logged during a request
     logging.getLogger("mcp").setLevel(logging.WARNING)  # the MCP SDK logs every session at INFO

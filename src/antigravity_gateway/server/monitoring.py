@@ -33,13 +33,6 @@ _CURRENT: contextvars.ContextVar[tuple[Record, Monitor] | None] = contextvars.Co
 _LOOPBACK = frozenset({"127.0.0.1", "::1"})
 
 
-class _Asked(msgspec.Struct):
-    model: str = ""
-
-
-_asked = msgspec.json.Decoder(_Asked).decode
-
-
 def current() -> Record | None:
     watched = _CURRENT.get()
     return watched[0] if watched else None
@@ -142,10 +135,7 @@ def _close(record: Record, request: web.Request) -> None:
     raw = getattr(request, "_read_bytes", None)  # the body, when the handler read it
     if isinstance(raw, bytes):
         record.request_body = raw[:_cap(request)]
-        if not record.model:
-            record.model = _model_of(request, raw)
-    elif not record.model:
-        record.model = _model_of(request, b"")
+    record.model = _path_model(request) or record.model  # else the body's (read_json noted it)
 
 
 def _cap(request: web.Request) -> int:
@@ -161,16 +151,11 @@ def _gone(request: web.Request) -> bool:
     return transport is None or transport.is_closing()
 
 
-def _model_of(request: web.Request, raw: bytes) -> str:
-    """The model asked for: Gemini's path (`models/{model}:method`), else the body's `model`."""
+def _path_model(request: web.Request) -> str:
+    """The model Gemini's path names (`models/{model}:method`); "" for other paths."""
     name = request.match_info.get("name", "")
     if ":" in name:
         return name.rpartition(":")[0].removeprefix("models/").removeprefix("models/")
-    if raw[:1] in (b"{", b" ", b"\n"):
-        try:
-            return _asked(raw).model[:200]
-        except (msgspec.DecodeError, msgspec.ValidationError, RecursionError):
-            return ""  # RecursionError: JSON nested ~1000 deep (the handler answered 400)
     return ""
 
 
