@@ -2,9 +2,9 @@
 
 `submit` never blocks: a full queue drops the record and counts it (`dropped`). The thread wakes
 on the first record, lets FLUSH_SECONDS' worth gather, writes what has queued up (up to BATCH)
-in one transaction, then hands the stored rows to `on_rows` (the live feed): a few transactions
-and thread wake-ups a second whatever the load, not one per request. A database that cannot
-be written (read-only, locked, disk full) turns the monitor off: one log line, `healthy` false,
+in one transaction, then hands the stored rows to `on_rows` (the live feed): at most 50
+transactions a second whatever the load, not one per request. A database that cannot be
+written (read-only, locked, disk full) turns the monitor off: one log line, `healthy` false,
 records dropped and counted; it tries to reopen every REOPEN_SECONDS. Retention runs at start
 and every RETENTION_SECONDS.
 """
@@ -27,7 +27,7 @@ from . import db
 log = logging.getLogger(__name__)
 
 BATCH = 1000
-FLUSH_SECONDS = 0.1
+FLUSH_SECONDS = 0.02  # short bursts: 0.1 s of rows at 1,000 req/s held a pinned core ~1.3 ms (p99)
 CAPACITY = 10_000  # records waiting for the writer (each holds its capped bodies)
 REOPEN_SECONDS = 30.0
 RETENTION_SECONDS = 3600.0
