@@ -114,6 +114,17 @@ def start_gateway(sim: dict, data_dir: Path, src: str | None = None, extra: str 
     return Proc("gateway", popen, f"http://127.0.0.1:{port}")
 
 
+def start_bare(sim: dict) -> Proc:
+    """tests/e2e/bare_relay.py, the least any aiohttp gateway must do (non-stream chat only):
+    the floor under the gateway's CPU per request."""
+    port = free_port()
+    argv = [sys.executable, "-m", "tests.e2e.bare_relay", "--port", str(port), "--upstream",
+            sim["cloudcode_base_urls"][0], "--token", "bench", "--project", "bench"]
+    popen = subprocess.Popen(pinned(1, argv), cwd=ROOT, stdout=subprocess.DEVNULL,
+                             stderr=subprocess.DEVNULL)
+    return Proc("bare", popen, f"http://127.0.0.1:{port}")
+
+
 def ensure_litellm() -> Path | None:
     """litellm's proxy in a bench-only venv (installed from PyPI on first use)."""
     exe = LITELLM_VENV / "bin" / "litellm"

@@ -59,6 +59,7 @@ def goals(result: dict[str, Any]) -> list[tuple[str, str, bool | None]]:
             out.append((f"CPU/request >= 25x lower than litellm ({workload}, c=8)",
                         f"{ratio:.1f}x ({gw['cpu_us']:.0f} vs {ll['cpu_us']:.0f} us)",
                         ratio >= 25))
+    out += _floor(result)
     direct, nginx, gw = (_cell(result, "chat", t, 1) for t in ("direct", "nginx", "gateway"))
     if direct and nginx and gw:
         added, hop = gw["p50_ms"] - direct["p50_ms"], nginx["p50_ms"] - direct["p50_ms"]
@@ -77,6 +78,16 @@ def goals(result: dict[str, Any]) -> list[tuple[str, str, bool | None]]:
                         f"{rate:,.0f} events per CPU-second", rate >= 20_000))
     out += _memory_goals(result)
     return out
+
+
+def _floor(result: dict[str, Any]) -> list[tuple[str, str, bool | None]]:
+    """What a bare aiohttp relay (no routing, no translation) spends: the floor of the ratio."""
+    gw, ll, bare = (_cell(result, "chat", t, 8) for t in ("gateway", "litellm", "bare"))
+    if not (gw and ll and bare):
+        return []
+    return [("(floor) a bare aiohttp relay, chat c=8: litellm / bare",
+             f"{ll['cpu_us'] / bare['cpu_us']:.1f}x ({bare['cpu_us']:.0f} us; gateway = "
+             f"{gw['cpu_us'] / bare['cpu_us']:.2f}x bare)", None)]
 
 
 def _memory_goals(result: dict[str, Any]) -> list[tuple[str, str, bool | None]]:

@@ -1,4 +1,5 @@
-"""One run, every axis: the simulator direct, an nginx hop, this gateway and litellm side by side.
+"""One run, every axis: the simulator direct, an nginx hop, this gateway and litellm side by side
+(plus, for non-stream chat, a bare aiohttp relay: the floor of any aiohttp gateway).
 
     python bench/run.py [--seconds 3] [--leak-requests 100000] [--out bench/results.json]
 
@@ -55,6 +56,8 @@ def targets_for(load: Workload, sim: procs.Proc, proxies: dict[str, procs.Proc])
     if "nginx" in proxies:
         out.append(("nginx", proxies["nginx"], proxies["nginx"].url + "/prod", load.upstream))
     out.append(("gateway", proxies["gateway"], proxies["gateway"].url, load.gateway))
+    if "bare" in proxies and load.name == "chat":
+        out.append(("bare", proxies["bare"], proxies["bare"].url, load.gateway))
     if "litellm" in proxies and load.litellm is not None:
         out.append(("litellm", proxies["litellm"], proxies["litellm"].url, load.litellm))
     return out
@@ -122,6 +125,8 @@ def start_all(sim_info: dict, work: Path, skip: set[str], extra: str) -> dict[st
         proxies["nginx"] = nginx
     if "litellm" not in skip and (litellm := procs.start_litellm(sim_info, work)) is not None:
         proxies["litellm"] = litellm
+    if "bare" not in skip:
+        proxies["bare"] = procs.start_bare(sim_info)
     return proxies
 
 
@@ -159,7 +164,7 @@ def main() -> None:
     parser.add_argument("--streams", type=int, default=1000, help="concurrent slow streams")
     parser.add_argument("--leak-requests", type=int, default=100_000)
     parser.add_argument("--leak-seconds", type=float, default=300.0, help="bound on the leak run")
-    parser.add_argument("--skip", nargs="*", default=[], choices=["nginx", "litellm"])
+    parser.add_argument("--skip", nargs="*", default=[], choices=["nginx", "litellm", "bare"])
     parser.add_argument("--only", nargs="*", help="only these workloads, no memory/hang-up/cli")
     parser.add_argument("--config", default="", help="TOML appended to the gateway's config "
                         "(e.g. '[monitor]\\nenabled = false')")
