@@ -1,0 +1,95 @@
+"""`agm serve`'s log lines leave the event loop: one thread formats and writes them to stderr.
+
+A handler on the loop's side only queues the record (after the request-id filter, which reads
+the request's context); the writer thread wakes on the first record, lets FLUSH_SECONDS' worth
+gather and writes them in one call per stream. A slow terminal or a full pipe then delays log
+lines, never requests, and a busy gateway makes a few writes a second instead of one per line.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import sys
+import threading
+import time
+from typing import TextIO
+
+FLUSH_SECONDS = 0.02
+
+
+class Sink:
+    """Where one kind of line goes: a formatter and a stream (stderr unless told)."""
+
+    def __init__(self, formatter: logging.Formatter, stream: TextIO | None = None) -> None:
+        self.formatter = formatter
+        self.stream = stream
+
+    def write(self, records: list[logging.LogRecord]) -> None:
+        stream = self.stream or sys.stderr  # looked up late: tests and shells swap sys.stderr
+        try:
+            stream.write("".join(self.formatter.format(r) + "\n" for r in records))
+            stream.flush()
+        except (OSError, ValueError):  # stderr closed or gone: nothing else can report it
+            pass
+
+
+class LogWriter:
+    """The thread behind every `QueuedHandler`: batches records and writes them."""
+
+    def __init__(self) -> None:
+        self._queue: queue.SimpleQueue[tuple[Sink, logging.LogRecord] | None] = queue.SimpleQueue()
+        self._thread = threading.Thread(target=self._run, name="agm-log-writer", daemon=True)
+        self._thread.start()
+
+    def handler(self, sink: Sink) -> logging.Handler:
+        return QueuedHandler(self, sink)
+
+    def put(self, sink: Sink, record: logging.LogRecord) -> None:
+        self._queue.put((sink, record))
+
+    def stop(self) -> None:
+        """Write what is queued, then end the thread."""
+        self._queue.put(None)
+        self._thread.join(5)
+
+    def _run(self) -> None:
+        while (first := self._queue.get()) is not None:
+            time.sleep(FLUSH_SECONDS)
+            items, stop = [first], False
+            while not stop:
+                try:
+                    item = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if item is None:
+                    stop = True
+                else:
+                    items.append(item)
+            _write(items)
+            if stop:
+                return
+
+
+def _write(items: list[tuple[Sink, logging.LogRecord]]) -> None:
+    by_sink: dict[int, tuple[Sink, list[logging.LogRecord]]] = {}
+    for sink, record in items:
+        by_sink.setdefault(id(sink), (sink, []))[1].append(record)
+    for sink, records in by_sink.values():
+        sink.write(records)
+
+
+class QueuedHandler(logging.Handler):
+    """Hands each record to the writer thread (same process: nothing to pickle); the line is
+    formatted there."""
+
+    def __init__(self, writer: LogWriter, sink: Sink) -> None:
+        super().__init__()
+        self._writer = writer
+        self._sink = sink
+
+    def emit(self, record: logging.LogRecord) -> None:
+        record.msg, record.args = record.getMessage(), None  # the arguments as they are now
+        if record.exc_info and not record.exc_text:  # the traceback, while it still exists
+            record.exc_text = self._sink.formatter.formatException(record.exc_info)
+        self._writer.put(self._sink, record)

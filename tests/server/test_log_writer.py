@@ -1,0 +1,83 @@
+"""The log writer thread: lines leave the event loop, batched, in order, none lost at stop."""
+
+from __future__ import annotations
+
+import io
+import logging
+import threading
+
+from antigravity_gateway.log_writer import LogWriter, Sink
+from antigravity_gateway.server.access_log import RequestIdFilter, _request_id
+
+
+def _logger(name: str, handler: logging.Handler) -> logging.Logger:
+    logger = logging.getLogger(name)
+    logger.handlers[:] = [handler]
+    logger.propagate = False
+    logger.setLevel(logging.INFO)
+    return logger
+
+
+class _CountingStream(io.StringIO):
+    def __init__(self) -> None:
+        super().__init__()
+        self.writes = 0
+        self.threads: set[str] = set()
+
+    def write(self, text: str) -> int:
+        self.writes += 1
+        self.threads.add(threading.current_thread().name)
+        return super().write(text)
+
+
+def test_lines_are_written_in_order_by_the_writer_thread_in_few_writes() -> None:
+    stream = _CountingStream()
+    writer = LogWriter()
+    log = _logger("t.order", writer.handler(Sink(logging.Formatter("%(message)s"), stream)))
+    for n in range(200):
+        log.info("line %d", n)
+    writer.stop()
+    assert stream.getvalue().splitlines() == [f"line {n}" for n in range(200)]
+    assert stream.threads == {"agm-log-writer"}
+    assert stream.writes < 20  # batched: not one write per line
+
+
+def test_arguments_are_taken_when_logged_not_when_written() -> None:
+    stream = _CountingStream()
+    writer = LogWriter()
+    log = _logger("t.args", writer.handler(Sink(logging.Formatter("%(message)s"), stream)))
+    state = {"n": 1}
+    log.info("state %s", state)
+    state["n"] = 2
+    writer.stop()
+    assert stream.getvalue() == "state {'n': 1}\n"
+
+
+def test_the_request_id_and_a_traceback_survive_the_hand_over() -> None:
+    stream = _CountingStream()
+    writer = LogWriter()
+    handler = writer.handler(Sink(logging.Formatter("%(levelname)s %(message)s"), stream))
+    handler.addFilter(RequestIdFilter())
+    log = _logger("t.exc", handler)
+    token = _request_id.set("req-7")
+    try:
+        raise ValueError("boom")
+    except ValueError:
+        log.exception("failed")
+    finally:
+        _request_id.reset(token)
+    writer.stop()
+    text = stream.getvalue()
+    assert text.startswith("ERROR [req-7] failed\nTraceback")
+    assert "ValueError: boom" in text
+
+
+def test_a_closed_stream_does_not_kill_the_writer() -> None:
+    broken = io.StringIO()
+    broken.close()
+    good = _CountingStream()
+    writer = LogWriter()
+    _logger("t.broken", writer.handler(Sink(logging.Formatter("%(message)s"), broken))).info("x")
+    _logger("t.good", writer.handler(Sink(logging.Formatter("%(message)s"), good))).info("y")
+    writer.stop()
+    assert good.getvalue() == "y\n"
