@@ -84,6 +84,26 @@ async def open_streams(proc: Proc, url: str, count: int, tag: str) -> dict[str, 
             "kb_per_stream": (during - before) / count / 1024, "load": os.getloadavg()[0]}
 
 
+async def open_waiting(proc: Proc, url: str, count: int, tag: str,
+                       settle: float = 3.0) -> dict[str, Any]:
+    """RSS of `proc` with `count` requests open on slow upstreams, for a proxy that answers
+    only at the end (the bare relay): no first byte to wait for, so `settle` seconds instead."""
+    connector = aiohttp.TCPConnector(limit=0, force_close=True)
+    async with aiohttp.ClientSession(connector=connector) as session:
+        await asyncio.sleep(0.5)
+        before = proc.rss()
+        waiting = [asyncio.create_task(one(session, url, slow("openai", f"{tag}{n}", 1000,
+                                                               False)))
+                   for n in range(count)]
+        await asyncio.sleep(settle)
+        during = proc.rss()
+        for task in waiting:
+            task.cancel()
+        await asyncio.gather(*waiting, return_exceptions=True)
+    return {"streams": count, "rss_before_mb": before / 2**20, "rss_open_mb": during / 2**20,
+            "kb_per_stream": (during - before) / count / 1024, "load": os.getloadavg()[0]}
+
+
 def slow_done(n: int) -> Request:
     from workloads import openai
     return openai([{"role": "user", "content": f"warm {n}"}], True)

@@ -103,6 +103,7 @@ async def profile(args: argparse.Namespace) -> None:
             load = next(w for w in workloads() if w.name == args.workload)
             raw = Path(f"/tmp/agm-profile-{args.workload}.txt")
             spy = subprocess.Popen(["py-spy", "record", "--format", "raw", "--rate", "500",
+                                    *(["--gil"] if args.gil else []),
                                     "-o", str(raw), "--pid", str(gateway.popen.pid),
                                     "--duration", str(int(args.seconds))],
                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -122,6 +123,8 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=15)
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--cprofile", action="store_true", help="CPU-time cProfile, not py-spy")
+    parser.add_argument("--gil", action="store_true",
+                        help="py-spy: only samples holding the GIL (no waits for it)")
     args = parser.parse_args()
     asyncio.run(cprofile(args) if args.cprofile else profile(args))
 

@@ -103,6 +103,9 @@ def _memory_goals(result: dict[str, Any]) -> list[tuple[str, str, bool | None]]:
     if "streams" in mem:
         kb = mem["streams"]["kb_per_stream"]
         out.append(("<= 25 KB RSS per open stream", f"{kb:.1f} KB", kb <= 25))
+    if "bare_streams" in mem:
+        out.append(("(floor) bare aiohttp relay RSS per open request",
+                    f"{mem['bare_streams']['kb_per_stream']:.1f} KB", None))
     if mem.get("leak", {}).get("drift_pct") is not None:
         leak = mem["leak"]
         out.append((f"RSS within +/-5% from 10k to {leak['requests']:,} requests",

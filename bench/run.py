@@ -115,6 +115,11 @@ async def memory(proxies: dict[str, procs.Proc], sim_url: str,
             out["orphans"][name] = await measure.orphans(proxies[name].url, sim_url, 100,
                                                          f"o-{name}-")
     print("orphans:", out["orphans"], flush=True)
+    if "bare" in proxies:  # the floor: aiohttp's server + client state for one open request (last:
+        # it never closes its upstream on a hang-up, so the simulator ends those after 60 s)
+        out["bare_streams"] = await measure.open_waiting(proxies["bare"], proxies["bare"].url,
+                                                         args.streams, "b-")
+        print("bare relay, open requests:", out["bare_streams"], flush=True)
     return out
 
 
