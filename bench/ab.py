@@ -13,38 +13,18 @@ run-to-run noise is still about +/-5%.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import contextlib
 import os
 import sys
 import tempfile
 from pathlib import Path
 
-import aiohttp
-
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from tests.e2e import test_cpu_budget as budget  # noqa: E402
-from tests.e2e.gateway import API_KEY, Gateway  # noqa: E402
+from tests.e2e.gateway import Gateway  # noqa: E402
 from tests.fakes.cloudcode import FakeGoogleThread  # noqa: E402
-
-
-async def _streams(url: str, count: int, concurrency: int = 4) -> None:
-    """`count` streamed chat completions, read to the end (the relay answers them unstreamed)."""
-    left = count
-    headers = {"Authorization": f"Bearer {API_KEY}"}
-    async with aiohttp.ClientSession() as session:
-        async def worker() -> None:
-            nonlocal left
-            while left > 0:
-                left -= 1
-                async with session.post(url + "/v1/chat/completions", headers=headers,
-                                        json={**budget.CHAT, "stream": True}) as resp:
-                    assert resp.status == 200, await resp.text()
-                    await resp.read()
-
-        await asyncio.gather(*(worker() for _ in range(concurrency)))
 
 
 def _start(fake: FakeGoogleThread, data_dir: Path, src: str | None) -> Gateway:
@@ -63,9 +43,6 @@ def main() -> None:
     parser.add_argument("--stream", action="store_true", help="streamed chat completions")
     parser.add_argument("--rounds", type=int, default=4)
     args = parser.parse_args()
-    budget.ROUNDS = args.rounds
-    if args.stream:
-        budget._load = _streams
     trees: dict[str, str | None] = {"now": None} | {src: src for src in args.trees}
     with tempfile.TemporaryDirectory() as tmp, contextlib.ExitStack() as stack:
         targets: dict[str, tuple[int, str]] = {}
@@ -76,11 +53,11 @@ def main() -> None:
             targets[name] = (gateway.process.pid, gateway.url)
             if n == 0:
                 email = gateway.emails[0]
-                relay, url = budget._start_relay(fake.url("prod"), fake.issue_token(email, 3600),
+                relay, url = budget.start_relay(fake.url("prod"), fake.issue_token(email, 3600),
                                                  fake.account(email).project)
                 stack.callback(relay.terminate)
                 targets["bare relay"] = (relay.pid, url)
-        cost = budget._cpu_per_request(targets)
+        cost = budget.cpu_per_request(targets, rounds=args.rounds, stream=args.stream)
     for name, us in cost.items():
         print(f"{name:40s} {us:6.0f} us per request  {us / cost['bare relay']:.2f}x the bare relay")
 
