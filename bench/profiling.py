@@ -1,6 +1,6 @@
 """Profile the gateway under one workload while bench load runs.
 
-    python bench/profile.py chat_stream [--seconds 15] [--concurrency 8] [--cprofile]
+    python bench/profiling.py chat_stream [--seconds 15] [--concurrency 8] [--cprofile]
 
 Default: py-spy samples `agm serve` (wall clock: on a loaded machine a frame that wakes another
 process, like a socket write, collects the time the gateway then waits for a core); prints the
