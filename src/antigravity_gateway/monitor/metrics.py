@@ -1,25 +1,27 @@
 """Prometheus metrics (README "See what it does") in one registry per app, no global state.
 
-Request metrics are counted from finished records on the event loop (a few dict updates);
-gauges that describe the present (accounts by state, active streams, monitor health) are read
-at scrape time through callables. `agm_monitor_*` report the monitor itself: records dropped
-(queue full or database off) and whether monitor.db is being written.
+Request metrics are counted from finished records on the event loop (a few dict updates) and
+rendered by a collector when scraped; gauges that describe the present (accounts by state,
+active streams, monitor health) are read at scrape time through callables. `agm_monitor_*`
+report the monitor itself: records dropped (queue full or database off) and whether
+monitor.db is being written.
 """
 
 from __future__ import annotations
 
+import bisect
+import itertools
+from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
 
-from prometheus_client import (
-    CollectorRegistry,
-    Counter,
-    Histogram,
-    ProcessCollector,
-    generate_latest,
+from prometheus_client import CollectorRegistry, ProcessCollector, generate_latest
+from prometheus_client.core import (
+    CounterMetricFamily,
+    GaugeMetricFamily,
+    HistogramMetricFamily,
+    Metric,
 )
-from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
 from .record import Record
@@ -63,48 +65,92 @@ class _Present(Collector):
                                   value=read.dropped())
 
 
+class _Histogram:
+    """Bucket counts, sum and count of one histogram series: a bisect and three additions."""
+
+    __slots__ = ("bounds", "counts", "labels", "sum")
+
+    def __init__(self, bounds: tuple[float, ...]) -> None:
+        self.bounds = bounds
+        self.labels = [*(repr(float(b)) for b in bounds), "+Inf"]  # "le" as Prometheus writes it
+        self.counts = [0] * (len(bounds) + 1)  # the last one: above every bound (+Inf)
+        self.sum = 0.0
+
+    def observe(self, value: float) -> None:
+        self.counts[bisect.bisect_left(self.bounds, value)] += 1
+        self.sum += value
+
+    def buckets(self) -> list[tuple[str, float]]:
+        """Cumulative counts per upper bound, as the exposition format wants them."""
+        return list(zip(self.labels, itertools.accumulate(self.counts), strict=True))
+
+
+class _Totals(Collector):
+    """The request metrics, kept as plain numbers and rendered when scraped."""
+
+    def __init__(self, metrics: Metrics) -> None:
+        self._m = metrics
+
+    def collect(self) -> Iterable[Metric]:
+        m = self._m
+        yield _counter("agm_requests", "Proxied requests", ["protocol", "model", "status"],
+                       m.requests)
+        duration = HistogramMetricFamily("agm_request_duration_seconds", "Request duration",
+                                         labels=["protocol"])
+        for protocol, series in sorted(m.duration.items()):
+            duration.add_metric([protocol], series.buckets(), series.sum)
+        yield duration
+        ttfb = HistogramMetricFamily("agm_time_to_first_byte_seconds",
+                                     "Time to the first answer byte")
+        ttfb.add_metric([], m.ttfb.buckets(), m.ttfb.sum)
+        yield ttfb
+        yield _counter("agm_upstream_attempts", "Upstream attempts by outcome", ["outcome"],
+                       m.attempts)
+        yield _counter("agm_tokens", "Tokens by direction", ["direction", "model"], m.tokens)
+
+
+def _counter(name: str, doc: str, labels: list[str],
+             values: Counter[tuple[str, ...]]) -> CounterMetricFamily:
+    family = CounterMetricFamily(name, doc, labels=labels)
+    for key, value in sorted(values.items()):
+        family.add_metric(list(key), value)
+    return family
+
+
 class Metrics:
+    """The /metrics registry. Counting a request updates plain dicts (prometheus-client's
+    per-series locks cost ~5 us a request); the registry reads them when scraped."""
+
     def __init__(self, readings: Readings) -> None:
         self.registry = CollectorRegistry(auto_describe=True)
-        reg = self.registry
-        self.requests = Counter("agm_requests", "Proxied requests",
-                                ["protocol", "model", "status"], registry=reg)
-        self.duration = Histogram("agm_request_duration_seconds", "Request duration",
-                                  ["protocol"], buckets=DURATION_BUCKETS, registry=reg)
-        self.ttfb = Histogram("agm_time_to_first_byte_seconds", "Time to the first answer byte",
-                              buckets=TTFB_BUCKETS, registry=reg)
-        self.attempts = Counter("agm_upstream_attempts", "Upstream attempts by outcome",
-                                ["outcome"], registry=reg)
-        self.tokens = Counter("agm_tokens", "Tokens by direction", ["direction", "model"],
-                              registry=reg)
-        self._children: dict[tuple[Any, ...], Any] = {}
-        reg.register(_Present(readings))
-        ProcessCollector(registry=reg)
+        self.requests: Counter[tuple[str, ...]] = Counter()
+        self.duration: dict[str, _Histogram] = {}
+        self.ttfb = _Histogram(TTFB_BUCKETS)
+        self.attempts: Counter[tuple[str, ...]] = Counter()
+        self.tokens: Counter[tuple[str, ...]] = Counter()
+        self.registry.register(_Totals(self))
+        self.registry.register(_Present(readings))
+        ProcessCollector(registry=self.registry)
 
     def observe(self, record: Record) -> None:
-        """Count one finished request."""
+        """Count one finished request (on the event loop: no lock needed)."""
         model = record.usage_model
-        self._child(self.requests, record.protocol, model, str(record.status)).inc()
-        self._child(self.duration, record.protocol).observe(record.duration_ms / 1000)
+        self.requests[(record.protocol, model, str(record.status))] += 1
+        series = self.duration.get(record.protocol)
+        if series is None:
+            series = self.duration[record.protocol] = _Histogram(DURATION_BUCKETS)
+        series.observe(record.duration_ms / 1000)
         if record.ttfb_ms is not None:
             self.ttfb.observe(record.ttfb_ms / 1000)
         if record.attempts:
             if record.attempts > 1:
-                self._child(self.attempts, "retried").inc(record.attempts - 1)
-            self._child(self.attempts, "failed" if record.failed else "success").inc()
+                self.attempts[("retried",)] += record.attempts - 1
+            self.attempts[("failed" if record.failed else "success",)] += 1
         for direction, count in (("input", record.input_tokens),
                                  ("output", record.output_tokens),
                                  ("cached", record.cached_tokens)):
             if count:
-                self._child(self.tokens, direction, model).inc(count)
-
-    def _child(self, metric: Any, *labels: str) -> Any:
-        """`metric.labels(*labels)`, cached (prometheus-client's lookup takes a lock)."""
-        key = (id(metric), *labels)
-        child = self._children.get(key)
-        if child is None:
-            child = self._children[key] = metric.labels(*labels)
-        return child
+                self.tokens[(direction, model)] += count
 
     def render(self) -> bytes:
         return generate_latest(self.registry)
