@@ -130,6 +130,16 @@ class Gateway:
                 time.sleep(0.05)
         raise RuntimeError(f"agm serve did not start:\n{self.log.read_text()}")
 
+    def log_with(self, *texts: str, timeout: float = 5.0) -> str:
+        """The log once it holds every one of `texts` (lines are written by a thread, in
+        batches: a line may land a few ms after the request that logged it)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            log = self.log.read_text()
+            if all(text in log for text in texts) or time.monotonic() > deadline:
+                return log
+            time.sleep(0.02)
+
     def stop(self) -> int:
         self.process.terminate()
         try:

@@ -66,7 +66,7 @@ def test_config_set_mapping_applies_live(live: Gateway) -> None:
             return False
 
     assert within(LIVE_WITHIN + SLACK, mapped) < LIVE_WITHIN + SLACK
-    assert "settings applied: models.custom_mapping" in live.log.read_text()
+    assert "settings applied: models.custom_mapping" in live.log_with("settings applied")
 
 
 def test_auth_mode_and_key_apply_live(live: Gateway) -> None:

@@ -188,8 +188,8 @@ def test_killing_redis_loses_no_request_and_the_instances_resync(
         thread.join()
     assert failures == []
     for gateway in gateways:
-        assert "unreachable" in gateway.log.read_text()
-        assert "is back: resynchronised" in gateway.log.read_text()
+        log = gateway.log_with("unreachable", "is back: resynchronised")
+        assert "unreachable" in log and "is back: resynchronised" in log
     assert int(redis_server.command("HLEN", "agm:accounts")) == len(EMAILS)
     fake.clear_received()
     fake.script_for(quota_exhausted(model(6), reset_in=7200), model=model(6))
