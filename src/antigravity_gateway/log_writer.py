@@ -16,6 +16,7 @@ import time
 from typing import TextIO
 
 FLUSH_SECONDS = 0.02
+BACKLOG = 100_000  # lines waiting for a stderr nobody reads (a paused terminal): then dropped
 
 
 class Sink:
@@ -39,6 +40,7 @@ class LogWriter:
 
     def __init__(self) -> None:
         self._queue: queue.SimpleQueue[tuple[Sink, logging.LogRecord] | None] = queue.SimpleQueue()
+        self.dropped = 0
         self._thread = threading.Thread(target=self._run, name="agm-log-writer", daemon=True)
         self._thread.start()
 
@@ -46,6 +48,9 @@ class LogWriter:
         return QueuedHandler(self, sink)
 
     def put(self, sink: Sink, record: logging.LogRecord) -> None:
+        if self._queue.qsize() >= BACKLOG:
+            self.dropped += 1
+            return
         self._queue.put((sink, record))
 
     def stop(self) -> None:
@@ -67,8 +72,17 @@ class LogWriter:
                 else:
                     items.append(item)
             _write(items)
+            if self._queue.empty():  # after the lines that were kept, in order
+                self._report_dropped(items[0][0])
             if stop:
                 return
+
+    def _report_dropped(self, sink: Sink) -> None:
+        if self.dropped:
+            dropped, self.dropped = self.dropped, 0
+            sink.write([logging.makeLogRecord({
+                "name": __name__, "levelno": logging.WARNING, "levelname": "WARNING",
+                "msg": f"{dropped} log line(s) dropped: stderr was not being read"})])
 
 
 def _write(items: list[tuple[Sink, logging.LogRecord]]) -> None:

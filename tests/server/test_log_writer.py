@@ -81,3 +81,35 @@ def test_a_closed_stream_does_not_kill_the_writer() -> None:
     _logger("t.good", writer.handler(Sink(logging.Formatter("%(message)s"), good))).info("y")
     writer.stop()
     assert good.getvalue() == "y\n"
+
+
+class _StuckStream(_CountingStream):
+    """A stderr nobody reads, until `release`."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.entered = threading.Event()
+        self.release = threading.Event()
+
+    def write(self, text: str) -> int:
+        self.entered.set()
+        self.release.wait(5)
+        return super().write(text)
+
+
+def test_a_stderr_nobody_reads_drops_lines_beyond_the_backlog_and_says_so(monkeypatch) -> None:
+    import antigravity_gateway.log_writer as log_writer
+
+    monkeypatch.setattr(log_writer, "BACKLOG", 50)
+    stream = _StuckStream()
+    writer = LogWriter()
+    log = _logger("t.stuck", writer.handler(Sink(logging.Formatter("%(message)s"), stream)))
+    log.info("first")  # the writer takes it, then blocks writing it
+    assert stream.entered.wait(5)
+    for n in range(200):
+        log.info("line %d", n)
+    stream.release.set()
+    writer.stop()
+    lines = stream.getvalue().splitlines()
+    assert lines[0] == "first" and lines[1:51] == [f"line {n}" for n in range(50)]
+    assert "150 log line(s) dropped: stderr was not being read" in lines[-1]
