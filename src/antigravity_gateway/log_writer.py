@@ -29,10 +29,16 @@ class Sink:
     def write(self, records: list[logging.LogRecord]) -> None:
         stream = self.stream or sys.stderr  # looked up late: tests and shells swap sys.stderr
         try:
-            stream.write("".join(self.formatter.format(r) + "\n" for r in records))
+            stream.write("".join(self._line(r) for r in records))
             stream.flush()
         except (OSError, ValueError):  # stderr closed or gone: nothing else can report it
             pass
+
+    def _line(self, record: logging.LogRecord) -> str:
+        try:
+            return self.formatter.format(record) + "\n"
+        except Exception:  # a line that cannot be formatted must not end the writer thread
+            return f"{record.levelname} {record.name}: (unformattable log line)\n"
 
 
 class LogWriter:
@@ -103,7 +109,11 @@ class QueuedHandler(logging.Handler):
         self._sink = sink
 
     def emit(self, record: logging.LogRecord) -> None:
-        record.msg, record.args = record.getMessage(), None  # the arguments as they are now
-        if record.exc_info and not record.exc_text:  # the traceback, while it still exists
-            record.exc_text = self._sink.formatter.formatException(record.exc_info)
+        try:
+            record.msg, record.args = record.getMessage(), None  # the arguments as they are now
+            if record.exc_info and not record.exc_text:  # the traceback, while it exists
+                record.exc_text = self._sink.formatter.formatException(record.exc_info)
+        except Exception:
+            self.handleError(record)  # logging's own rule: a bad log call never raises
+            return
         self._writer.put(self._sink, record)

@@ -113,3 +113,13 @@ def test_a_stderr_nobody_reads_drops_lines_beyond_the_backlog_and_says_so(monkey
     lines = stream.getvalue().splitlines()
     assert lines[0] == "first" and lines[1:51] == [f"line {n}" for n in range(50)]
     assert "150 log line(s) dropped: stderr was not being read" in lines[-1]
+
+
+def test_a_bad_log_call_neither_raises_nor_stops_the_writer() -> None:
+    stream = _CountingStream()
+    writer = LogWriter()
+    log = _logger("t.bad", writer.handler(Sink(logging.Formatter("%(message)s"), stream)))
+    log.info("%d apples", "not a number")  # logging's handleError reports it, nothing raises
+    log.info("still here")
+    writer.stop()
+    assert stream.getvalue() == "still here\n"
