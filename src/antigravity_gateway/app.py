@@ -27,9 +27,9 @@ from .accounts.store import AccountStore
 from .dashboard import routes as dashboard
 from .mcp_servers import routes as mcp_routes
 from .monitor import Monitor
-from .server import access_log, admin, auth, browsers, middleware, monitoring
+from .server import admin, auth, browsers, middleware, monitoring
 from .server.admin_config import ADMIN, AdminContext
-from .server.context import GATEWAY, STATE, request_id_of
+from .server.context import GATEWAY, STATE
 from .server.pipeline import Gateway
 from .server.routes import add_routes
 from .settings import Settings, watch
@@ -71,7 +71,6 @@ def build_app(
         client_max_size=settings.proxy.max_body_bytes,
         middlewares=[
             middleware.request_ids(new_id),
-            access_log.middleware(request_id_of),
             monitoring.middleware(),
             middleware.errors,
             browsers.guard(policy),

@@ -76,10 +76,14 @@ class Monitor:
         self.requests_total += 1
         self.errors_total += record.failed
         self.metrics.observe(record)
-        if access_log.isEnabledFor(logging.INFO):
-            access_log.info(format_access(record, as_json=self.json_access_log))
+        self.log_access(record)
         if self.settings.enabled:
             self.writer.submit(record)
+
+    def log_access(self, record: Record) -> None:
+        """The request's one access line: text, or JSON with `--log-format json`."""
+        if access_log.isEnabledFor(logging.INFO):
+            access_log.info(format_access(record, as_json=self.json_access_log))
 
     # ---- writer thread ---------------------------------------------------------------------
 

@@ -8,7 +8,6 @@ pages (admin API, metrics, health, dashboard, model listings, client telemetry s
 
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass
 
 from ..core.messages import ChatResponse
@@ -25,7 +24,6 @@ _PREFIXES = (
 CLIENT_CLOSED = 499  # nginx's status for a client that hung up before the answer was complete
 
 
-@functools.lru_cache(maxsize=1024)  # asked twice per request (access log and monitor)
 def protocol_of(method: str, path: str) -> str | None:
     """The protocol of a proxied request, or None for a request that is not logged."""
     if "event_logging" in path:

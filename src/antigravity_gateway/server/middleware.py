@@ -17,6 +17,7 @@ from aiohttp import web
 from aiohttp.typedefs import Handler, Middleware
 
 from ..errors import ClientDisconnected, GatewayError
+from . import access_log
 from .context import REQUEST_ID, too_large
 from .dialects import dialect_of, error_response
 from .unbuilt import no_route, wrong_method
@@ -29,7 +30,8 @@ def request_ids(new_id: Callable[[], str]) -> Middleware:
     async def with_request_id(request: web.Request, handler: Handler) -> web.StreamResponse:
         request_id = request.headers.get("X-Request-Id") or new_id()
         request[REQUEST_ID] = request_id
-        response = await handler(request)
+        with access_log.tagged(request_id):  # `[id]` on the lines logged meanwhile
+            response = await handler(request)
         if not response.prepared:
             response.headers.setdefault("X-Request-Id", request_id)
         return response

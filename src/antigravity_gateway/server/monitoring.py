@@ -73,19 +73,22 @@ async def recorded(
 
 
 def middleware() -> Middleware:
+    """One record per request: a proxied one is monitored (row, metrics, access line), any
+    other (health, admin API, pages, refused keys) gets its access line only."""
+
     @web.middleware
     async def monitored(request: web.Request, handler: Handler) -> web.StreamResponse:
         protocol = protocol_of(request.method, request.path)
-        if protocol is None:
-            return await handler(request)
         monitor = request.app[MONITOR]
         record = Record(timestamp_ms=int(time.time() * 1000), method=request.method,
-                        path=request.path, protocol=protocol, client_ip=client_ip(request),
-                        started=time.perf_counter())
-        token = _CURRENT.set((record, monitor))
+                        path=request.path, protocol=protocol or "", started=time.perf_counter())
+        token = _CURRENT.set((record, monitor)) if protocol else None
         try:
             response = await handler(request)
-            _complete(record, request, response)
+            if token is None:
+                record.status = response.status
+            else:
+                _complete(record, request, response)
             return response
         except asyncio.CancelledError:
             record.status, record.error = CLIENT_CLOSED, "the client closed the connection"
@@ -95,9 +98,13 @@ def middleware() -> Middleware:
             record.error = str(exc)
             raise
         finally:
-            _CURRENT.reset(token)
-            _close(record, request)
-            monitor.finish(record)
+            if token is None:
+                record.duration_ms = (time.perf_counter() - record.started) * 1000
+                monitor.log_access(record)
+            else:
+                _CURRENT.reset(token)
+                _close(record, request)
+                monitor.finish(record)
 
     return monitored
 
@@ -129,6 +136,7 @@ def _complete(record: Record, request: web.Request, response: web.StreamResponse
 
 
 def _close(record: Record, request: web.Request) -> None:
+    record.client_ip = client_ip(request)
     record.duration_ms = (time.perf_counter() - record.started) * 1000
     if record.ttfb_ms is None:
         record.ttfb_ms = record.duration_ms
