@@ -94,10 +94,11 @@ async def watch_accounts(gateway: Gateway, store: AccountStore) -> None:
             now = await asyncio.to_thread(_fingerprint, store.dir)
             if now != seen:
                 written = {name.removesuffix(".json") for name, _ in now - seen}
-                seen = now
                 before = _summary(gateway)
+                copies = {a.email: a for a in gateway.pool.accounts}  # as the files are read
                 loaded = await asyncio.to_thread(store.load_all)
-                _put_changes(gateway, known, loaded, written)
+                late = _put_changes(gateway, known, loaded, written, copies)
+                seen = frozenset(e for e in now if e[0].removesuffix(".json") not in late)
                 known = {a.id: a.email for a in loaded}
                 if _summary(gateway) != before:  # not for our own last_used saves
                     log.info("accounts reloaded: %d usable", len(gateway.pool.usable()))
@@ -106,17 +107,26 @@ async def watch_accounts(gateway: Gateway, store: AccountStore) -> None:
 
 
 def _put_changes(
-    gateway: Gateway, before: dict[str, str], loaded: list[Account], written: set[str]
-) -> None:
+    gateway: Gateway, before: dict[str, str], loaded: list[Account], written: set[str],
+    copies: dict[str, Account],
+) -> set[str]:
     """Accounts whose files were written are put into the pool; files removed take theirs out
-    (`before`: account id -> email of the previous load)."""
+    (`before`: account id -> email of the previous load). An account the gateway changed while
+    the files were read (a verification flag, not saved yet) keeps the pool's copy: the file
+    read may predate the change. Its id is returned, to be read again on the next round."""
+    late: set[str] = set()
     for account in loaded:
-        if account.id in written:
+        if account.id not in written:
+            continue
+        if gateway.pool.get(account.email) is not copies.get(account.email):
+            late.add(account.id)
+        else:
             gateway.pool.put(account)
     remaining = {a.email for a in loaded}
     for account_id in before.keys() - {a.id for a in loaded}:
         if before[account_id] not in remaining:
             gateway.pool.remove(before[account_id])
+    return late
 
 
 def _summary(gateway: Gateway) -> frozenset[tuple[str, bool]]:
