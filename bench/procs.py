@@ -17,7 +17,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-API_KEY = "sk-bench-5f1c2e9a7b3d4c6e8f0a1b2c3d4e5f60"
+sys.path.insert(0, str(ROOT))
+
+from tests.e2e.gateway import API_KEY  # noqa: E402  (one key for the bench and the tests)
+
 LITELLM_VENV = ROOT / "bench" / ".venv-litellm"
 LITELLM_VERSION = "1.108.7"
 CLK = os.sysconf("SC_CLK_TCK")
