@@ -82,7 +82,6 @@ class Pool:
         policy: Policy | None = None,
         record: Callable[[Change], None] | None = None,
     ) -> None:
-        self._accounts: tuple[Account, ...] = ()
         self._clock = clock
         self._rng = rng or random.Random()
         self.policy = policy or Policy()
@@ -127,16 +126,27 @@ class Pool:
     def accounts(self) -> tuple[Account, ...]:
         return self._accounts
 
+    @property
+    def _accounts(self) -> tuple[Account, ...]:
+        return self._all
+
+    @_accounts.setter
+    def _accounts(self, accounts: tuple[Account, ...]) -> None:
+        # every change of the accounts goes through here; a request asks for the usable ones
+        # five times (routing, picking), so they are sorted out once per change
+        self._all = accounts
+        self._usable = [a for a in accounts if a.is_usable]
+
     def usable(self) -> list[Account]:
-        return [a for a in self._accounts if a.is_usable]
+        return list(self._usable)
 
     def offered_models(self) -> set[str]:
         """Every model id some usable account's quota snapshot lists."""
-        return {name for a in self.usable() for name in a.quota.models}
+        return {name for a in self._usable for name in a.quota.models}
 
     def forwarding(self) -> dict[str, str]:
         """Deprecated model id -> its replacement, as the accounts' snapshots report them."""
-        return {old: new for a in self.usable() for old, new in a.quota.forwarding.items()}
+        return {old: new for a in self._usable for old, new in a.quota.forwarding.items()}
 
     # ---- cooldowns -------------------------------------------------------------------------
 
@@ -203,8 +213,8 @@ class Pool:
 
     def _servers(self, model: str, exclude: Collection[str]) -> list[Account]:
         """Usable accounts that offer `model` (when any snapshot lists it) and are not excluded."""
-        usable = [a for a in self.usable() if a.email not in exclude]
-        listed = any(model in a.quota.models for a in self.usable())
+        usable = [a for a in self._usable if a.email not in exclude]
+        listed = any(model in a.quota.models for a in self._usable)
         return [a for a in usable if not listed or not a.quota.models or model in a.quota.models]
 
     def pick(

@@ -95,6 +95,8 @@ class Route:
     def applied_to(self, req: ChatRequest) -> ChatRequest:
         """`req` with what the name's suffixes ask for: thinking, web search, image options
         (the request's own image settings win field by field)."""
+        if self.thinking is None and not self.web_search and self.image is None:
+            return req  # a plain name: no copy (a dataclass `replace` costs 4 us)
         image = req.image
         if self.image is not None:
             mine = image or ImageOptions()
@@ -119,6 +121,30 @@ class Route:
         if self.thinking is None or (requested is not None and not self.level_suffix):
             return requested
         return self.thinking
+
+
+class RouteCache:
+    """Routes by model name, kept while `resolve`'s inputs are the very same objects (the
+    settings, the accounts, the upstreams): resolving costs ~5 us, a lookup 0.3."""
+
+    SIZE = 512  # client model names are arbitrary strings: forget them all beyond this
+
+    def __init__(self) -> None:
+        self._basis: tuple[object, ...] = ()
+        self._routes: dict[str, Route] = {}
+
+    def get(self, name: str, basis: tuple[object, ...]) -> Route | None:
+        same = len(basis) == len(self._basis) and all(
+            a is b for a, b in zip(basis, self._basis, strict=True))
+        if not same:
+            self._basis, self._routes = basis, {}
+        return self._routes.get(name)
+
+    def put(self, name: str, route: Route) -> Route:
+        if len(self._routes) >= self.SIZE:
+            self._routes.clear()
+        self._routes[name] = route
+        return route
 
 
 def glob_matches(pattern: str, name: str) -> bool:

@@ -98,6 +98,7 @@ class Gateway:
             accounts, pool, CloudCodeProvider(cloudcode, pool, new_id), clock
         )
         self.upstreams = Upstreams(http, clock)
+        self._routed = models.RouteCache()
         self.on_settings: list[Callable[[Settings], None]] = []  # more to do on a live change
         self.last_used: dict[str, float] = {}  # email -> when it last served (upkeep saves it)
 
@@ -128,9 +129,17 @@ class Gateway:
     def route(self, model: str, custom: Mapping[str, str] | None = None) -> models.Route:
         """Where `model` goes; `custom` replaces the mapping (the dashboard's preview)."""
         self.upstreams.sync(self.settings)
+        if custom is not None:
+            return self._resolve(model, custom)
+        basis = (self.settings, self.pool.accounts, self.upstreams.lanes)
+        if (cached := self._routed.get(model, basis)) is not None:
+            return cached
+        return self._routed.put(model, self._resolve(model, self.settings.models.custom_mapping))
+
+    def _resolve(self, model: str, custom: Mapping[str, str]) -> models.Route:
         return models.resolve(
             model,
-            self.settings.models.custom_mapping if custom is None else custom,
+            custom,
             self.pool.offered_models(),
             self.pool.forwarding(),
             upstreams=self.upstreams.globs(),

@@ -6,6 +6,7 @@ lookup; building requests is outbound.py's job.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, replace
 from typing import Literal
@@ -53,6 +54,7 @@ SPECS: tuple[tuple[re.Pattern[str], ModelSpec], ...] = (
 OTHER = ModelSpec(family="other", max_output=32768, thinking="none")
 
 
+@functools.lru_cache(maxsize=256)  # upstream ids are few; 5 searches cost 0.5 us a call
 def spec_for(model: str) -> ModelSpec:
     """The facts for an upstream model id such as `gemini-3-flash` or `claude-sonnet-4-6`."""
     lowered = model.lower()
