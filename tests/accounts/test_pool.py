@@ -7,6 +7,7 @@ from collections import Counter
 from dataclasses import dataclass
 
 import msgspec
+from msgspec.structs import replace as replace_struct
 import pytest
 
 from antigravity_gateway.accounts.pool import ANY_MODEL, Cooldown, Policy, Pool, tier_rank
@@ -272,3 +273,17 @@ def test_a_known_binding_is_shared_again_only_when_it_moves_or_ages() -> None:
     clock.now += 11  # over a quarter of the TTL
     p.pick(FLASH, session="s")
     assert len(sent) == 2
+
+
+def test_usable_accounts_follow_every_change() -> None:
+    """The usable list is sorted out once per change of the accounts, not per request."""
+    p = pool(account("a@x"), account("b@x"))
+    p.update(replace_struct(p.get("a@x"), disabled=True))
+    assert [a.email for a in p.usable()] == ["b@x"]
+    p.put(account("c@x"))
+    p.remove("b@x")
+    assert [a.email for a in p.usable()] == ["c@x"]
+    p.usable().clear()  # a caller's copy: the pool's own list is untouched
+    assert [a.email for a in p.usable()] == ["c@x"]
+    p.replace([account("d@x", needs_verification=True)])
+    assert p.usable() == [] and p.pick(FLASH) is None

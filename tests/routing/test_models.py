@@ -2,7 +2,7 @@ import pytest
 
 from antigravity_gateway.core.messages import Reasoning
 from antigravity_gateway.errors import UnknownModel
-from antigravity_gateway.routing.models import BUILTIN, glob_matches, resolve
+from antigravity_gateway.routing.models import BUILTIN, RouteCache, glob_matches, resolve
 
 OFFERED = {"gemini-3-flash", "gemini-3.1-pro-low", "claude-sonnet-4-6"}
 
@@ -185,3 +185,25 @@ def test_gemini_names_the_accounts_do_not_offer(name: str, upstream: str) -> Non
 def test_unknown_gemini_image_model_without_image_accounts_is_404() -> None:
     with pytest.raises(UnknownModel):
         resolve("gemini-4-pro-image", {}, {"gemini-3-flash"})
+
+
+def test_route_cache_keeps_routes_while_the_basis_is_the_same_objects() -> None:
+    cache = RouteCache()
+    settings, accounts = object(), ("a",)
+    route = resolve("gemini-3-flash", {}, [])
+    assert cache.get("gemini-3-flash", (settings, accounts)) is None
+    assert cache.put("gemini-3-flash", route) is route
+    assert cache.get("gemini-3-flash", (settings, accounts)) is route
+    # an equal but new tuple of accounts is a change (a refreshed token, a disabled account)
+    assert cache.get("gemini-3-flash", (settings, tuple(["a"]))) is None
+    assert cache.get("gemini-3-flash", (object(), accounts)) is None
+
+
+def test_route_cache_forgets_everything_beyond_its_size() -> None:
+    cache = RouteCache()
+    basis = (object(),)
+    for n in range(RouteCache.SIZE + 1):
+        cache.get(f"m{n}", basis)
+        cache.put(f"m{n}", resolve(f"m{n}", {}, []))
+    assert cache.get("m0", basis) is None
+    assert cache.get(f"m{RouteCache.SIZE}", basis) is not None

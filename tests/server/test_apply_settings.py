@@ -20,6 +20,7 @@ async def client(aiohttp_client, tmp_path):
 
 async def test_every_consumer_takes_the_new_settings(client) -> None:
     gateway = client.app[GATEWAY]
+    assert gateway.route("alias").upstream == "alias"  # routed (and kept) before the change
     new = settings_with(
         proxy={"auth_mode": "strict", "max_body_bytes": 100_000, "request_timeout": 7},
         upstream={"cloudcode_base_urls": ["http://127.0.0.1:9/b"],
