@@ -179,43 +179,33 @@ def _error_message(body: bytes) -> str:
     return str(error or "")
 
 
-def watch(events: AsyncIterator[Event], *, stream: bool) -> AsyncIterator[Event]:
-    """`events` seen by the current request's record (unchanged outside a monitored request)."""
+def tap(*, stream: bool) -> Tap:
+    """What the current request's record learns from the events a handler answers with (a
+    tap that notes nothing outside a monitored request)."""
     watched = _CURRENT.get()
     if watched is None:
-        return events
-    return _Tap(events, watched[0], watched[1], stream=stream)
+        return _UNWATCHED
+    return Tap(watched[0], watched[1], stream=stream)
 
 
-class _Tap:
-    """Passes events through unchanged, noting tokens, first-byte time and the answer."""
+class Tap:
+    """Notes tokens, first-byte time and a stream's answer from each event the handler passes
+    it. A plain call per event, not a layer of async iteration (bench/README.md)."""
 
-    def __init__(
-        self, events: AsyncIterator[Event], record: Record, monitor: Monitor, *, stream: bool
-    ) -> None:
-        self._events = events
+    def __init__(self, record: Record | None, monitor: Monitor | None, *, stream: bool) -> None:
         self._record = record
         self._monitor = monitor
-        self._assembler = Assembler() if stream else None
+        self._assembler = Assembler() if stream and record is not None else None
         self._ended = False
-        record.stream = stream
-        if stream:
+        if record is not None:
+            record.stream = stream
+        if self._assembler is not None and monitor is not None:
             monitor.active_streams += 1
 
-    def __aiter__(self) -> _Tap:
-        return self
-
-    async def __anext__(self) -> Event:
-        try:
-            event = await anext(self._events)
-        except StopAsyncIteration:
-            self._ended = True
-            raise
-        except GatewayError as err:
-            self._ended = True
-            self._record.status, self._record.error = err.status, err.message
-            raise
+    def see(self, event: Event) -> None:
         record = self._record
+        if record is None:
+            return
         if record.ttfb_ms is None:
             record.ttfb_ms = (time.perf_counter() - record.started) * 1000
         if self._assembler is not None:
@@ -225,16 +215,26 @@ class _Tap:
             usage = event.usage
             record.input_tokens, record.output_tokens = usage.input_tokens, usage.output_tokens
             record.cached_tokens = usage.cached_tokens
-        return event
 
-    async def aclose(self) -> None:
-        if self._assembler is not None:
+    def failed(self, err: GatewayError) -> None:
+        """The events ended in an error (the record keeps its status and message)."""
+        self._ended = True
+        if self._record is not None:
+            self._record.status, self._record.error = err.status, err.message
+
+    def close(self) -> None:
+        """The handler is done with the events: a stream that did not end was abandoned."""
+        if self._record is None:
+            return
+        if self._assembler is not None and self._monitor is not None:
             self._monitor.active_streams -= 1
             self._record.answer = _answer_of(self._assembler)
             self._assembler = None
         if not self._ended:
             self._record.abandoned = True
-        await self._events.aclose()  # type: ignore[attr-defined]
+
+
+_UNWATCHED = Tap(None, None, stream=False)
 
 
 def _answer_of(assembler: Assembler) -> ChatResponse:

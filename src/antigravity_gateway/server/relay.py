@@ -37,12 +37,17 @@ class StreamEncoder(Protocol):
 
 
 async def assemble(events: AsyncIterator[Event]) -> ChatResponse:
-    events = monitoring.watch(events, stream=False)
+    tap = monitoring.tap(stream=False)
     asm = Assembler()
     try:
         async for event in events:
             asm.feed(event)
+            tap.see(event)
+    except GatewayError as err:
+        tap.failed(err)
+        raise
     finally:
+        tap.close()
         await events.aclose()  # type: ignore[attr-defined]
     return asm.result()
 
@@ -57,17 +62,20 @@ async def relay(
     keepalive_every: float = 10.0,
 ) -> web.StreamResponse:
     """`keepalive`: frames written whenever the upstream stays silent for `keepalive_every` s."""
-    events = monitoring.watch(events, stream=True)
+    tap = monitoring.tap(stream=True)
     response = web.StreamResponse(headers={**SSE_HEADERS, **headers})
-    await response.prepare(request)
-    heartbeat = _Heartbeat(response, keepalive, keepalive_every) if keepalive else None
+    heartbeat: _Heartbeat | None = None
     try:
+        await response.prepare(request)
+        heartbeat = _Heartbeat(response, keepalive, keepalive_every) if keepalive else None
         async for event in events:
+            tap.see(event)
             if heartbeat is not None:
                 heartbeat.beat()
             if frames := encoder.feed(event):
                 await response.write(b"".join(frames))
     except GatewayError as err:
+        tap.failed(err)
         log.warning("stream failed after the first byte: %s", err.message)
         await _write_quietly(response, encoder.fail(_as_stream_error(err)))
     except ConnectionError:
@@ -75,6 +83,7 @@ async def relay(
     finally:
         if heartbeat is not None:
             await heartbeat.stop()
+        tap.close()
         await events.aclose()  # type: ignore[attr-defined]
     await _eof_quietly(response)
     return response
