@@ -19,7 +19,6 @@ import pstats
 import sys
 import tempfile
 import time
-from collections.abc import AsyncIterator
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -30,28 +29,37 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
+from sim import stream_frames  # noqa: E402
+from tests.server.helpers import seed_account, settings_with  # noqa: E402
+
 from antigravity_gateway.app import build_app  # noqa: E402
 from antigravity_gateway.protocols.openai_chat import inbound as openai  # noqa: E402
 from antigravity_gateway.server.context import GATEWAY, decode_now, parse_json  # noqa: E402
 from antigravity_gateway.server.relay import assemble  # noqa: E402
-from sim import stream_frames  # noqa: E402
-from tests.server.helpers import seed_account, settings_with  # noqa: E402
 
 BODY = b'{"model":"gemini-3-flash","messages":[{"role":"user","content":"bench: hi there"}]}'
 SSE = b"".join(stream_frames(b"hello", None, True))
 
 
 class _Content:
-    async def iter_any(self) -> AsyncIterator[bytes]:
-        yield SSE
+    def __init__(self) -> None:
+        self._left = [SSE]
+
+    async def readany(self) -> bytes:
+        return self._left.pop() if self._left else b""
 
 
 class _Response:
     """Stands for aiohttp's ClientResponse: the simulator's bytes, already received."""
 
     status = 200
-    content = _Content()
     url = "http://sim/v1internal:streamGenerateContent"
+
+    def __init__(self) -> None:
+        self.content = _Content()
+
+    def release(self) -> None:
+        return None
 
     async def read(self) -> bytes:  # the pool's background quota refresh: nothing new
         return b"{}"

@@ -7,8 +7,8 @@ from collections import Counter
 from dataclasses import dataclass
 
 import msgspec
-from msgspec.structs import replace as replace_struct
 import pytest
+from msgspec.structs import replace as replace_struct
 
 from antigravity_gateway.accounts.pool import ANY_MODEL, Cooldown, Policy, Pool, tier_rank
 from antigravity_gateway.accounts.store import Account, ModelQuota, Quota

@@ -8,7 +8,7 @@ is an `Account`: a Google account, or an API key dressed as one (`key_credential
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from typing import Any, Protocol
 
 from ..accounts.store import Account
@@ -16,6 +16,16 @@ from ..core.events import Event
 from ..core.messages import ChatRequest
 from ..routing.models import Route
 from .http import Transport
+
+
+class Chunks(Protocol):
+    """A wire stream's chunks as they arrive (providers/http.py `SseChunks`)."""
+
+    async def read(self) -> list[dict[str, Any]]:
+        """The chunks received so far; [] once the stream has ended."""
+        ...
+
+    def close(self) -> None: ...
 
 
 class ChunkDecoder(Protocol):
@@ -35,7 +45,7 @@ class EventStream:
     the upstream response at once (a client that hangs up stops the generation).
     """
 
-    def __init__(self, chunks: AsyncIterator[dict[str, Any]], decoder: ChunkDecoder) -> None:
+    def __init__(self, chunks: Chunks, decoder: ChunkDecoder) -> None:
         self._chunks = chunks
         self._decoder = decoder
         self._see: Callable[[Event], None] = _ignore
@@ -53,13 +63,13 @@ class EventStream:
         """Decode the next chunk into the buffer; False once the stream has ended."""
         if self._ended:
             return False
-        try:
-            chunk = await anext(self._chunks)
-        except StopAsyncIteration:
+        chunks = await self._chunks.read()
+        if not chunks:
             self._ended = True
             self._ready.extend(self._decoder.close())
             return bool(self._ready)
-        self._ready.extend(self._decoder.feed(chunk))
+        for chunk in chunks:
+            self._ready.extend(self._decoder.feed(chunk))
         return True
 
     def __aiter__(self) -> EventStream:
@@ -74,7 +84,7 @@ class EventStream:
         return event
 
     async def aclose(self) -> None:
-        await self._chunks.aclose()  # type: ignore[attr-defined]
+        self._chunks.close()
 
 
 def _ignore(_: Event) -> None:

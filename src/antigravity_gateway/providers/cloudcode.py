@@ -12,7 +12,7 @@ the Gemini codec inside the v1internal envelope.
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -120,8 +120,8 @@ class CloudCode:
         async with resp:
             return http.as_dict(await resp.read())
 
-    async def stream(self, token: str, body: Mapping[str, Any]) -> AsyncIterator[dict[str, Any]]:
-        """`streamGenerateContent?alt=sse`: yields each chunk's unwrapped response object.
+    async def stream(self, token: str, body: Mapping[str, Any]) -> http.SseChunks:
+        """`streamGenerateContent?alt=sse`: reads each chunk's unwrapped response object.
 
         Fallback to the next base URL happens only before the first chunk (while connecting).
         """
@@ -129,7 +129,7 @@ class CloudCode:
         resp = await self._post(
             "/v1internal:streamGenerateContent?alt=sse", token, payload, "text/event-stream"
         )
-        return http.sse_chunks(resp, unwrap)
+        return http.SseChunks(resp, unwrap)
 
     async def _post(
         self, path: str, token: str, payload: bytes, accept: str
