@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 
 import aiohttp
@@ -22,7 +22,6 @@ import aiohttp
 from ..account_service import AccountService
 from ..accounts.pool import Policy, Pool
 from ..accounts.store import Account
-from ..core.events import Event
 from ..core.messages import ChatRequest, Message, Text, Thinking, ToolCall
 from ..errors import GatewayError, NoAccount, UpstreamError
 from ..providers.base import EventStream
@@ -53,7 +52,7 @@ class Served:
 
     route: models.Route
     account: Account
-    events: AsyncIterator[Event]
+    events: EventStream
     attempts: int = 1
 
     @property

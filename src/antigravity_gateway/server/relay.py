@@ -19,6 +19,7 @@ from aiohttp import web
 from ..core.events import Assembler, Event
 from ..core.messages import ChatResponse
 from ..errors import ClientDisconnected, GatewayError, UpstreamError
+from ..providers.base import EventStream
 from . import monitoring
 
 log = logging.getLogger(__name__)
@@ -54,7 +55,7 @@ async def assemble(events: AsyncIterator[Event]) -> ChatResponse:
 
 async def relay(
     request: web.Request,
-    events: AsyncIterator[Event],
+    events: EventStream,
     encoder: StreamEncoder,
     headers: dict[str, str],
     *,
@@ -68,11 +69,14 @@ async def relay(
     try:
         await response.prepare(request)
         heartbeat = _Heartbeat(response, keepalive, keepalive_every) if keepalive else None
-        async for event in events:
-            tap.see(event)
+        async for first in events:
             if heartbeat is not None:
                 heartbeat.beat()
-            if frames := encoder.feed(event):
+            frames: list[bytes] = []
+            for event in (first, *events.take_ready()):  # all that is here: one write
+                tap.see(event)
+                frames += encoder.feed(event)
+            if frames:
                 await response.write(b"".join(frames))
     except GatewayError as err:
         tap.failed(err)
