@@ -48,6 +48,9 @@ class _Content:
     async def readany(self) -> bytes:
         return self._left.pop() if self._left else b""
 
+    def at_eof(self) -> bool:
+        return not self._left
+
 
 class _Response:
     """Stands for aiohttp's ClientResponse: the simulator's bytes, already received."""

@@ -25,6 +25,11 @@ class Chunks(Protocol):
         """The chunks received so far; [] once the stream has ended."""
         ...
 
+    @property
+    def ended(self) -> bool:
+        """Nothing more will come (known as soon as the end arrived, not one read later)."""
+        ...
+
     def close(self) -> None: ...
 
 
@@ -63,14 +68,17 @@ class EventStream:
         """Decode the next chunk into the buffer; False once the stream has ended."""
         if self._ended:
             return False
-        chunks = await self._chunks.read()
-        if not chunks:
+        for chunk in await self._chunks.read():
+            self._ready.extend(self._decoder.feed(chunk))
+        if self._chunks.ended:
             self._ended = True
             self._ready.extend(self._decoder.close())
-            return bool(self._ready)
-        for chunk in chunks:
-            self._ready.extend(self._decoder.feed(chunk))
         return True
+
+    @property
+    def exhausted(self) -> bool:
+        """Every event was taken and the upstream has ended: no more will come."""
+        return self._ended and not self._ready
 
     def take_ready(self) -> list[Event]:
         """The events already received and not yet taken, without waiting: a relay writes them

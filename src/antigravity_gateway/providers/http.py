@@ -91,19 +91,26 @@ class SseChunks:
         self._ended = False
 
     async def read(self) -> list[dict[str, Any]]:
-        while not self._ended:
+        chunks: list[dict[str, Any]] = []
+        while not chunks and not self._ended:
             raw = await self._receive()
-            self._ended = not raw
-            events = self._decoder.feed(raw) if raw else self._decoder.close()
+            events = self._decoder.feed(raw) if raw else []
+            if not raw or self._resp.content.at_eof():  # the end came too: no read to learn it
+                self._ended = True
+                events += self._decoder.close()
             unwrap = self._unwrap
             chunks = [c for e in events if (c := _chunk_of(e.data, unwrap)) is not None]
-            if chunks:
-                self._seen = True
-                return chunks
-        self.close()
-        if self._require and not self._seen:
-            raise UpstreamError(502, "", message="upstream sent no readable stream events")
-        return []
+        self._seen = self._seen or bool(chunks)
+        if self._ended:
+            self.close()
+            if self._require and not self._seen:
+                raise UpstreamError(502, "", message="upstream sent no readable stream events")
+        return chunks
+
+    @property
+    def ended(self) -> bool:
+        """The body has ended: what `read` gave last was all of it."""
+        return self._ended
 
     async def _receive(self) -> bytes:
         try:

@@ -76,6 +76,9 @@ async def relay(
             for event in (first, *events.take_ready()):  # all that is here: one write
                 tap.see(event)
                 frames += encoder.feed(event)
+            if events.exhausted:  # the upstream's end came too: the last frames end the answer
+                await response.write_eof(b"".join(frames))
+                break
             if frames:
                 await response.write(b"".join(frames))
     except GatewayError as err:
