@@ -54,8 +54,9 @@ def start_all(sim: dict, work: Path, variants: list[str]) -> dict[str, procs.Pro
     started: dict[str, procs.Proc] = {}
     for n, variant in enumerate(["", *variants]):
         (work / str(n)).mkdir()
-        config = variant.removeprefix("cfg:").replace("\\n", "\n") if variant.startswith("cfg:") else ""
-        src = variant if variant and not config else None
+        is_config = variant.startswith("cfg:")
+        config = variant.removeprefix("cfg:").replace("\\n", "\n") if is_config else ""
+        src = variant if variant and not is_config else None
         started[variant or "now"] = procs.start_gateway(sim, work / str(n), src=src, extra=config)
     started["bare relay"] = procs.start_bare(sim)
     started["bare canned"] = start_canned()
