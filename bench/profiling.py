@@ -8,6 +8,10 @@ top frames by own and inclusive time, raw stacks in /tmp/agm-profile-<workload>.
 `--cprofile`: the gateway runs under cProfile with a CPU-time clock (`time.thread_time`), reset
 after warm-up; prints the top functions by own and cumulative CPU (profiler overhead ~4x);
 the stats stay in /tmp/agm-profile-<workload>.prof (`pstats` callers/callees).
+`--perf` (Python >= 3.12, run from a venv of it; Linux `perf`): CPU samples only, native code and
+system calls included, each charged to the innermost Python function on the stack (the
+interpreter's perf trampolines, `PYTHONPERFSUPPORT=1`); microseconds per request by function.
+Unlike py-spy it never counts time a process waits for a core.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ import sys
 import tempfile
 from pathlib import Path
 
+ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import measure  # noqa: E402
@@ -117,6 +122,52 @@ async def profile(args: argparse.Namespace) -> None:
             sim_popen.terminate()
 
 
+def own_cpu(data: Path) -> tuple[collections.Counter[str], int]:
+    """Samples per innermost Python function (`py::` trampoline symbol) of a `perf record -g`."""
+    script = subprocess.run(["perf", "script", "-i", str(data), "-F", "ip,sym"],
+                            capture_output=True, text=True, check=True).stdout
+    own: collections.Counter[str] = collections.Counter()
+    stack: list[str] = []
+    for line in [*script.splitlines(), ""]:
+        if line.strip():
+            stack.append(line.split(None, 1)[-1])  # "<ip> <symbol>", innermost first
+            continue
+        if stack:
+            python = next((s for s in stack if s.startswith("py::")), f"[native] {stack[0]}")
+            own[python.removeprefix("py::").replace(str(ROOT) + "/src/", "")] += 1
+            stack = []
+    return own, sum(own.values())
+
+
+async def perf(args: argparse.Namespace) -> None:
+    if sys.version_info < (3, 12):
+        raise SystemExit("--perf needs Python >= 3.12 (its perf trampolines): run from such a venv")
+    os.environ["PYTHONPERFSUPPORT"] = "1"  # inherited by `agm serve`
+    sim_popen, sim_info = procs.start_sim()
+    with tempfile.TemporaryDirectory() as tmp:
+        gateway = procs.start_gateway(sim_info, Path(tmp))
+        data = Path(tmp) / "perf.data"
+        try:
+            await wait_up(gateway, "/healthz")
+            load = next(w for w in workloads() if w.name == args.workload).gateway
+            await measure.cell(gateway, gateway.url, load, args.concurrency, 2)
+            record = subprocess.Popen(
+                ["perf", "record", "-e", "cpu-clock", "-F", "999", "--call-graph", "dwarf,16384",
+                 "-o", str(data), "-p", str(gateway.popen.pid)],
+                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            row = await measure.cell(gateway, gateway.url, load, args.concurrency, args.seconds)
+            record.send_signal(signal.SIGINT)
+            record.wait()
+            print(row)
+            own, total = own_cpu(data)
+            print(f"\n{total} samples; own CPU per request (perf's own cost inflates all ~1.4x):")
+            for name, samples in own.most_common(40):
+                print(f"  {samples / 999 / row['requests'] * 1e6:6.1f} us  {name[:120]}")
+        finally:
+            gateway.stop()
+            sim_popen.terminate()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("workload")
@@ -125,8 +176,10 @@ def main() -> None:
     parser.add_argument("--cprofile", action="store_true", help="CPU-time cProfile, not py-spy")
     parser.add_argument("--gil", action="store_true",
                         help="py-spy: only samples holding the GIL (no waits for it)")
+    parser.add_argument("--perf", action="store_true",
+                        help="Linux perf, CPU only, by Python function (Python >= 3.12)")
     args = parser.parse_args()
-    asyncio.run(cprofile(args) if args.cprofile else profile(args))
+    asyncio.run(cprofile(args) if args.cprofile else perf(args) if args.perf else profile(args))
 
 
 if __name__ == "__main__":
