@@ -107,7 +107,8 @@ async def record_cost(count: int = 5_000) -> None:
     """CPU per request of the monitor itself, in process: `Monitor.finish` with the database
     off (metrics and the access line only) and on (plus the writer thread's row, batch insert,
     rollup), for a typical chat request with bodies."""
-    from antigravity_gateway.monitor import Monitor, Record
+    from antigravity_gateway.monitor.record import Record
+    from antigravity_gateway.monitor.service import Monitor
     from antigravity_gateway.settings import MonitorSettings
 
     logging.basicConfig(level=logging.INFO, filename=os.devnull)

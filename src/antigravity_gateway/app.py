@@ -26,7 +26,7 @@ from .accounts.pool import Policy, Pool
 from .accounts.store import AccountStore
 from .dashboard import routes as dashboard
 from .mcp_servers import routes as mcp_routes
-from .monitor import Monitor
+from .monitor.service import Monitor
 from .server import admin, auth, browsers, middleware, monitoring
 from .server.admin_config import ADMIN, AdminContext
 from .server.context import GATEWAY, STATE

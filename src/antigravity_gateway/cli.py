@@ -23,7 +23,6 @@ import msgspec
 from . import settings as cfg
 from .accounts.store import Account, AccountStore
 from .quota_view import quota_lines
-from .settings.watch import RESTART_KEYS
 from .state.base import ROUTING_SECTIONS, AccountGone, Change, Cooldown, StateUnavailable
 
 if TYPE_CHECKING:  # the rest is imported by the commands that use it: `agm --help` must not
@@ -414,7 +413,7 @@ def config_unset(key: str) -> None:
 
 
 def _note_env_override(key: str) -> None:
-    if key in RESTART_KEYS:
+    if key in cfg.RESTART_KEYS:
         click.echo("note: a running gateway listens at the new address only after a restart",
                    err=True)
     for var, overridden in cfg.ENV_OVERRIDES.items():

@@ -27,7 +27,8 @@ from .accounts import state, warmup
 from .accounts.oauth import InvalidGrant
 from .accounts.store import Account, AccountStore
 from .errors import GatewayError
-from .monitor import Monitor, Record
+from .monitor.record import Record
+from .monitor.service import Monitor
 from .server import monitoring
 from .server.internal_routes import warm
 from .server.pipeline import Gateway

@@ -10,7 +10,8 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from antigravity_gateway import cli
-from antigravity_gateway.monitor import Monitor, Record
+from antigravity_gateway.monitor.record import Record
+from antigravity_gateway.monitor.service import Monitor
 from antigravity_gateway.settings import MonitorSettings
 
 

@@ -14,9 +14,11 @@ from pathlib import Path
 import pytest
 
 from antigravity_gateway.core.messages import ChatResponse, Text, Thinking, ToolCall, Usage
-from antigravity_gateway.monitor import Monitor, Record, db, queries
+from antigravity_gateway.monitor import db, queries
 from antigravity_gateway.monitor.bodies import readable, scrub
 from antigravity_gateway.monitor.feed import Feed
+from antigravity_gateway.monitor.record import Record
+from antigravity_gateway.monitor.service import Monitor
 from antigravity_gateway.settings import MonitorSettings
 
 DAY_MS = 86_400_000

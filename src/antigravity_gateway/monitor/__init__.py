@@ -1,136 +1,22 @@
-"""The request monitor: one row per proxied request in `monitor.db`, usage rollups, metrics,
-the live feed. IO lives here (SQLite on one writer thread); the server edge only fills records.
+"""The request monitor: `service.Monitor` (the running gateway's writer, metrics and feed),
+`record.Record` (one request), and `read` for the commands that only read `monitor.db`.
 
-`Monitor.finish(record)` is the only call on the request path: in-memory counters and metrics,
-then a non-blocking hand-off to the writer. Reads (`logs`, `log`, `stats`) run in a thread on a
-short read-only connection, so they never wait behind writes (WAL).
+This module stays light: `agm logs|stats|--help` import it, and the Monitor's asyncio, threads
+and prometheus_client load only where a gateway runs (agm start-up time, bench/README.md).
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import sqlite3
-import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TypeVar
 
-from ..settings import MonitorSettings
-from . import db, queries
-from .access import LOGGER, format_access
-from .bodies import body_text, readable
-from .feed import Feed
-from .record import Record
-from .writer import Writer
-
-if TYPE_CHECKING:  # prometheus_client loads with the first Monitor: `agm logs|stats|--help`
-    from .metrics import Metrics  # read monitor.db only (agm start-up time, bench/README.md)
-
-__all__ = ["Monitor", "Record", "read"]
+from . import db
 
 T = TypeVar("T")
-access_log = logging.getLogger(LOGGER)
 log = logging.getLogger(__name__)
-
-
-class Monitor:
-    """Request log, statistics and metrics of one running gateway."""
-
-    def __init__(
-        self,
-        data_dir: Path,
-        settings: MonitorSettings,
-        *,
-        secrets: Callable[[], list[str]],
-        accounts: Callable[[], Mapping[str, int]],
-        clock: Callable[[], float] = time.time,
-    ) -> None:
-        self.settings = settings
-        self.path = data_dir / db.DB_FILE
-        self.feed = Feed()
-        self.json_access_log = False
-        self.requests_total = 0
-        self.errors_total = 0
-        self.active_streams = 0
-        self._secrets = secrets
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self.writer = Writer(data_dir, to_row=self._to_row, on_rows=self._hand_over,
-                             retention_days=lambda: self.settings.retention_days, clock=clock)
-        from .metrics import Metrics, Readings
-
-        self.metrics: Metrics = Metrics(Readings(
-            accounts=accounts, streams=lambda: self.active_streams,
-            monitor_up=lambda: self.writer.healthy, dropped=lambda: self.writer.dropped))
-
-    async def start(self) -> None:
-        self._loop = asyncio.get_running_loop()
-        self.writer.start()
-
-    async def stop(self) -> None:
-        await asyncio.to_thread(self.writer.stop)
-        self.feed.close()
-
-    def finish(self, record: Record) -> None:
-        """A request has ended: count it, log it, queue it for the database."""
-        self.requests_total += 1
-        self.errors_total += record.failed
-        self.metrics.observe(record)
-        self.log_access(record)
-        if self.settings.enabled:
-            self.writer.submit(record)
-
-    def log_access(self, record: Record) -> None:
-        """The request's one access line: text, or JSON with `--log-format json`."""
-        if access_log.isEnabledFor(logging.INFO):
-            access_log.info(format_access(record, as_json=self.json_access_log))
-
-    # ---- writer thread ---------------------------------------------------------------------
-
-    def _to_row(self, record: Record) -> dict[str, Any]:
-        limit = self.settings.max_body_chars if self.settings.log_bodies else 0
-        secrets = self._secrets()
-        answer = readable(record.answer) if record.answer is not None else record.response_body
-        return {
-            "timestamp": record.timestamp_ms, "method": record.method, "path": record.path,
-            "protocol": record.protocol, "model": record.model,
-            "mapped_model": record.mapped_model, "account_email": record.account_email,
-            "client_ip": record.client_ip, "status": record.status,
-            "duration_ms": round(record.duration_ms, 1),
-            "ttfb_ms": None if record.ttfb_ms is None else round(record.ttfb_ms, 1),
-            "stream": int(record.stream), "attempts": record.attempts,
-            "input_tokens": record.input_tokens, "output_tokens": record.output_tokens,
-            "cached_tokens": record.cached_tokens,
-            "error": body_text(record.error.encode(), 2000, secrets) or "",
-            "request_body": body_text(record.request_body, limit, secrets),
-            "response_body": body_text(answer, limit, secrets),
-        }
-
-    def _hand_over(self, rows: list[dict[str, Any]]) -> None:
-        if self._loop is None or not self.feed.readers:
-            return
-        shown = [{k: v for k, v in row.items() if not k.endswith("_body")} for row in rows]
-        for row in shown:
-            row["stream"] = bool(row["stream"])
-        self._loop.call_soon_threadsafe(self.feed.publish, shown)
-
-    # ---- reads -----------------------------------------------------------------------------
-
-    async def logs(self, f: queries.LogFilter) -> tuple[list[dict[str, Any]], int]:
-        return await self._read(lambda c: queries.list_logs(c, f), ([], 0))
-
-    async def log(self, log_id: int) -> dict[str, Any] | None:
-        return await self._read(lambda c: queries.get_log(c, log_id), None)
-
-    async def stats(self, by: str, since: int | None, until: int | None) -> list[dict[str, Any]]:
-        return await self._read(lambda c: queries.stats(c, by, since, until), [])
-
-    async def clear(self) -> int:
-        """Delete every request row (through the writer: it is the only one that writes)."""
-        return int(await asyncio.wrap_future(self.writer.call(db.clear_logs)))
-
-    async def _read(self, query: Callable[[sqlite3.Connection], T], empty: T) -> T:
-        return await asyncio.to_thread(read, self.path, query, empty)
 
 
 def read(path: Path, query: Callable[[sqlite3.Connection], T], empty: T) -> T:

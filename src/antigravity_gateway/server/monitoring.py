@@ -24,8 +24,8 @@ from aiohttp.typedefs import Handler, Middleware
 from ..core.events import Assembler, Event, Finish
 from ..core.messages import ChatResponse
 from ..errors import GatewayError
-from ..monitor import Monitor, Record
-from ..monitor.record import CLIENT_CLOSED, protocol_of
+from ..monitor.record import CLIENT_CLOSED, Record, protocol_of
+from ..monitor.service import Monitor
 
 MONITOR = web.AppKey("monitor", Monitor)
 _CURRENT: contextvars.ContextVar[tuple[Record, Monitor] | None] = contextvars.ContextVar(

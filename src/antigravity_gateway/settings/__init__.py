@@ -60,6 +60,7 @@ LEGACY_DATA_DIR = "~/.antigravity_manager"  # used by versions before the 2026-1
 SECRET_KEYS = (
     "proxy.api_key", "proxy.admin_password", "upstream.oauth_client_secret", "zai.api_key")
 MAP_PREFIXES = ("models.custom_mapping.", "zai.model_mapping.")
+RESTART_KEYS = ("proxy.port", "proxy.allow_lan_access")  # the listening socket
 ENV_OVERRIDES = {
     "AGM_PORT": "proxy.port",
     "AGM_API_KEY": "proxy.api_key",

@@ -15,7 +15,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-from . import MAP_PREFIXES, config_path, load_settings, to_builtins, with_value
+from . import MAP_PREFIXES, RESTART_KEYS, config_path, load_settings, to_builtins, with_value
 from .schema import Settings, SettingsError
 
 log = logging.getLogger("antigravity_gateway.settings")
@@ -66,8 +66,6 @@ async def watch(
         if new != current():
             apply(new)
 
-
-RESTART_KEYS = ("proxy.port", "proxy.allow_lan_access")  # the listening socket
 
 
 def changed_keys(old: Settings, new: Settings) -> list[str]:
