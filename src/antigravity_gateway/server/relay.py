@@ -89,7 +89,7 @@ async def relay(
         raise ClientDisconnected("the client closed the stream") from None
     finally:
         if heartbeat is not None:
-            await heartbeat.stop()
+            heartbeat.stop()
         tap.close()
         await events.aclose()  # type: ignore[attr-defined]
     await _eof_quietly(response)
@@ -112,9 +112,10 @@ class _Heartbeat:
     def beat(self) -> None:
         self._last = self._loop.time()
 
-    async def stop(self) -> None:
+    def stop(self) -> None:
+        # not awaited: the answer may be complete already, and a relay that waited here could
+        # see the satisfied client leave (a cancellation) and log a 499 for it
         self._task.cancel()
-        await asyncio.gather(self._task, return_exceptions=True)
 
     async def _run(
         self, response: web.StreamResponse, frames: Callable[[], list[bytes]], every: float
