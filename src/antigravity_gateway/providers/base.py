@@ -65,7 +65,7 @@ class EventStream:
             pass
 
     async def _pull(self) -> bool:
-        """Decode the next chunk into the buffer; False once the stream has ended."""
+        """Decode the chunks received next into the buffer; False once the stream has ended."""
         if self._ended:
             return False
         for chunk in await self._chunks.read():
