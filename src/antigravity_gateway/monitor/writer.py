@@ -1,13 +1,12 @@
 """The one writer thread: records in through a bounded queue, rows out to SQLite in batches.
 
 `submit` never blocks: beyond `capacity` waiting records it drops the record and counts it
-(`dropped`). The thread wakes
-on the first record, lets FLUSH_SECONDS' worth gather, writes what has queued up (up to BATCH)
-in one transaction, then hands the stored rows to `on_rows` (the live feed): at most 50
-transactions a second whatever the load, not one per request. A database that cannot be
-written (read-only, locked, disk full) turns the monitor off: one log line, `healthy` false,
-records dropped and counted; it tries to reopen every REOPEN_SECONDS. Retention runs at start
-and every RETENTION_SECONDS.
+(`dropped`). The thread wakes on the first record, lets FLUSH_SECONDS' worth gather, writes
+what has queued up (up to BATCH) in one transaction, then hands the stored rows to `on_rows`
+(the live feed): at most 50 transactions a second whatever the load, not one per request. A
+database that cannot be written (read-only, locked, disk full) turns the monitor off: one log
+line, `healthy` false, records dropped and counted; it tries to reopen every REOPEN_SECONDS.
+Retention runs at start and every RETENTION_SECONDS.
 """
 
 from __future__ import annotations

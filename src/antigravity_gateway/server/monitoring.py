@@ -192,20 +192,17 @@ class Tap:
     """Notes tokens, first-byte time and a stream's answer from each event the handler passes
     it. A plain call per event, not a layer of async iteration (bench/README.md)."""
 
-    def __init__(self, record: Record | None, monitor: Monitor | None, *, stream: bool) -> None:
+    def __init__(self, record: Record, monitor: Monitor, *, stream: bool) -> None:
         self._record = record
         self._monitor = monitor
-        self._assembler = Assembler() if stream and record is not None else None
+        self._assembler = Assembler() if stream else None
         self._ended = False
-        if record is not None:
-            record.stream = stream
-        if self._assembler is not None and monitor is not None:
+        record.stream = stream
+        if stream:
             monitor.active_streams += 1
 
     def see(self, event: Event) -> None:
         record = self._record
-        if record is None:
-            return
         if record.ttfb_ms is None:
             record.ttfb_ms = (time.perf_counter() - record.started) * 1000
         if self._assembler is not None:
@@ -219,14 +216,11 @@ class Tap:
     def failed(self, err: GatewayError) -> None:
         """The events ended in an error (the record keeps its status and message)."""
         self._ended = True
-        if self._record is not None:
-            self._record.status, self._record.error = err.status, err.message
+        self._record.status, self._record.error = err.status, err.message
 
     def close(self) -> None:
         """The handler is done with the events: a stream that did not end was abandoned."""
-        if self._record is None:
-            return
-        if self._assembler is not None and self._monitor is not None:
+        if self._assembler is not None:
             self._monitor.active_streams -= 1
             self._record.answer = _answer_of(self._assembler)
             self._assembler = None
@@ -234,7 +228,23 @@ class Tap:
             self._record.abandoned = True
 
 
-_UNWATCHED = Tap(None, None, stream=False)
+class _Unwatched(Tap):
+    """The tap outside a monitored request (`agm upstreams test`, tests): notes nothing."""
+
+    def __init__(self) -> None:
+        pass
+
+    def see(self, event: Event) -> None:
+        pass
+
+    def failed(self, err: GatewayError) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
+_UNWATCHED = _Unwatched()
 
 
 def _answer_of(assembler: Assembler) -> ChatResponse:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from typing import Protocol
 
 from aiohttp import web
@@ -37,7 +37,7 @@ class StreamEncoder(Protocol):
     def fail(self, err: GatewayError) -> list[bytes]: ...
 
 
-async def assemble(events: AsyncIterator[Event]) -> ChatResponse:
+async def assemble(events: EventStream) -> ChatResponse:
     tap = monitoring.tap(stream=False)
     asm = Assembler()
     try:
@@ -49,7 +49,7 @@ async def assemble(events: AsyncIterator[Event]) -> ChatResponse:
         raise
     finally:
         tap.close()
-        await events.aclose()  # type: ignore[attr-defined]
+        await events.aclose()
     return asm.result()
 
 
@@ -91,7 +91,7 @@ async def relay(
         if heartbeat is not None:
             heartbeat.stop()
         tap.close()
-        await events.aclose()  # type: ignore[attr-defined]
+        await events.aclose()
     await _eof_quietly(response)
     return response
 

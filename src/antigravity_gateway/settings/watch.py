@@ -67,7 +67,6 @@ async def watch(
             apply(new)
 
 
-
 def changed_keys(old: Settings, new: Settings) -> list[str]:
     """The dotted keys whose value differs (a whole section only when it is a list or map)."""
     return _diff(to_builtins(old), to_builtins(new), "")
