@@ -145,7 +145,8 @@ async def perf(args: argparse.Namespace) -> None:
     os.environ["PYTHONPERFSUPPORT"] = "1"  # inherited by `agm serve`
     sim_popen, sim_info = procs.start_sim()
     with tempfile.TemporaryDirectory() as tmp:
-        gateway = procs.start_gateway(sim_info, Path(tmp))
+        gateway = (procs.start_bare(sim_info) if args.bare
+                   else procs.start_gateway(sim_info, Path(tmp), src=args.src))
         data = Path(tmp) / "perf.data"
         try:
             await wait_up(gateway, "/healthz")
@@ -178,6 +179,9 @@ def main() -> None:
                         help="py-spy: only samples holding the GIL (no waits for it)")
     parser.add_argument("--perf", action="store_true",
                         help="Linux perf, CPU only, by Python function (Python >= 3.12)")
+    parser.add_argument("--src", help="with --perf: the gateway from this source tree")
+    parser.add_argument("--bare", action="store_true",
+                        help="with --perf: profile the bare aiohttp relay instead (chat only)")
     args = parser.parse_args()
     asyncio.run(cprofile(args) if args.cprofile else perf(args) if args.perf else profile(args))
 
