@@ -19,7 +19,7 @@ import pstats
 import sys
 import tempfile
 import time
-from dataclasses import replace
+from msgspec.structs import replace
 from pathlib import Path
 from typing import Any
 

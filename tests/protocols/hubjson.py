@@ -1,4 +1,4 @@
-"""Hub values <-> plain JSON, for golden files: dataclasses tagged with "@", tuples as lists.
+"""Hub values <-> plain JSON, for golden files: Structs tagged with "@", tuples as lists.
 
 Fields left at their default are omitted. Dict-typed fields (tool arguments, schemas) stay plain
 JSON. Test-only: the gateway itself never serialises hub values.
@@ -6,10 +6,11 @@ JSON. Test-only: the gateway itself never serialises hub values.
 
 from __future__ import annotations
 
-import dataclasses
 import json
 from pathlib import Path
 from typing import Any
+
+import msgspec
 
 from antigravity_gateway.core import events, messages
 
@@ -17,14 +18,14 @@ _CLASSES = {
     name: cls
     for module in (messages, events)
     for name, cls in vars(module).items()
-    if isinstance(cls, type) and dataclasses.is_dataclass(cls)
+    if isinstance(cls, type) and issubclass(cls, msgspec.Struct)
 }
 
 
 def dump(value: Any) -> Any:
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+    if isinstance(value, msgspec.Struct):
         out: dict[str, Any] = {"@": type(value).__name__}
-        for f in dataclasses.fields(value):
+        for f in msgspec.structs.fields(value):
             item = getattr(value, f.name)
             if not _is_default(f, item):
                 out[f.name] = dump(item)
@@ -41,7 +42,7 @@ def load(data: Any) -> Any:
         return data
     cls = _CLASSES[data["@"]]
     kwargs = {}
-    for f in dataclasses.fields(cls):
+    for f in msgspec.structs.fields(cls):
         if f.name in data:
             kwargs[f.name] = _load_field(str(f.type), data[f.name])
     return cls(**kwargs)
@@ -55,10 +56,10 @@ def _load_field(annotation: str, value: Any) -> Any:
     return load(value)
 
 
-def _is_default(f: dataclasses.Field[Any], value: Any) -> bool:
-    if f.default is not dataclasses.MISSING:
+def _is_default(f: msgspec.structs.FieldInfo, value: Any) -> bool:
+    if f.default is not msgspec.NODEFAULT:
         return bool(value == f.default)
-    if f.default_factory is not dataclasses.MISSING:
+    if f.default_factory is not msgspec.NODEFAULT:
         return bool(value == f.default_factory())
     return False
 

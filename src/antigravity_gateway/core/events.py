@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
 from typing import Literal, assert_never
+
+import msgspec
 
 from .messages import (
     ChatResponse,
@@ -27,14 +28,12 @@ from .messages import (
 PartKind = Literal["text", "thinking", "tool_call", "media"]
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Start:
+class Start(msgspec.Struct, frozen=True, kw_only=True):
     id: str
     model: str
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class PartStart:
+class PartStart(msgspec.Struct, frozen=True, kw_only=True):
     """Opens part number `index`; tool calls carry their identity here, media its content."""
 
     index: int
@@ -45,32 +44,27 @@ class PartStart:
     redacted: bool = False
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class TextDelta:
+class TextDelta(msgspec.Struct, frozen=True, kw_only=True):
     index: int
     text: str
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class ThinkingDelta:
+class ThinkingDelta(msgspec.Struct, frozen=True, kw_only=True):
     index: int
     text: str
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class ToolArgsDelta:
+class ToolArgsDelta(msgspec.Struct, frozen=True, kw_only=True):
     index: int
     json: str  # a fragment of the arguments' JSON text
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class PartEnd:
+class PartEnd(msgspec.Struct, frozen=True, kw_only=True):
     index: int
     signature: Signature | None = None
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Finish:
+class Finish(msgspec.Struct, frozen=True, kw_only=True):
     reason: FinishReason
     usage: Usage = Usage()
     grounding: Grounding | None = None  # web search results, known once the answer is complete

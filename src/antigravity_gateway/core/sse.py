@@ -7,11 +7,10 @@ a leading BOM dropped. It neither parses JSON nor knows about any vendor's paylo
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import msgspec
 
 
-@dataclass(frozen=True, slots=True)
-class SseEvent:
+class SseEvent(msgspec.Struct, frozen=True):
     data: str
     event: str = ""
     id: str = ""

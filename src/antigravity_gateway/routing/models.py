@@ -20,6 +20,8 @@ import re
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, replace
 
+from msgspec.structs import replace as struct_replace
+
 from ..core.messages import ChatRequest, Effort, ImageOptions, Reasoning
 from ..errors import UnknownModel
 from . import variants
@@ -104,7 +106,7 @@ class Route:
                 aspect_ratio=mine.aspect_ratio or self.image.aspect_ratio,
                 size=mine.size or self.image.size,
             )
-        return replace(
+        return struct_replace(
             req,
             reasoning=self.reasoning_for(req.reasoning),
             web_search=req.web_search or self.web_search,

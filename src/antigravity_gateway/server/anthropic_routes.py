@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from dataclasses import replace
 
 from aiohttp import web
+from msgspec.structs import replace
 
 from ..core.events import replay
 from ..core.messages import ChatRequest

@@ -12,10 +12,10 @@ from __future__ import annotations
 import asyncio
 import base64
 from collections.abc import Iterator
-from dataclasses import replace
 from typing import Any
 
 import aiohttp
+from msgspec.structs import replace
 
 from ..core.messages import ChatRequest, Media, Message, Part, ToolResult
 from ..errors import InvalidRequest

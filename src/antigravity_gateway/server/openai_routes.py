@@ -8,9 +8,9 @@ audio live in media_routes.py.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import replace
 
 from aiohttp import web
+from msgspec.structs import replace
 
 from ..core.messages import ChatRequest, ChatResponse
 from ..errors import UnknownModel

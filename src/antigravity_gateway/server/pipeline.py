@@ -12,12 +12,12 @@ them. Nothing here knows any client protocol or any upstream's wire format.
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import logging
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 
 import aiohttp
+from msgspec.structs import replace
 
 from ..account_service import AccountService
 from ..accounts.pool import Policy, Pool
@@ -258,11 +258,11 @@ def without_signatures(req: ChatRequest) -> ChatRequest:
 
     def clean(message: Message) -> Message:
         parts = tuple(
-            dataclasses.replace(p, signature=None) if isinstance(p, ToolCall | Text) else p
+            replace(p, signature=None) if isinstance(p, ToolCall | Text) else p
             for p in message.parts
             if not isinstance(p, Thinking)
         )
-        return dataclasses.replace(message, parts=parts)
+        return replace(message, parts=parts)
 
     raw = {k: v for k, v in req.passthrough.items() if k != "anthropic"}  # re-encoded instead
-    return dataclasses.replace(req, messages=tuple(clean(m) for m in req.messages), passthrough=raw)
+    return replace(req, messages=tuple(clean(m) for m in req.messages), passthrough=raw)

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import replace
+
+from msgspec.structs import replace
 
 from ..core.events import Event, PartEnd, PartStart
 from ..core.messages import ChatRequest, Message, Signature, ToolCall

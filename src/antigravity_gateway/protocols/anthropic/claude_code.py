@@ -8,7 +8,7 @@ Pure checks: the handler decides what to do with the answer.
 
 from __future__ import annotations
 
-import dataclasses
+from msgspec.structs import replace
 
 from antigravity_gateway.core.messages import (
     ChatRequest,
@@ -111,10 +111,10 @@ def as_background_task(req: ChatRequest) -> ChatRequest:
 
     def plain(message: Message) -> Message:
         parts = tuple(p for p in message.parts if not isinstance(p, Thinking))
-        return dataclasses.replace(message, parts=parts)
+        return replace(message, parts=parts)
 
     messages = tuple(m for m in map(plain, req.messages) if m.parts)
-    return dataclasses.replace(
+    return replace(
         req,
         model=BACKGROUND_MODEL,
         messages=messages,

@@ -8,10 +8,11 @@ signature policy in contents.py, schema cleaning in schema.py.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any, cast
 
 import msgspec
+from msgspec.structs import replace
 
 from antigravity_gateway.core.events import (
     Event,
