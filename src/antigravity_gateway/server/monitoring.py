@@ -103,10 +103,16 @@ def middleware() -> Middleware:
                 monitor.log_access(record)
             else:
                 _CURRENT.reset(token)
-                _close(record, request)
-                monitor.finish(record)
+                # once aiohttp has sent the answer: the row, metrics and access line are no part
+                # of the client's wait (c=1 p50 -27 us, bench/README.md)
+                asyncio.get_running_loop().call_soon(_finish, record, request, monitor)
 
     return monitored
+
+
+def _finish(record: Record, request: web.Request, monitor: Monitor) -> None:
+    _close(record, request)
+    monitor.finish(record)
 
 
 def client_ip(request: web.Request) -> str:
