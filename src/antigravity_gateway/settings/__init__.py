@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import os
 import re
-import secrets
 import tempfile
 import tomllib
 import typing
@@ -22,7 +21,6 @@ from pathlib import Path
 from typing import Any
 
 import msgspec
-import tomlkit
 
 from .schema import (
     AUTH_MODES,
@@ -145,6 +143,8 @@ def save_settings(settings: Settings, data_dir: Path) -> None:
 
 def _write(settings: Settings, data_dir: Path) -> None:
     """Edit the file in place: changed keys set, keys back at their default removed."""
+    import tomlkit  # here, not at the top: `agm --help` does without it (~9 ms)
+
     path = config_path(data_dir)
     doc = tomlkit.parse(path.read_text(encoding="utf-8")) if path.exists() else tomlkit.document()
     before = to_builtins(from_builtins(doc.unwrap()))
@@ -162,7 +162,7 @@ def _merge(
             continue
         if isinstance(value, dict):
             if name not in table:
-                table[name] = tomlkit.table()
+                table[name] = {}  # tomlkit makes a plain dict a table
             _merge(table[name], old.get(name) or {}, value, default.get(name) or {})
         elif name in default and value == default[name]:
             table.pop(name, None)
@@ -171,6 +171,8 @@ def _merge(
 
 
 def generate_api_key() -> str:
+    import secrets  # only for a new key; `agm --help` does without it
+
     return "sk-" + secrets.token_hex(16)
 
 
