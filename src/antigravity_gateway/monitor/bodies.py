@@ -25,10 +25,11 @@ _SECRET_FIELDS = re.compile(
 )
 
 
-# Substrings without which the patterns above cannot match: the regexes run only when one is
-# there (a plain `in` is ~50x cheaper than a regex scan of a whole body).
+# Substrings without which the token patterns cannot match: that regex runs only when one is
+# there (a plain `in` is ~50x cheaper than its scan of a whole body). The field pattern starts
+# with a literal quote, so its own search is quick: 42 us over 64 KB of JSON, where checking
+# seven hints first took 212 us (bench/README.md).
 _TOKEN_HINTS = ("sk-", "ya29.", "1//", "earer", "GOCSPX-")
-_FIELD_HINTS = ('key"', 'Key"', 'token"', 'Token"', 'password"', 'uthorization"', 'secret"')
 
 
 def scrub(text: str, secrets: Iterable[str] = ()) -> str:
@@ -36,7 +37,7 @@ def scrub(text: str, secrets: Iterable[str] = ()) -> str:
     for secret in secrets:
         if secret and secret in text:
             text = text.replace(secret, REDACTED)
-    if any(hint in text for hint in _FIELD_HINTS):
+    if _SECRET_FIELDS.search(text):
         text = _SECRET_FIELDS.sub(rf'\1"{REDACTED}"', text)
     if any(hint in text for hint in _TOKEN_HINTS):
         text = _TOKEN_SHAPES.sub(REDACTED, text)
