@@ -93,7 +93,8 @@ async def one(gateway: Any, stream: bool) -> bytes:
 
 
 async def rounds(args: argparse.Namespace) -> None:
-    with tempfile.TemporaryDirectory() as tmp:
+    # the pool's upkeep may still be saving an account file as the directory goes
+    with tempfile.TemporaryDirectory(ignore_cleanup_errors=True) as tmp:
         seed_account(Path(tmp), "a@example.com", access_token="ya29.bench")
         app = build_app(settings_with(upstream={"cloudcode_base_urls": ["http://sim"]}),
                         Path(tmp))

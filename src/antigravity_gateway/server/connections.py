@@ -49,7 +49,6 @@ class GuardedServer(web.Server):
     """Counts connections; over the cap closes idle ones first, else answers 503."""
 
     max_connections = 0  # set by GuardedRunner
-    _busy: dict[RequestHandler, int]
 
     def __call__(self) -> RequestHandler:
         return GuardedProtocol(self, loop=self._loop, **self._kwargs)
@@ -59,7 +58,8 @@ class GuardedServer(web.Server):
         excess = len(self._connections) - self.max_connections
         if excess <= 0:
             return
-        idle = [h for h in self._connections if h is not handler and not self._busy.get(h)]
+        # aiohttp's own flag, set while a handler runs: no wrapper around every request
+        idle = [h for h in self._connections if h is not handler and not h._request_in_progress]
         for old in idle[:excess]:
             old.close()  # an idle keep-alive connection: the client reconnects when it needs to
             old.force_close()
@@ -68,18 +68,6 @@ class GuardedServer(web.Server):
                         len(self._connections), self.max_connections)
             transport.write(_503)
             transport.close()
-
-    async def _handle(self, request: web.BaseRequest, handle: Any) -> web.StreamResponse:
-        protocol = request.protocol
-        self._busy[protocol] = self._busy.get(protocol, 0) + 1
-        try:
-            response: web.StreamResponse = await handle(request)
-            return response
-        finally:
-            if self._busy[protocol] <= 1:
-                del self._busy[protocol]
-            else:
-                self._busy[protocol] -= 1
 
 
 class GuardedRunner(web.AppRunner):
@@ -94,7 +82,4 @@ class GuardedRunner(web.AppRunner):
         server.__class__ = GuardedServer  # same layout; only methods differ
         assert isinstance(server, GuardedServer)
         server.max_connections = self._max_connections
-        server._busy = {}
-        inner = server.request_handler
-        server.request_handler = lambda request: server._handle(request, inner)
         return server
