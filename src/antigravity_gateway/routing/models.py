@@ -20,7 +20,7 @@ import re
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, replace
 
-from msgspec.structs import replace as struct_replace
+import msgspec
 
 from ..core.messages import ChatRequest, Effort, ImageOptions, Reasoning
 from ..errors import UnknownModel
@@ -106,7 +106,7 @@ class Route:
                 aspect_ratio=mine.aspect_ratio or self.image.aspect_ratio,
                 size=mine.size or self.image.size,
             )
-        return struct_replace(
+        return msgspec.structs.replace(
             req,
             reasoning=self.reasoning_for(req.reasoning),
             web_search=req.web_search or self.web_search,
