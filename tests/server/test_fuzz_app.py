@@ -15,7 +15,7 @@ from aiohttp.test_utils import TestClient, TestServer
 from hypothesis import given
 
 from antigravity_gateway.app import build_app
-from antigravity_gateway.server.context import MAX_DEPTH
+from antigravity_gateway.server.context import MAX_DEPTH, depth_exceeds
 from tests import fuzz_cases as cases
 from tests.fakes.cloudcode import FakeGoogle
 
@@ -101,3 +101,18 @@ def test_deep_json_is_a_400(harness: Harness, path: str, depth: int) -> None:
         assert status == 400, (path, depth, body[:200])
         message = json.dumps(json.loads(body))
         assert "nested" in message or "not valid JSON" in message
+
+
+def _nested(depth: int) -> Any:
+    """`depth` containers deep, dicts and lists in turn."""
+    value: Any = "leaf"
+    for level in range(depth):
+        value = {"k": value} if level % 2 else [value]
+    return value
+
+
+@pytest.mark.parametrize("depth", [0, 1, 2, MAX_DEPTH, MAX_DEPTH + 1])
+def test_depth_limit_counts_containers_exactly(depth: int) -> None:
+    wide = {"wide": [{"a": [1]} for _ in range(50)], "deep": _nested(depth)}  # one level more
+    assert depth_exceeds(_nested(depth), MAX_DEPTH) is (depth > MAX_DEPTH)
+    assert depth_exceeds(wide, MAX_DEPTH) is (depth + 1 > MAX_DEPTH)

@@ -30,6 +30,7 @@ REQUEST_ID = web.RequestKey("request_id", str)
 BODY_SECONDS = 300.0  # a body still arriving after this is cut off (slow-body clients)
 MAX_DEPTH = 128  # JSON nesting; real tool schemas stay far below, msgspec itself stops near 1000
 _decode = msgspec.json.Decoder().decode
+_CONTAINERS = frozenset({dict, list})
 T = TypeVar("T")
 _NO_WAIT: contextlib.AbstractAsyncContextManager[None] = contextlib.nullcontext()
 
@@ -90,14 +91,17 @@ def too_deep() -> str:
 
 
 def depth_exceeds(value: Any, limit: int) -> bool:
-    """True when containers nest deeper than `limit` (iterative: no recursion to overflow)."""
-    if not isinstance(value, dict | list):
+    """True when containers nest deeper than `limit` (iterative: no recursion to overflow).
+
+    `value` is decoded JSON, whose containers are exactly dict and list: a type lookup in a set
+    is half the cost of isinstance with a union (a 100 KB conversation: 89 -> 41 us)."""
+    if type(value) not in _CONTAINERS:
         return False
-    stack: list[tuple[dict[str, Any] | list[Any], int]] = [(value, 1)]
+    stack: list[tuple[Any, int]] = [(value, 1)]
     while stack:
         item, depth = stack.pop()
-        for child in item.values() if isinstance(item, dict) else item:
-            if isinstance(child, dict | list):
+        for child in item.values() if type(item) is dict else item:
+            if type(child) in _CONTAINERS:
                 if depth >= limit:
                     return True
                 stack.append((child, depth + 1))
