@@ -161,6 +161,10 @@ def test_scrub_removes_credentials() -> None:
     assert '"messages"' in clean
 
 
+def test_scrub_removes_a_bearer_token_in_capitals() -> None:
+    assert scrub('{"h": "BEARER abcdefghijk123"}') == '{"h": "[redacted]"}'
+
+
 def test_readable_answer() -> None:
     answer = ChatResponse(id="x", model="m", finish_reason="tool_use",
                           parts=(Thinking(text="hmm"), Text(text="hi"),

@@ -29,7 +29,7 @@ _SECRET_FIELDS = re.compile(
 # there (a plain `in` is ~50x cheaper than its scan of a whole body). The field pattern starts
 # with a literal quote, so its own search is quick: 42 us over 64 KB of JSON, where checking
 # seven hints first took 212 us (bench/README.md).
-_TOKEN_HINTS = ("sk-", "ya29.", "1//", "earer", "GOCSPX-")
+_TOKEN_HINTS = ("sk-", "ya29.", "1//", "earer", "EARER", "GOCSPX-")  # Bearer, bearer, BEARER
 
 
 def scrub(text: str, secrets: Iterable[str] = ()) -> str:
