@@ -1,6 +1,7 @@
 """Measurements of `bench/run.py`: throughput/latency/CPU cells, memory, hang-ups, CLI start-up.
 
-The load generator is aiohttp in the bench process (pinned to core 0 with the simulator). CPU
+The load generator is aiohttp in the bench process (pinned to core 0 with the simulator), or
+the official openai SDK for the workloads that name it (a real client's requests). CPU
 per request is the proxy process's user+system time from /proc over the cell, divided by the
 requests completed: what the ratios use, since the simulator and the load generator cap req/s.
 """
@@ -8,13 +9,17 @@ requests completed: what the ratios use, since the simulator and the load genera
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import functools
 import os
 import statistics
 import subprocess
 import time
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import aiohttp
+import openai
 from procs import API_KEY, Proc
 from workloads import Request, slow
 
@@ -38,21 +43,51 @@ async def one(session: aiohttp.ClientSession, url: str, req: Request) -> tuple[f
     return ttfb, time.perf_counter() - start
 
 
+async def one_sdk(client: openai.AsyncOpenAI, req: Request) -> tuple[float, float]:
+    """As `one`, sent by the official openai SDK (its headers, its JSON and SSE parsing)."""
+    start = time.perf_counter()
+    if not req.stream:
+        answer = await client.chat.completions.create(**req.body)
+        if not answer.choices or answer.choices[0].finish_reason != "stop":
+            raise RuntimeError(f"{client.base_url}: unexpected answer {answer!r:.300}")
+        total = time.perf_counter() - start
+        return total, total
+    ttfb, finish = 0.0, None
+    async for chunk in await client.chat.completions.create(**req.body):
+        ttfb = ttfb or time.perf_counter() - start
+        finish = next((c.finish_reason for c in chunk.choices if c.finish_reason), finish)
+    if finish != "stop":
+        raise RuntimeError(f"{client.base_url}: the stream ended without finish_reason stop")
+    return ttfb, time.perf_counter() - start
+
+
+@contextlib.asynccontextmanager
+async def _sender(url: str, req: Request) -> AsyncIterator[Callable[[], Awaitable[tuple]]]:
+    """`send()` -> (TTFB, total) of one `req` to `url`, by the client the request names."""
+    if req.client == "openai-sdk":
+        async with openai.AsyncOpenAI(base_url=url + "/v1", api_key=API_KEY,
+                                      max_retries=0) as client:
+            yield functools.partial(one_sdk, client, req)
+    else:
+        async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as session:
+            yield functools.partial(one, session, url, req)
+
+
 async def cell(proc: Proc | None, url: str, req: Request, concurrency: int,
                seconds: float) -> dict[str, Any]:
     """One target x workload x concurrency: req/s, p50/p99, TTFB p50, CPU us/request."""
     ttfbs: list[float] = []
     totals: list[float] = []
-    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as session:
+    async with _sender(url, req) as send:
         for _ in range(5):
-            await one(session, url, req)
+            await send()
         load = os.getloadavg()[0]
         cpu0 = proc.cpu() if proc else 0.0
         deadline = time.perf_counter() + seconds
 
         async def worker() -> None:
             while time.perf_counter() < deadline:
-                ttfb, total = await one(session, url, req)
+                ttfb, total = await send()
                 ttfbs.append(ttfb)
                 totals.append(total)
 

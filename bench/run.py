@@ -52,11 +52,13 @@ async def wait_up(proc: procs.Proc, path: str = "/") -> None:
 
 def targets_for(load: Workload, sim: procs.Proc, proxies: dict[str, procs.Proc]) -> list[tuple]:
     """(target name, process whose CPU counts, url, request) for one workload."""
-    out: list[tuple] = [("direct", sim, sim.url + "/prod", load.upstream)]
-    if "nginx" in proxies:
+    out: list[tuple] = []
+    if load.upstream is not None:
+        out.append(("direct", sim, sim.url + "/prod", load.upstream))
+    if load.upstream is not None and "nginx" in proxies:
         out.append(("nginx", proxies["nginx"], proxies["nginx"].url + "/prod", load.upstream))
     out.append(("gateway", proxies["gateway"], proxies["gateway"].url, load.gateway))
-    if "bare" in proxies and load.name == "chat":
+    if "bare" in proxies and load.name in ("chat", "chat_sdk"):
         out.append(("bare", proxies["bare"], proxies["bare"].url, load.gateway))
     if "litellm" in proxies and load.litellm is not None:
         out.append(("litellm", proxies["litellm"], proxies["litellm"].url, load.litellm))

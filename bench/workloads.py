@@ -8,7 +8,7 @@ The `bench:` marker in the last message picks the simulator's answer (see bench/
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 MODEL = "gemini-3-flash"
@@ -25,13 +25,14 @@ class Request:
     body: dict[str, Any]
     stream: bool
     end: bytes  # the stream's last event contains this (checked)
+    client: str = "aiohttp"  # or "openai-sdk": sent by the official SDK, as a real app sends it
 
 
 @dataclass(frozen=True)
 class Workload:
     name: str
     gateway: Request
-    upstream: Request  # to the simulator (direct, nginx)
+    upstream: Request | None  # to the simulator (direct, nginx); None: no upstream equivalent
     litellm: Request | None
 
 
@@ -75,6 +76,11 @@ def gemini(messages: list[dict[str, str]]) -> Request:
                    {"contents": _contents(messages)}, True, b'"STOP"')
 
 
+def sdk(req: Request) -> Request:
+    """The same chat request, sent by the official openai SDK."""
+    return replace(req, client="openai-sdk")
+
+
 def _simple(text: str) -> list[dict[str, str]]:
     return [{"role": "user", "content": text}]
 
@@ -87,6 +93,10 @@ def workloads() -> list[Workload]:
     return [
         Workload("chat", openai(hi, False), upstream(hi), openai(hi, False)),
         Workload("chat_stream", openai(hi, True), upstream(hi), openai(hi, True)),
+        # a real client's load: the SDK's own headers, JSON and SSE handling (and its CPU,
+        # on the load generator's core, so fewer requests per second reach the proxies)
+        Workload("chat_sdk", sdk(openai(hi, False)), None, sdk(openai(hi, False))),
+        Workload("chat_stream_sdk", sdk(openai(hi, True)), None, sdk(openai(hi, True))),
         Workload("anthropic_stream", anthropic(hi), upstream(hi), anthropic(hi)),
         Workload("gemini_stream", gemini(hi), upstream(hi), None),
         Workload("tool_turn", openai(tool, True, tools=True), upstream(tool, tools=True),
