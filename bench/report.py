@@ -126,6 +126,10 @@ def _memory_goals(result: dict[str, Any]) -> list[tuple[str, str, bool | None]]:
         out.append(("upstream closed within 100 ms of a hang-up, every protocol",
                     f"worst {worst:.1f} ms", worst <= 100))
     for name, orphan in mem.get("orphans", {}).items():
+        if "error" in orphan:
+            out.append((f"orphaned upstream streams ({name})", f"not measured: {orphan['error']}",
+                        False if name == "gateway" else None))
+            continue
         out.append((f"orphaned upstream streams ({name}, 2 s after 100 hang-ups)",
                     str(orphan["open_after_2s"]), orphan["open_after_2s"] == 0
                     if name == "gateway" else None))

@@ -114,8 +114,11 @@ async def memory(proxies: dict[str, procs.Proc], sim_url: str,
     out["orphans"] = {}
     for name in ("gateway", "litellm"):
         if name in proxies:
-            out["orphans"][name] = await measure.orphans(proxies[name].url, sim_url, 100,
-                                                         f"o-{name}-")
+            try:
+                out["orphans"][name] = await measure.orphans(proxies[name].url, sim_url, 100,
+                                                             f"o-{name}-")
+            except Exception as exc:  # a peer that died earlier in the run: say so, go on
+                out["orphans"][name] = {"error": str(exc)[:200]}
     print("orphans:", out["orphans"], flush=True)
     if "bare" in proxies:  # the floor: aiohttp's server + client state for one open request (last:
         # it never closes its upstream on a hang-up, so the simulator ends those after 60 s)
@@ -123,6 +126,15 @@ async def memory(proxies: dict[str, procs.Proc], sim_url: str,
                                                          args.streams, "b-")
         print("bare relay, open requests:", out["bare_streams"], flush=True)
     return out
+
+
+def _report_exit(proc: procs.Proc, work: Path) -> None:
+    """A target that died during the run: its exit code and the end of its log, if any."""
+    if (code := proc.popen.poll()) is None:
+        return
+    log = work / f"{proc.name}.log"
+    tail = log.read_text(errors="replace")[-2000:] if log.exists() else "(no log)"
+    print(f"\n{proc.name} exited during the run (code {code}); its log ends:\n{tail}")
 
 
 def start_all(sim_info: dict, work: Path, skip: set[str], extra: str) -> dict[str, procs.Proc]:
@@ -158,6 +170,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             print("cli:", result["cli"])
     finally:
         for proc in proxies.values():
+            _report_exit(proc, work)
             proc.stop()
         sim.stop()
         shutil.rmtree(work, ignore_errors=True)
