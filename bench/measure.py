@@ -16,6 +16,7 @@ import statistics
 import subprocess
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 import aiohttp
@@ -61,8 +62,11 @@ async def one_sdk(client: openai.AsyncOpenAI, req: Request) -> tuple[float, floa
     return ttfb, time.perf_counter() - start
 
 
+Send = Callable[[], Awaitable[tuple[float, float]]]
+
+
 @contextlib.asynccontextmanager
-async def _sender(url: str, req: Request) -> AsyncIterator[Callable[[], Awaitable[tuple]]]:
+async def sender(url: str, req: Request) -> AsyncIterator[Send]:
     """`send()` -> (TTFB, total) of one `req` to `url`, by the client the request names."""
     if req.client == "openai-sdk":
         async with openai.AsyncOpenAI(base_url=url + "/v1", api_key=API_KEY,
@@ -73,32 +77,60 @@ async def _sender(url: str, req: Request) -> AsyncIterator[Callable[[], Awaitabl
             yield functools.partial(one, session, url, req)
 
 
+@dataclass
+class Slice:
+    """One stretch of load on one target, before the stretches of a cell are summed."""
+
+    totals: list[float] = field(default_factory=list)
+    ttfbs: list[float] = field(default_factory=list)
+    cpu: float = 0.0  # seconds of the proxy's CPU
+    elapsed: float = 0.0
+    load: float = 0.0
+
+
+async def load_slice(proc: Proc | None, send: Send, concurrency: int, seconds: float) -> Slice:
+    """`concurrency` workers sending for `seconds`; the proxy's CPU read before and after."""
+    got = Slice(load=os.getloadavg()[0])
+    cpu0 = proc.cpu() if proc else 0.0
+    deadline = time.perf_counter() + seconds
+
+    async def worker() -> None:
+        while time.perf_counter() < deadline:
+            ttfb, total = await send()
+            got.ttfbs.append(ttfb)
+            got.totals.append(total)
+
+    began = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    got.elapsed = time.perf_counter() - began
+    got.cpu = (proc.cpu() - cpu0) if proc else 0.0
+    return got
+
+
+def summary(slices: list[Slice], concurrency: int, stream: bool, cpu: bool) -> dict[str, Any]:
+    """req/s, p50/p99, TTFB p50 and CPU us/request of a cell's slices taken together."""
+    totals = [t for s in slices for t in s.totals]
+    ttfbs = [t for s in slices for t in s.ttfbs]
+    n = len(totals)
+    return {"c": concurrency, "requests": n, "rps": n / sum(s.elapsed for s in slices),
+            "p50_ms": _pct(totals, 0.5), "p99_ms": _pct(totals, 0.99),
+            "ttfb_p50_ms": _pct(ttfbs, 0.5) if stream else None,
+            "cpu_us": sum(s.cpu for s in slices) / n * 1e6 if cpu and n else None,
+            "load": statistics.fmean(s.load for s in slices)}
+
+
+async def warm(send: Send, requests: int = 5) -> None:
+    for _ in range(requests):
+        await send()
+
+
 async def cell(proc: Proc | None, url: str, req: Request, concurrency: int,
                seconds: float) -> dict[str, Any]:
     """One target x workload x concurrency: req/s, p50/p99, TTFB p50, CPU us/request."""
-    ttfbs: list[float] = []
-    totals: list[float] = []
-    async with _sender(url, req) as send:
-        for _ in range(5):
-            await send()
-        load = os.getloadavg()[0]
-        cpu0 = proc.cpu() if proc else 0.0
-        deadline = time.perf_counter() + seconds
-
-        async def worker() -> None:
-            while time.perf_counter() < deadline:
-                ttfb, total = await send()
-                ttfbs.append(ttfb)
-                totals.append(total)
-
-        began = time.perf_counter()
-        await asyncio.gather(*(worker() for _ in range(concurrency)))
-        elapsed = time.perf_counter() - began
-        cpu = (proc.cpu() - cpu0) if proc else 0.0
-    n = len(totals)
-    return {"c": concurrency, "requests": n, "rps": n / elapsed, "p50_ms": _pct(totals, 0.5),
-            "p99_ms": _pct(totals, 0.99), "ttfb_p50_ms": _pct(ttfbs, 0.5) if req.stream else None,
-            "cpu_us": cpu / n * 1e6 if proc and n else None, "load": load}
+    async with sender(url, req) as send:
+        await warm(send)
+        got = await load_slice(proc, send, concurrency, seconds)
+    return summary([got], concurrency, req.stream, proc is not None)
 
 
 async def open_streams(proc: Proc, url: str, count: int, tag: str) -> dict[str, Any]:

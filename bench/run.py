@@ -1,10 +1,11 @@
 """One run, every axis: the simulator direct, an nginx hop, this gateway and litellm side by side
 (plus, for non-stream chat, a bare aiohttp relay: the floor of any aiohttp gateway).
 
-    python bench/run.py [--seconds 3] [--leak-requests 100000] [--out bench/results.json]
+    python bench/run.py [--seconds 3] [--rounds 3] [--leak-requests 100000] [--out FILE]
 
 Pins the load generator and the simulator (bench/sim.py) to core 0 and each proxy to core 1,
-then, target after target for each workload (so they see the same machine load): req/s, p50/p99,
+then, for each workload, the targets in turns (`--rounds` turns of `seconds / rounds` each, so
+a change in the machine's load reaches every target alike): req/s, p50/p99,
 TTFB, the proxy's CPU per request (/proc); RSS per open stream (1,000 slow streams); RSS over
 many requests (leak check); time from client hang-up to upstream closed, per protocol; orphaned
 upstream streams after a mass hang-up; `agm --help` / `agm accounts list` wall time. Prints a
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import shutil
@@ -66,20 +68,47 @@ def targets_for(load: Workload, sim: procs.Proc, proxies: dict[str, procs.Proc])
 
 
 async def throughput(sim: procs.Proc, proxies: dict[str, procs.Proc], seconds: float,
-                     only: set[str] | None) -> list[dict[str, Any]]:
+                     rounds: int, only: set[str] | None) -> list[dict[str, Any]]:
     rows = []
     for load in workloads():
         if only and load.name not in only:
             continue
         for concurrency in (1, 8):
-            for name, proc, url, req in targets_for(load, sim, proxies):
-                try:
-                    row = await measure.cell(proc, url, req, concurrency, seconds)
-                except Exception as exc:  # a peer that cannot serve a workload: say so
-                    row = {"c": concurrency, "error": str(exc)[:200]}
-                row.update(target=name, workload=load.name)
-                rows.append(row)
+            cells = await interleaved(targets_for(load, sim, proxies), concurrency, seconds,
+                                      rounds)
+            for row in cells:
+                row["workload"] = load.name
                 report.print_row(row)
+            rows += cells
+    return rows
+
+
+async def interleaved(targets: list[tuple], concurrency: int, seconds: float,
+                      rounds: int) -> list[dict[str, Any]]:
+    """One cell per target: each target in turn for `seconds / rounds`, `rounds` times over, so
+    a change in the host's load during the cell reaches every target alike."""
+    slices: dict[str, list[measure.Slice]] = {name: [] for name, *_ in targets}
+    errors: dict[str, str] = {}
+    async with contextlib.AsyncExitStack() as stack:
+        sends = {name: await stack.enter_async_context(measure.sender(url, req))
+                 for name, _, url, req in targets}
+        for _ in range(rounds):
+            for name, proc, _, _ in targets:
+                if name in errors:
+                    continue
+                try:  # a peer that cannot serve a workload: say so
+                    if not slices[name]:
+                        await measure.warm(sends[name])
+                    slices[name].append(await measure.load_slice(
+                        proc, sends[name], concurrency, seconds / rounds))
+                except Exception as exc:
+                    errors[name] = str(exc)[:200]
+    rows = []
+    for name, _, _, req in targets:
+        row = ({"c": concurrency, "error": errors[name]} if name in errors
+               else measure.summary(slices[name], concurrency, req.stream, True))
+        row.update(target=name, rounds=rounds)
+        rows.append(row)
     return rows
 
 
@@ -159,7 +188,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     try:
         for proc in proxies.values():
             await wait_up(proc, "/healthz" if proc.name == "gateway" else "/")
-        result["cells"] = await throughput(sim, proxies, args.seconds,
+        result["cells"] = await throughput(sim, proxies, args.seconds, args.rounds,
                                            set(args.only) if args.only else None)
         if not args.only:
             result["hangup"] = await hangups(proxies, sim.url)
@@ -181,6 +210,8 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=3.0, help="per throughput cell")
+    parser.add_argument("--rounds", type=int, default=3,
+                        help="each cell's seconds split into this many turns per target")
     parser.add_argument("--streams", type=int, default=1000, help="concurrent slow streams")
     parser.add_argument("--leak-requests", type=int, default=100_000)
     parser.add_argument("--leak-seconds", type=float, default=300.0, help="bound on the leak run")
