@@ -83,7 +83,7 @@ class Slice:
 
     totals: list[float] = field(default_factory=list)
     ttfbs: list[float] = field(default_factory=list)
-    cpu: float = 0.0  # seconds of the proxy's CPU
+    cpu: float | None = None  # seconds of the proxy's CPU (None: no process to read)
     elapsed: float = 0.0
     load: float = 0.0
 
@@ -103,19 +103,20 @@ async def load_slice(proc: Proc | None, send: Send, concurrency: int, seconds: f
     began = time.perf_counter()
     await asyncio.gather(*(worker() for _ in range(concurrency)))
     got.elapsed = time.perf_counter() - began
-    got.cpu = (proc.cpu() - cpu0) if proc else 0.0
+    got.cpu = (proc.cpu() - cpu0) if proc else None
     return got
 
 
-def summary(slices: list[Slice], concurrency: int, stream: bool, cpu: bool) -> dict[str, Any]:
+def summary(slices: list[Slice], concurrency: int, stream: bool) -> dict[str, Any]:
     """req/s, p50/p99, TTFB p50 and CPU us/request of a cell's slices taken together."""
     totals = [t for s in slices for t in s.totals]
     ttfbs = [t for s in slices for t in s.ttfbs]
+    cpus = [s.cpu for s in slices if s.cpu is not None]
     n = len(totals)
     return {"c": concurrency, "requests": n, "rps": n / sum(s.elapsed for s in slices),
             "p50_ms": _pct(totals, 0.5), "p99_ms": _pct(totals, 0.99),
             "ttfb_p50_ms": _pct(ttfbs, 0.5) if stream else None,
-            "cpu_us": sum(s.cpu for s in slices) / n * 1e6 if cpu and n else None,
+            "cpu_us": sum(cpus) / n * 1e6 if cpus and n else None,
             "load": statistics.fmean(s.load for s in slices)}
 
 
@@ -130,7 +131,7 @@ async def cell(proc: Proc | None, url: str, req: Request, concurrency: int,
     async with sender(url, req) as send:
         await warm(send)
         got = await load_slice(proc, send, concurrency, seconds)
-    return summary([got], concurrency, req.stream, proc is not None)
+    return summary([got], concurrency, req.stream)
 
 
 async def open_streams(proc: Proc, url: str, count: int, tag: str) -> dict[str, Any]:

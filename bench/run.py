@@ -57,8 +57,9 @@ def targets_for(load: Workload, sim: procs.Proc, proxies: dict[str, procs.Proc])
     out: list[tuple] = []
     if load.upstream is not None:
         out.append(("direct", sim, sim.url + "/prod", load.upstream))
-    if load.upstream is not None and "nginx" in proxies:
-        out.append(("nginx", proxies["nginx"], proxies["nginx"].url + "/prod", load.upstream))
+        if "nginx" in proxies:
+            out.append(("nginx", proxies["nginx"], proxies["nginx"].url + "/prod",
+                        load.upstream))
     out.append(("gateway", proxies["gateway"], proxies["gateway"].url, load.gateway))
     if "bare" in proxies and load.name in ("chat", "chat_sdk"):
         out.append(("bare", proxies["bare"], proxies["bare"].url, load.gateway))
@@ -106,7 +107,7 @@ async def interleaved(targets: list[tuple], concurrency: int, seconds: float,
     rows = []
     for name, _, _, req in targets:
         row = ({"c": concurrency, "error": errors[name]} if name in errors
-               else measure.summary(slices[name], concurrency, req.stream, True))
+               else measure.summary(slices[name], concurrency, req.stream))
         row.update(target=name, rounds=rounds)
         rows.append(row)
     return rows
