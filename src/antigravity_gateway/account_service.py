@@ -22,7 +22,7 @@ from msgspec.structs import replace
 from .accounts import importers, oauth
 from .accounts.store import Account, AccountStore, Quota
 from .errors import GatewayError, UpstreamError, UpstreamLoginFailed
-from .providers import cloudcode_setup
+from .providers import cloudcode_setup, wire
 from .providers.cloudcode import CloudCode
 from .settings import Settings, UpstreamSettings
 from .state.base import Store, Token
@@ -69,6 +69,8 @@ class AccountService:
         clock: Callable[[], float] = time.time,
         polling: cloudcode_setup.Polling | None = None,
         shared: Store | None = None,
+        *,
+        upstream_client: wire.Client,
     ) -> None:
         self._session = session
         self._store = store
@@ -77,8 +79,9 @@ class AccountService:
         self._locks: dict[str, asyncio.Lock] = {}
         self._shared = shared or MemoryStore()
         up = self._upstream = settings.upstream
-        self.cloudcode = CloudCode(session, up.cloudcode_base_urls, proxy=up.proxy_url or None,
-                                   timeout=settings.proxy.request_timeout, user_agent=up.user_agent)
+        self.cloudcode = CloudCode(
+            upstream_client, up.cloudcode_base_urls, proxy=up.proxy_url or None,
+            timeout=settings.proxy.request_timeout, user_agent=up.user_agent)
 
     def use_settings(self, settings: Settings) -> None:
         """Take new settings while serving: OAuth endpoints, and the Cloud Code URLs, proxy and

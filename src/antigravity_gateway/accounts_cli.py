@@ -51,10 +51,11 @@ def _with_service(job: Callable[[AccountService], Awaitable[T]]) -> T:
     import aiohttp
 
     from .account_service import AccountService
+    from .providers import wire
 
     async def run() -> T:
-        async with aiohttp.ClientSession(trust_env=False) as session:
-            return await job(AccountService(session, settings, store))
+        async with aiohttp.ClientSession(trust_env=False) as session, wire.Client() as upstream:
+            return await job(AccountService(session, settings, store, upstream_client=upstream))
 
     with _quiet_logs():
         return asyncio.run(run())

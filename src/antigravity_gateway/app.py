@@ -27,6 +27,7 @@ from .accounts.store import AccountStore
 from .dashboard import routes as dashboard
 from .mcp_servers import routes as mcp_routes
 from .monitor.service import Monitor
+from .providers import wire
 from .server import admin, auth, browsers, middleware, monitoring
 from .server.admin_config import ADMIN, AdminContext
 from .server.context import GATEWAY, STATE
@@ -40,7 +41,8 @@ log = logging.getLogger(__name__)
 
 
 def new_session(settings: Settings) -> aiohttp.ClientSession:
-    # limit=0: no cap on concurrent upstream streams (the default 100 makes the 101st queue).
+    # for OAuth, fetches and tools (upstream calls: providers/wire.py); limit=0: no cap on
+    # concurrent calls (the default 100 makes the 101st queue).
     connector = aiohttp.TCPConnector(limit=0, ttl_dns_cache=300, keepalive_timeout=90)
     return aiohttp.ClientSession(connector=connector, trust_env=False)
 
@@ -82,8 +84,10 @@ def build_app(
     store.sweep()  # temp files a killed writer left behind
     owned = session is None
     http = session or new_session(settings)
+    upstream_client = wire.Client()
     shared = shared or new_store(settings)
-    accounts = AccountService(http, settings, store, clock=clock, shared=shared)
+    accounts = AccountService(http, settings, store, clock=clock, shared=shared,
+                              upstream_client=upstream_client)
     pool = _pool(settings, store, data_dir, clock, rng)
     if shared.shared:
         pool.record = shared.record
@@ -95,6 +99,7 @@ def build_app(
         new_id=new_id,
         clock=clock,
         http=http,
+        upstream_client=upstream_client,
     )
     app[GATEWAY] = gateway
     dashboard.add_routes(app.router)
@@ -102,22 +107,24 @@ def build_app(
     _add_monitor(app, gateway, data_dir, store)
     add_routes(app)
     mcp_routes.install(app, gateway)
-    if owned:  # entered first, left last (also when the state store cannot be opened)
-        app.cleanup_ctx.append(_closing(http))
+    # entered first, left last (also when the state store cannot be opened)
+    app.cleanup_ctx.append(_closing(upstream_client, http if owned else None))
     app.cleanup_ctx.append(upkeep.context(gateway, store, data_dir, shared))
     app.cleanup_ctx.append(_live_settings(gateway, data_dir))
     return app
 
 
 def _closing(
-    http: aiohttp.ClientSession,
+    upstream_client: wire.Client, http: aiohttp.ClientSession | None,
 ) -> Callable[[web.Application], contextlib.AbstractAsyncContextManager[None]]:
     @contextlib.asynccontextmanager
     async def closing(_: web.Application) -> AsyncIterator[None]:
         try:
             yield
         finally:
-            await http.close()
+            await upstream_client.close()
+            if http is not None:
+                await http.close()
 
     return closing
 

@@ -199,9 +199,11 @@ async def _enroll(settings: cfg.Settings, store: AccountStore, token: str) -> En
     import aiohttp
 
     from .account_service import AccountService
+    from .providers import wire
 
-    async with aiohttp.ClientSession() as session:
-        return await AccountService(session, settings, store).enroll_token(token)
+    async with aiohttp.ClientSession() as session, wire.Client() as upstream:
+        service = AccountService(session, settings, store, upstream_client=upstream)
+        return await service.enroll_token(token)
 
 
 @accounts.command("list")

@@ -76,16 +76,15 @@ def upstreams_test(name: str, model: str | None) -> None:
 
 async def _test(settings: cfg.Settings, name: str,
                 model: str | None) -> tuple[ChatResponse, float, str, str]:
-    import aiohttp
-
     from .core.messages import ChatRequest, Message, Text
+    from .providers import wire
     from .routing.models import Route
     from .server.attempt import Limits, attempt
     from .server.relay import assemble
     from .server.upstreams import Upstreams
 
-    async with aiohttp.ClientSession() as session:
-        registry = Upstreams(session, time.time)
+    async with wire.Client() as upstream:
+        registry = Upstreams(upstream, time.time)
         registry.sync(settings)
         lane = registry.lanes.get(name)
         if lane is None:

@@ -9,6 +9,7 @@ import aiohttp
 
 from antigravity_gateway.account_service import AccountService
 from antigravity_gateway.accounts.store import AccountStore
+from antigravity_gateway.providers import wire
 from antigravity_gateway.providers.cloudcode_setup import Polling
 from antigravity_gateway.settings import Settings, UpstreamSettings
 from tests.fakes.cloudcode import FakeGoogle
@@ -42,6 +43,7 @@ async def no_sleep(_: float) -> None:
 class Harness:
     fake: FakeGoogle
     session: aiohttp.ClientSession
+    upstream: wire.Client
     data_dir: Path
     clock: Clock = field(default_factory=Clock)
     attempts: int = 10
@@ -52,5 +54,5 @@ class Harness:
 
     def service(self, settings: Settings | None = None) -> AccountService:
         return AccountService(self.session, settings or settings_for(self.fake), self.store,
-                              clock=self.clock,
+                              clock=self.clock, upstream_client=self.upstream,
                               polling=Polling(interval=0.0, attempts=self.attempts, sleep=no_sleep))

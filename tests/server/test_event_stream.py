@@ -15,12 +15,16 @@ from antigravity_gateway.providers.base import EventStream
 from antigravity_gateway.providers.http import SseChunks
 
 
-class _Content:
-    """aiohttp's StreamReader as SseChunks uses it: the body in the pieces it arrives in."""
+class _Response:
+    """The upstream client's `Response` as SseChunks uses it: the body in the pieces it
+    arrives in."""
+
+    url = "http://upstream/v1/chat/completions"
 
     def __init__(self, *pieces: bytes) -> None:
         self.pieces = list(pieces)
         self.reads = 0
+        self.released = 0
 
     async def readany(self) -> bytes:
         self.reads += 1
@@ -28,14 +32,6 @@ class _Content:
 
     def at_eof(self) -> bool:
         return not self.pieces
-
-
-class _Response:
-    url = "http://upstream/v1/chat/completions"
-
-    def __init__(self, *pieces: bytes) -> None:
-        self.content = _Content(*pieces)
-        self.released = 0
 
     def release(self) -> None:
         self.released += 1
@@ -51,8 +47,8 @@ async def test_a_body_that_came_whole_is_read_once_and_known_ended() -> None:
     chunks = SseChunks(resp)  # type: ignore[arg-type]
     got = await chunks.read()
     assert [c["choices"][0]["delta"]["content"] for c in got] == ["Hel", "lo"]
-    assert chunks.ended and resp.content.reads == 1 and resp.released == 1
-    assert await chunks.read() == [] and resp.content.reads == 1
+    assert chunks.ended and resp.reads == 1 and resp.released == 1
+    assert await chunks.read() == [] and resp.reads == 1
 
 
 async def test_a_body_in_pieces_ends_with_its_last_piece() -> None:
@@ -60,7 +56,7 @@ async def test_a_body_in_pieces_ends_with_its_last_piece() -> None:
     chunks = SseChunks(resp)  # type: ignore[arg-type]
     assert len(await chunks.read()) == 1 and not chunks.ended
     assert len(await chunks.read()) == 1  # the half event waits for its other half
-    assert chunks.ended and resp.content.reads == 3 and resp.released == 1
+    assert chunks.ended and resp.reads == 3 and resp.released == 1
 
 
 async def test_a_required_stream_without_any_event_is_a_502() -> None:

@@ -8,6 +8,7 @@ import pytest
 from antigravity_gateway.account_service import AccountService
 from antigravity_gateway.accounts.store import AccountStore
 from antigravity_gateway.app import build_app
+from antigravity_gateway.providers import wire
 from tests.fakes import capacity_exhausted, quota_exhausted, text
 from tests.fakes.cloudcode import FakeGoogle
 
@@ -32,8 +33,9 @@ def _settings(fake: FakeGoogle, **proxy):
 
 async def _enroll(fake: FakeGoogle, tmp_path, *emails: str):
     settings = _settings(fake)
-    async with aiohttp.ClientSession() as session:
-        service = AccountService(session, settings, AccountStore(tmp_path))
+    async with aiohttp.ClientSession() as session, wire.Client() as upstream:
+        service = AccountService(session, settings, AccountStore(tmp_path),
+                                 upstream_client=upstream)
         for email in emails:
             fake.add_account(email, refresh_token=f"rt-{email}")
             await service.enroll(f"rt-{email}")

@@ -16,7 +16,6 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import aiohttp
 import msgspec
 
 from ..accounts.pool import Pool
@@ -27,7 +26,7 @@ from ..errors import UpstreamError
 from ..protocols.gemini import outbound as gemini
 from ..routing.models import Route
 from ..routing.sessions import session_id_of
-from . import http
+from . import http, wire
 from .base import EventStream
 from .offload import off_loop_if_big
 
@@ -35,7 +34,6 @@ log = logging.getLogger(__name__)
 
 DEFAULT_USER_AGENT = "antigravity/1.15.8 linux/amd64"
 FALLBACK_STATUSES = frozenset({404, 408})
-CONNECT_SECONDS = 20
 _json_encode = http.json_encode
 
 
@@ -77,14 +75,14 @@ def unwrap(body: Any) -> dict[str, Any]:
 class CloudCode:
     def __init__(
         self,
-        session: aiohttp.ClientSession,
+        client: wire.Client,
         base_urls: Sequence[str],
         *,
         proxy: str | None = None,
         timeout: float = 600.0,
         user_agent: str = DEFAULT_USER_AGENT,
     ) -> None:
-        self._session = session
+        self._client = client
         self.configure(base_urls, proxy=proxy, timeout=timeout, user_agent=user_agent)
 
     def configure(
@@ -95,7 +93,7 @@ class CloudCode:
             raise ValueError("at least one Cloud Code base URL is needed")
         self._base_urls = tuple(u.rstrip("/") for u in base_urls)
         self._proxy = proxy or None
-        self._timeout = aiohttp.ClientTimeout(total=timeout, sock_connect=CONNECT_SECONDS)
+        self._timeout = wire.Timeout(total=timeout, connect=http.CONNECT_SECONDS)
         self._user_agent = user_agent
 
     def _headers(self, token: str, accept: str) -> dict[str, str]:
@@ -131,23 +129,21 @@ class CloudCode:
         )
         return http.SseChunks(resp, unwrap)
 
-    async def _post(
-        self, path: str, token: str, payload: bytes, accept: str
-    ) -> aiohttp.ClientResponse:
+    async def _post(self, path: str, token: str, payload: bytes, accept: str) -> wire.Response:
         return await self._request("POST", path, token, payload, accept)
 
     async def _request(
         self, verb: str, path: str, token: str, payload: bytes | None, accept: str
-    ) -> aiohttp.ClientResponse:
+    ) -> wire.Response:
         last: UpstreamError | None = None
         for base in self._base_urls:
             try:
                 async with network.waiting_for(base):
-                    resp = await self._session.request(
-                        verb, base + path, data=payload, headers=self._headers(token, accept),
+                    resp = await self._client.request(
+                        verb, base + path, body=payload, headers=self._headers(token, accept),
                         proxy=self._proxy, timeout=self._timeout,
                     )
-            except (aiohttp.ClientError, TimeoutError) as exc:
+            except OSError as exc:  # every failure of the upstream client
                 reason = network.describe(exc, base, self._timeout)
                 log.warning("upstream unreachable: %s", reason)
                 last = UpstreamError(502, "", message=f"upstream unreachable: {reason}")

@@ -11,25 +11,26 @@ import logging
 from collections.abc import Callable, Mapping
 from typing import Any
 
-import aiohttp
 import msgspec
 
 from ..core import network
 from ..core.sse import SseDecoder
 from ..errors import UpstreamError
 from ..routing.retry import parse_retry_delay
+from .wire import Client, Response, Timeout
 
 log = logging.getLogger(__name__)
 
 _json_decode = msgspec.json.Decoder().decode
 json_encode = msgspec.json.Encoder().encode
+CONNECT_SECONDS = 20
 
 
-async def error_of(resp: aiohttp.ClientResponse) -> UpstreamError:
+async def error_of(resp: Response) -> UpstreamError:
     async with resp:
         try:
             text = (await resp.read()).decode("utf-8", errors="replace")
-        except aiohttp.ClientError:
+        except OSError:
             text = ""
     delay = parse_retry_delay(text, resp.headers)
     return UpstreamError(
@@ -78,7 +79,7 @@ class SseChunks:
 
     def __init__(
         self,
-        resp: aiohttp.ClientResponse,
+        resp: Response,
         unwrap: Callable[[Any], dict[str, Any]] = _identity,
         *,
         require: bool = False,
@@ -95,7 +96,7 @@ class SseChunks:
         while not chunks and not self._ended:
             raw = await self._receive()
             events = self._decoder.feed(raw) if raw else []
-            if not raw or self._resp.content.at_eof():  # the end came too: no read to learn it
+            if not raw or self._resp.at_eof():  # the end came too: no read to learn it
                 self._ended = True
                 events += self._decoder.close()
             unwrap = self._unwrap
@@ -114,10 +115,10 @@ class SseChunks:
 
     async def _receive(self) -> bytes:
         try:
-            return await self._resp.content.readany()
-        except (aiohttp.ClientError, TimeoutError) as exc:
+            return await self._resp.readany()
+        except OSError as exc:  # every failure of the upstream client
             self.close()
-            reason = network.describe(exc, str(self._resp.url))
+            reason = network.describe(exc, self._resp.url)
             raise UpstreamError(502, "", message=f"upstream stream broke: {reason}") from exc
 
     def close(self) -> None:
@@ -136,21 +137,21 @@ def _chunk_of(data: str, unwrap: Callable[[Any], dict[str, Any]]) -> dict[str, A
 
 
 async def post(
-    session: aiohttp.ClientSession,
+    client: Client,
     url: str,
     body: Mapping[str, Any],
     headers: Mapping[str, str],
     *,
     proxy: str | None,
-    timeout: aiohttp.ClientTimeout,
-) -> aiohttp.ClientResponse:
+    timeout: Timeout,
+) -> Response:
     """POST a JSON body; a status >= 400 or a network failure is an `UpstreamError`."""
     try:
-        resp = await session.post(
-            url, data=json_encode(body), headers={"Content-Type": "application/json", **headers},
-            proxy=proxy, timeout=timeout,
+        resp = await client.request(
+            "POST", url, body=json_encode(body),
+            headers={"Content-Type": "application/json", **headers}, proxy=proxy, timeout=timeout,
         )
-    except (aiohttp.ClientError, TimeoutError) as exc:
+    except OSError as exc:
         reason = network.describe(exc, url, timeout)
         raise UpstreamError(502, "", message=f"upstream unreachable: {reason}") from exc
     if resp.status >= 400:
@@ -159,22 +160,21 @@ async def post(
 
 
 class Transport:
-    """An API-key upstream's HTTP side: its base URL, the shared session, proxy and timeout."""
+    """An API-key upstream's HTTP side: its base URL, the shared client, proxy and timeout."""
 
     def __init__(
-        self, session: aiohttp.ClientSession, base_url: str, *, proxy: str = "",
-        timeout: float = 600.0,
+        self, client: Client, base_url: str, *, proxy: str = "", timeout: float = 600.0,
     ) -> None:
-        self.session = session
+        self.client = client
         self.base_url = base_url.rstrip("/")
         self.proxy = proxy or None
-        self.timeout = aiohttp.ClientTimeout(total=timeout, sock_connect=20)
+        self.timeout = Timeout(total=timeout, connect=CONNECT_SECONDS)
 
     async def stream(
         self, path: str, body: Mapping[str, Any], headers: Mapping[str, str]
     ) -> SseChunks:
         """POST and read the answer as SSE JSON events (a body without any is a 502)."""
-        resp = await post(self.session, self.base_url + path, body,
+        resp = await post(self.client, self.base_url + path, body,
                           {"Accept": "text/event-stream", **headers},
                           proxy=self.proxy, timeout=self.timeout)
         return SseChunks(resp, require=True)
@@ -183,12 +183,12 @@ class Transport:
         self, path: str, body: Mapping[str, Any], headers: Mapping[str, str]
     ) -> dict[str, Any]:
         """POST and read the JSON answer."""
-        resp = await post(self.session, self.base_url + path, body,
+        resp = await post(self.client, self.base_url + path, body,
                           {"Accept": "application/json", **headers},
                           proxy=self.proxy, timeout=self.timeout)
         async with resp:
             try:
                 raw = await resp.read()
-            except (aiohttp.ClientError, TimeoutError) as exc:
+            except OSError as exc:
                 raise UpstreamError(502, "", message="upstream answer broke off") from exc
         return as_dict(raw)

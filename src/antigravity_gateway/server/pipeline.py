@@ -24,6 +24,7 @@ from ..accounts.pool import Policy, Pool
 from ..accounts.store import Account
 from ..core.messages import ChatRequest, Message, Text, Thinking, ToolCall
 from ..errors import GatewayError, NoAccount, UpstreamError
+from ..providers import wire
 from ..providers.base import EventStream
 from ..providers.cloudcode import CloudCode, CloudCodeProvider
 from ..routing import models
@@ -82,6 +83,7 @@ class Gateway:
         new_id: Callable[[], str],
         clock: Callable[[], float],
         http: aiohttp.ClientSession,
+        upstream_client: wire.Client,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
         self.http = http  # for handlers that fetch on the client's behalf (image URLs)
@@ -96,7 +98,7 @@ class Gateway:
         self.google = GoogleAccounts(
             accounts, pool, CloudCodeProvider(cloudcode, pool, new_id), clock
         )
-        self.upstreams = Upstreams(http, clock)
+        self.upstreams = Upstreams(upstream_client, clock)
         self._routed = models.RouteCache()
         self.on_settings: list[Callable[[Settings], None]] = []  # more to do on a live change
         self.last_used: dict[str, float] = {}  # email -> when it last served (upkeep saves it)

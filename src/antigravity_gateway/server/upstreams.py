@@ -14,12 +14,11 @@ import logging
 from collections.abc import Callable
 from urllib.parse import urlsplit
 
-import aiohttp
-
 from ..accounts.pool import ANY_MODEL, Policy, Pool
 from ..accounts.store import Account
 from ..core.messages import ChatRequest
 from ..errors import UpstreamError
+from ..providers import wire
 from ..providers.anthropic import AnthropicProvider
 from ..providers.base import Provider, key_credentials
 from ..providers.gemini_api import GeminiApiProvider
@@ -96,8 +95,8 @@ def entries(settings: Settings) -> list[UpstreamEntry]:
 class Upstreams:
     """The lanes of every API-key upstream, kept in step with the settings."""
 
-    def __init__(self, http: aiohttp.ClientSession, clock: Callable[[], float]) -> None:
-        self._http = http
+    def __init__(self, client: wire.Client, clock: Callable[[], float]) -> None:
+        self._client = client
         self._clock = clock
         self._source: tuple[list[UpstreamEntry], ZaiSettings, str, int] | None = None
         self.lanes: dict[str, KeyLane] = {}
@@ -123,7 +122,7 @@ class Upstreams:
     def _lane(self, entry: UpstreamEntry, settings: Settings, old: KeyLane | None) -> KeyLane:
         if old is not None and old.entry == entry:
             return old
-        transport = Transport(self._http, entry.base_url, proxy=settings.upstream.proxy_url,
+        transport = Transport(self._client, entry.base_url, proxy=settings.upstream.proxy_url,
                               timeout=settings.proxy.request_timeout)
         return KeyLane(entry, _KINDS[entry.kind](transport, entry.models), self._clock)
 
