@@ -19,11 +19,11 @@ import pstats
 import sys
 import tempfile
 import time
-from msgspec.structs import replace
 from pathlib import Path
 from typing import Any
 
 import msgspec
+from msgspec.structs import replace
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))

@@ -117,15 +117,18 @@ def start_gateway(sim: dict, data_dir: Path, src: str | None = None, extra: str 
     return Proc("gateway", popen, f"http://127.0.0.1:{port}")
 
 
-def start_bare(sim: dict) -> Proc:
+def start_bare(sim: dict, client: str = "aiohttp") -> Proc:
     """tests/e2e/bare_relay.py, the least any aiohttp gateway must do (non-stream chat only):
-    the floor under the gateway's CPU per request."""
+    the floor under the gateway's CPU per request. `client="wire"`: with the gateway's own
+    upstream client (`bare-wire`), the floor of this gateway's stack."""
     port = free_port()
     argv = [sys.executable, "-m", "tests.e2e.bare_relay", "--port", str(port), "--upstream",
-            sim["cloudcode_base_urls"][0], "--token", "bench", "--project", "bench"]
+            sim["cloudcode_base_urls"][0], "--token", "bench", "--project", "bench",
+            "--client", client]
     popen = subprocess.Popen(pinned(1, argv), cwd=ROOT, stdout=subprocess.DEVNULL,
                              stderr=subprocess.DEVNULL)
-    return Proc("bare", popen, f"http://127.0.0.1:{port}")
+    return Proc("bare" if client == "aiohttp" else f"bare-{client}", popen,
+                f"http://127.0.0.1:{port}")
 
 
 def ensure_litellm() -> Path | None:

@@ -87,20 +87,26 @@ def goals(result: dict[str, Any]) -> list[tuple[str, str, bool | None]]:
     return out
 
 
+FLOORS = {"bare": "bare aiohttp relay",
+          "bare-wire": "bare relay, aiohttp server + the gateway's upstream client"}
+
+
 def _floor(result: dict[str, Any]) -> list[tuple[str, str, bool | None]]:
-    """What a bare aiohttp relay (no routing, no translation) spends: the floor of the ratios."""
+    """What a bare relay (no routing, no translation) spends: the floor of the ratios."""
     out: list[tuple[str, str, bool | None]] = []
-    gw, ll, bare = (_cell(result, "chat", t, 8) for t in ("gateway", "litellm", "bare"))
-    if gw and ll and bare:
-        out.append(("(floor) bare aiohttp relay CPU/request vs litellm (chat, c=8)",
-                    f"{ll['cpu_us'] / bare['cpu_us']:.1f}x ({bare['cpu_us']:.0f} us; gateway = "
-                    f"{gw['cpu_us'] / bare['cpu_us']:.2f}x bare)", None))
-    direct, nginx, bare1 = (_cell(result, "chat", t, 1) for t in ("direct", "nginx", "bare"))
-    if direct and nginx and bare1:
-        added, hop = bare1["p50_ms"] - direct["p50_ms"], nginx["p50_ms"] - direct["p50_ms"]
-        out.append(("(floor) bare aiohttp relay added p50 at c=1 (chat)",
-                    f"+{added:.2f} ms" + (f" = {added / hop:.1f}x nginx's" if hop > 0 else ""),
-                    None))
+    gw, ll = _cell(result, "chat", "gateway", 8), _cell(result, "chat", "litellm", 8)
+    direct, nginx = _cell(result, "chat", "direct", 1), _cell(result, "chat", "nginx", 1)
+    for target, name in FLOORS.items():
+        bare, bare1 = _cell(result, "chat", target, 8), _cell(result, "chat", target, 1)
+        if gw and ll and bare:
+            out.append((f"(floor) {name} CPU/request vs litellm (chat, c=8)",
+                        f"{ll['cpu_us'] / bare['cpu_us']:.1f}x ({bare['cpu_us']:.0f} us; "
+                        f"gateway = {gw['cpu_us'] / bare['cpu_us']:.2f}x it)", None))
+        if direct and nginx and bare1:
+            added, hop = bare1["p50_ms"] - direct["p50_ms"], nginx["p50_ms"] - direct["p50_ms"]
+            out.append((f"(floor) {name} added p50 at c=1 (chat)",
+                        f"+{added:.2f} ms" + (f" = {added / hop:.1f}x nginx's" if hop > 0 else ""),
+                        None))
     return out
 
 

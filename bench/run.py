@@ -63,6 +63,8 @@ def targets_for(load: Workload, sim: procs.Proc, proxies: dict[str, procs.Proc])
     out.append(("gateway", proxies["gateway"], proxies["gateway"].url, load.gateway))
     if "bare" in proxies and load.name in ("chat", "chat_sdk"):
         out.append(("bare", proxies["bare"], proxies["bare"].url, load.gateway))
+    if "bare-wire" in proxies and load.name == "chat":
+        out.append(("bare-wire", proxies["bare-wire"], proxies["bare-wire"].url, load.gateway))
     if "litellm" in proxies and load.litellm is not None:
         out.append(("litellm", proxies["litellm"], proxies["litellm"].url, load.litellm))
     return out
@@ -176,6 +178,7 @@ def start_all(sim_info: dict, work: Path, skip: set[str], extra: str) -> dict[st
         proxies["litellm"] = litellm
     if "bare" not in skip:
         proxies["bare"] = procs.start_bare(sim_info)
+        proxies["bare-wire"] = procs.start_bare(sim_info, "wire")
     return proxies
 
 
