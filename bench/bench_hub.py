@@ -41,7 +41,12 @@ BODY = b'{"model":"gemini-3-flash","messages":[{"role":"user","content":"bench: 
 SSE = b"".join(stream_frames(b"hello", None, True))
 
 
-class _Content:
+class _Response:
+    """Stands for the upstream client's `wire.Response`: the simulator's bytes, received."""
+
+    status = 200
+    url = "http://sim/v1internal:streamGenerateContent"
+
     def __init__(self) -> None:
         self._left = [SSE]
 
@@ -50,16 +55,6 @@ class _Content:
 
     def at_eof(self) -> bool:
         return not self._left
-
-
-class _Response:
-    """Stands for aiohttp's ClientResponse: the simulator's bytes, already received."""
-
-    status = 200
-    url = "http://sim/v1internal:streamGenerateContent"
-
-    def __init__(self) -> None:
-        self.content = _Content()
 
     def release(self) -> None:
         return None

@@ -4,8 +4,9 @@ The gateway (`agm serve`) and a bare aiohttp relay (tests/e2e/bare_relay.py: the
 aiohttp gateway must do) serve the same chat completions from the same simulator, interleaved
 in rounds; each one's CPU time (user + system, /proc/PID/stat) per request is compared. Not
 wall time: other jobs on the machine slow both without changing the CPU either spends. The
-bound is generous (bench/README.md, "Regression check": 1.8-2.2x measured here); a regression
-that adds per-request work (logging, re-encoding, per-event allocations) shows up well above.
+bound is generous (bench/README.md, "Regression check": 1.67-1.76x measured here since the
+gateway's own upstream client); a regression that adds per-request work (logging,
+re-encoding, per-event allocations, back to aiohttp's client) shows up well above.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from tests.fakes.cloudcode import FakeGoogleThread
 
 REQUESTS_PER_ROUND = 150
 ROUNDS = 4
-BOUND = 3.0  # measured 1.8-2.2x (bench/README.md, "Regression check")
+BOUND = 2.5  # measured 1.67-1.76x (bench/README.md, "Regression check"); was 3 at 1.8-2.2x
 CHAT = {"model": "gemini-3-flash", "messages": [{"role": "user", "content": "hi"}]}
 
 

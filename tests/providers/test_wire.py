@@ -381,3 +381,13 @@ async def test_a_certificate_the_client_does_not_trust_fails_in_words(serve, tmp
         with pytest.raises(ssl.SSLError) as info:
             await call(c, upstream.url)
     assert network.describe(info.value, upstream.url).startswith("TLS error with 127.0.0.1")
+
+
+async def test_an_https_proxy_carries_tls_inside_tls(serve, tmp_path) -> None:
+    server_tls, client_tls = _self_signed(tmp_path)
+    upstream = await serve(keep_answering, server_tls)
+    proxy = Proxy()
+    via = await serve(proxy.handle, server_tls)
+    async with wire.Client(client_tls) as c:
+        assert await call(c, upstream.url + "/gen", b"hi", proxy=via.url) == b"/gen hi"
+    assert proxy.seen[0][0].startswith("CONNECT 127.0.0.1:")
