@@ -2,7 +2,7 @@
 
 aiohttp's client spent ~80 µs of CPU on each upstream call here, in layers such a call does
 not use (cookie jar, tracing hooks, payload objects, a writer task per request); with this one
-a chat request costs the gateway 60-80 µs less (bench/README.md, session 7). It sends one body,
+a chat request costs the gateway 80-100 µs less (bench/README.md, session 7). It sends one body,
 hands the answer over as it arrives, and tunnels through an HTTP(S) proxy with CONNECT.
 Every failure is an `OSError`; aiohttp's session still serves every other call (OAuth, fetches).
 """
@@ -29,6 +29,7 @@ __all__ = ["Client", "Response", "Timeout"]
 _HIGH_WATER = 1 << 18  # stop reading from the socket while this much waits unread
 _KEEP_IDLE = 60.0  # an idle connection older than this is not used again
 _USER_AGENT = "User-Agent: antigravity-gateway\r\n"  # when the caller names none
+_Key = tuple[str, str, int, str]  # a pool's: scheme, host, port and the proxy ("" for none)
 
 
 @functools.cache
@@ -98,7 +99,7 @@ class _Connection(asyncio.Protocol):
                  "_headers", "_keep_alive", "_parser", "_paused", "_until_eof", "_waiter",
                  "closed", "idle_since", "key", "reused", "transport")
 
-    def __init__(self, client: Client, key: tuple[str, str, int, str]) -> None:
+    def __init__(self, client: Client, key: _Key) -> None:
         self._client = client
         self.key = key
         self.transport: asyncio.Transport | None = None
@@ -244,7 +245,7 @@ class Client:
 
     def __init__(self, tls: ssl.SSLContext | None = None) -> None:
         self._tls = tls
-        self._idle: dict[tuple[str, str, int, str], collections.deque[_Connection]] = {}
+        self._idle: dict[_Key, collections.deque[_Connection]] = {}
         self._open: set[_Connection] = set()
 
     async def request(
@@ -253,7 +254,8 @@ class Client:
     ) -> Response:
         """Send one call and wait for its answer's head (the body follows in `Response`).
 
-        A kept-alive connection the host closed meanwhile is retried once on a new one."""
+        A kept-alive connection the host closed meanwhile (the call never reached it) is left
+        for another one."""
         scheme, host, port, target = _split(url)
         plain_proxy = bool(proxy) and scheme == "http"  # an http URL goes to the proxy itself
         head = _head(method, url if plain_proxy else target, _netloc(scheme, host, port),
@@ -274,7 +276,7 @@ class Client:
                 raise
             return Response(conn, url, status, got)
 
-    async def _connection(self, key: tuple[str, str, int, str], timeout: Timeout) -> _Connection:
+    async def _connection(self, key: _Key, timeout: Timeout) -> _Connection:
         idle = self._idle.get(key)
         now = time.monotonic()
         while idle:
@@ -289,7 +291,7 @@ class Client:
         except TimeoutError as exc:
             raise ConnectTimeout(f"no connection to {key[1]}:{key[2]}") from exc
 
-    async def _connect(self, key: tuple[str, str, int, str]) -> _Connection:
+    async def _connect(self, key: _Key) -> _Connection:
         scheme, host, port, proxy = key
         tls = (self._tls or _default_tls()) if scheme == "https" else None
         if not proxy:
@@ -302,7 +304,7 @@ class Client:
         return conn
 
     async def _open_to(
-        self, key: tuple[str, str, int, str], host: str, port: int, tls: ssl.SSLContext | None
+        self, key: _Key, host: str, port: int, tls: ssl.SSLContext | None
     ) -> _Connection:
         loop = asyncio.get_running_loop()
         _, conn = await loop.create_connection(
