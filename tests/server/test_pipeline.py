@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
+from urllib.parse import urlsplit
+
 import aiohttp
+import msgspec
 import pytest
 
 from antigravity_gateway.account_service import AccountService
@@ -194,3 +198,42 @@ async def test_error_answers_name_the_model_and_the_account(gateway, fake_google
     assert resp.headers["X-Mapped-Model"] == "gemini-3-flash"
     assert resp.headers["X-Account-Email"] in ("a@example.com", "b@example.com")
     assert resp.headers["X-Request-Id"]
+
+
+async def _forward(reader: asyncio.StreamReader, writer: asyncio.StreamWriter,
+                   seen: list[str]) -> None:
+    """A forwarding HTTP proxy for one absolute-form request (`POST http://host:port/path`)."""
+    head = (await reader.readuntil(b"\r\n\r\n")).decode("latin-1").split("\r\n")
+    method, url, version = head[0].split()
+    seen.append(f"{method} {url}")
+    target = urlsplit(url)
+    headers = [h for h in head[1:] if h and not h.lower().startswith(("proxy-", "connection"))]
+    length = next((int(h.split(":", 1)[1]) for h in headers
+                   if h.lower().startswith("content-length:")), 0)
+    body = await reader.readexactly(length)
+    up_reader, up_writer = await asyncio.open_connection(target.hostname, target.port)
+    path = target.path + (f"?{target.query}" if target.query else "")
+    up_writer.write("\r\n".join([f"{method} {path} {version}", *headers, "Connection: close",
+                                 "", ""]).encode("latin-1") + body)
+    while data := await up_reader.read(65536):
+        writer.write(data)
+    up_writer.close()
+    writer.close()
+
+
+async def test_upstream_calls_go_through_the_configured_proxy(
+    fake_google, tmp_path, aiohttp_client
+) -> None:
+    settings = await _enroll(fake_google, tmp_path, "a@example.com")
+    seen: list[str] = []
+    proxy = await asyncio.start_server(lambda r, w: _forward(r, w, seen), "127.0.0.1", 0)
+    port = proxy.sockets[0].getsockname()[1]
+    upstream = msgspec.structs.replace(settings.upstream, proxy_url=f"http://127.0.0.1:{port}")
+    client = await aiohttp_client(build_app(msgspec.structs.replace(settings, upstream=upstream),
+                                            tmp_path))
+    resp = await _chat(client)
+    assert resp.status == 200, await resp.text()
+    assert (await resp.json())["choices"][0]["message"]["content"]
+    assert any(line.startswith("POST http://127.0.0.1:") and "streamGenerateContent" in line
+               for line in seen), seen
+    proxy.close()
