@@ -92,6 +92,18 @@ async def client() -> AsyncIterator[wire.Client]:
         yield c
 
 
+def sends(raw: bytes, *, hold: float = 0) -> Handler:
+    """A host that reads one request, writes `raw` (whatever it is), keeps the connection
+    `hold` seconds and closes it."""
+
+    async def handler(peer: Peer) -> None:
+        await peer.request()
+        peer.writer.write(raw)
+        await asyncio.sleep(hold)
+
+    return handler
+
+
 async def keep_answering(peer: Peer) -> None:
     while True:
         line, _, body = await peer.request()
@@ -160,11 +172,7 @@ async def test_a_chunked_answer_arrives_as_sent(serve, client) -> None:
 
 
 async def test_an_answer_without_a_length_ends_with_its_connection(serve, client) -> None:
-    async def until_eof(peer: Peer) -> None:
-        await peer.request()
-        peer.writer.write(b"HTTP/1.0 200 OK\r\n\r\nall of it")
-
-    server = await serve(until_eof)
+    server = await serve(sends(b"HTTP/1.0 200 OK\r\n\r\nall of it"))
     assert await call(client, server.url) == b"all of it"
     assert await call(client, server.url) == b"all of it"
     assert server.connections == 2
@@ -205,10 +213,7 @@ async def test_a_connection_the_host_closed_meanwhile_is_replaced(serve, client)
 
 
 async def test_a_host_that_closes_without_answering_is_named(serve, client) -> None:
-    async def hang_up(peer: Peer) -> None:
-        await peer.request()
-
-    server = await serve(hang_up)
+    server = await serve(sends(b""))
     with pytest.raises(Disconnected) as info:
         await call(client, server.url)
     assert network.describe(info.value, server.url).endswith(
@@ -216,12 +221,7 @@ async def test_a_host_that_closes_without_answering_is_named(serve, client) -> N
 
 
 async def test_garbage_instead_of_http_is_a_disconnect(serve, client) -> None:
-    async def garbage(peer: Peer) -> None:
-        await peer.request()
-        peer.writer.write(b"SSH-2.0-OpenSSH\r\n\r\n")
-        await asyncio.sleep(1)
-
-    server = await serve(garbage)
+    server = await serve(sends(b"SSH-2.0-OpenSSH\r\n\r\n", hold=1))
     with pytest.raises(Disconnected, match="unreadable HTTP answer"):
         await call(client, server.url)
 
@@ -252,12 +252,7 @@ async def test_releasing_early_closes_the_connection(serve, client) -> None:
 
 
 async def test_the_time_limit_covers_the_answer(serve, client) -> None:
-    async def stall(peer: Peer) -> None:
-        await peer.request()
-        peer.writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc")
-        await asyncio.sleep(5)
-
-    server = await serve(stall)
+    server = await serve(sends(b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc", hold=5))
     limits = Timeout(total=0.2, connect=5)
     resp = await client.request("POST", server.url, body=b"", headers={}, timeout=limits)
     assert await resp.readany() == b"abc"
