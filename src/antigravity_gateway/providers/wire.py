@@ -1,10 +1,9 @@
 """HTTP/1.1 to the upstreams: keep-alive connections per origin, answers parsed by httptools.
 
-aiohttp's client spent ~80 µs of CPU on each upstream call here, in layers such a call does
-not use (cookie jar, tracing hooks, payload objects, a writer task per request); with this one
-a chat request costs the gateway 80-100 µs less (bench/README.md, session 7). It sends one body,
-hands the answer over as it arrives, and tunnels through an HTTP(S) proxy with CONNECT.
-Every failure is an `OSError`; aiohttp's session still serves every other call (OAuth, fetches).
+aiohttp's client spent ~75 µs of CPU a call in layers an upstream call does not use (cookie
+jar, tracing hooks, payload objects, a writer task); this one ~17, and a chat request costs the
+gateway 80-100 µs less (bench/README.md, session 7). It tunnels through an HTTP(S) proxy with
+CONNECT; every failure is an `OSError`. aiohttp's session keeps the other calls (OAuth, fetches).
 """
 
 from __future__ import annotations
