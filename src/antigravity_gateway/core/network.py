@@ -2,9 +2,9 @@
 
 `describe` turns an aiohttp/OS exception (or the upstream client's, defined here) into "DNS
 lookup failed for HOST", "connection refused by HOST:PORT", "no answer from HOST within 10 s",
-"TLS error with HOST: ...". `waiting_for`
-calls the notifier a command line installed (`notify_waits`) when a call takes longer than
-`NOTICE_SECONDS`; without one (the server) it costs a context-variable read.
+"TLS error with HOST: ...". `waiting_for` calls the notifier a command line installed
+(`notify_waits`) when a call takes longer than `NOTICE_SECONDS`; without one (the server) it
+costs a context-variable read.
 """
 
 from __future__ import annotations
@@ -61,9 +61,9 @@ def describe(
             return f"DNS lookup failed for {urlsplit(url).hostname or host} (no such host?)"
         case aiohttp.ClientConnectorCertificateError() | aiohttp.ClientSSLError() | ssl.SSLError():
             return f"TLS error with {host}: {_reason(exc)}"
-        case ConnectionRefusedError():
-            return f"connection refused by {host} (nothing listens there)"
-        case aiohttp.ClientConnectorError() if isinstance(exc.os_error, ConnectionRefusedError):
+        case ConnectionRefusedError() | aiohttp.ClientConnectorError(
+            os_error=ConnectionRefusedError()
+        ):
             return f"connection refused by {host} (nothing listens there)"
         case aiohttp.ConnectionTimeoutError() | ConnectTimeout():
             return f"timed out after {_seconds(timeout, connect=True)} connecting to {host}"

@@ -37,14 +37,14 @@ def _default_tls() -> ssl.SSLContext:
 
 
 @functools.lru_cache(maxsize=512)
-def _split(url: str) -> tuple[str, str, int, str]:
-    """scheme, host, port and the request target (path and query) of an http(s) URL."""
+def _split(url: str) -> tuple[str, str, int, str, str]:
+    """scheme, host, port, request target (path and query) and Host value of an http(s) URL."""
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ValueError(f"not an http(s) URL: {url!r}")
     port = parts.port or (443 if parts.scheme == "https" else 80)
     target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-    return parts.scheme, parts.hostname, port, target
+    return parts.scheme, parts.hostname, port, target, _netloc(parts.scheme, parts.hostname, port)
 
 
 def _netloc(scheme: str, host: str, port: int) -> str:
@@ -96,7 +96,7 @@ class _Connection(asyncio.Protocol):
 
     __slots__ = ("_buffered", "_chunks", "_client", "_complete", "_deadline", "_error", "_head",
                  "_headers", "_keep_alive", "_parser", "_paused", "_until_eof", "_waiter",
-                 "closed", "idle_since", "key", "reused", "transport")
+                 "closed", "idle_since", "key", "transport")
 
     def __init__(self, client: Client, key: _Key) -> None:
         self._client = client
@@ -115,8 +115,7 @@ class _Connection(asyncio.Protocol):
         self._error: OSError | None = None
         self._deadline: asyncio.TimerHandle | None = None
         self.closed = False
-        self.reused = False
-        self.idle_since = 0.0
+        self.idle_since = 0.0  # set when it goes back to the pool
 
     # asyncio.Protocol
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
@@ -190,6 +189,11 @@ class _Connection(asyncio.Protocol):
         return data
 
     @property
+    def reused(self) -> bool:
+        """It served a call before this one (it came from the pool)."""
+        return self.idle_since > 0
+
+    @property
     def drained(self) -> bool:
         return self._complete and not self._chunks
 
@@ -255,10 +259,10 @@ class Client:
 
         A kept-alive connection the host closed meanwhile (the call never reached it) is left
         for another one."""
-        scheme, host, port, target = _split(url)
+        scheme, host, port, target, netloc = _split(url)
         plain_proxy = bool(proxy) and scheme == "http"  # an http URL goes to the proxy itself
-        head = _head(method, url if plain_proxy else target, _netloc(scheme, host, port),
-                     headers, body, proxy if plain_proxy else None)
+        head = _head(method, url if plain_proxy else target, netloc, headers, body,
+                     proxy if plain_proxy else None)
         request = head + body if body else head
         key = (scheme, host, port, proxy or "")
         while True:
@@ -281,7 +285,6 @@ class Client:
         while idle:
             conn = idle.pop()
             if not conn.closed and now - conn.idle_since < _KEEP_IDLE:
-                conn.reused = True
                 return conn
             conn.close()
         try:
@@ -295,7 +298,7 @@ class Client:
         tls = (self._tls or _default_tls()) if scheme == "https" else None
         if not proxy:
             return await self._open_to(key, host, port, tls)
-        p_scheme, p_host, p_port, _ = _split(proxy)
+        p_scheme, p_host, p_port, _, _ = _split(proxy)
         p_tls = (self._tls or _default_tls()) if p_scheme == "https" else None
         conn = await self._open_to(key, p_host, p_port, p_tls)
         if tls is not None:
