@@ -163,8 +163,10 @@ class _Connection(asyncio.Protocol):
         self._wake()
 
     # the caller's side
-    async def send(self, request: bytes, timeout: Timeout) -> tuple[int, CIMultiDict[str]]:
-        """Write one request; its answer's status and headers."""
+    async def send(
+        self, request: tuple[bytes, ...], timeout: Timeout
+    ) -> tuple[int, CIMultiDict[str]]:
+        """Write one request (its head, then any body); its answer's status and headers."""
         assert self.transport is not None
         loop = asyncio.get_running_loop()
         self._head = loop.create_future()
@@ -172,7 +174,9 @@ class _Connection(asyncio.Protocol):
         self._complete = self._until_eof = False
         if timeout.total:
             self._deadline = loop.call_later(timeout.total, self._expire)
-        self.transport.write(request)
+        # head and body side by side, not joined: joining a 39 MB body held the loop ~20 ms
+        # (tests/e2e/test_limits.py); uvloop sends both in one writev
+        self.transport.writelines(request)
         headers = await self._head
         return self._parser.get_status_code(), headers
 
@@ -263,7 +267,7 @@ class Client:
         plain_proxy = bool(proxy) and scheme == "http"  # an http URL goes to the proxy itself
         head = _head(method, url if plain_proxy else target, netloc, headers, body,
                      proxy if plain_proxy else None)
-        request = head + body if body else head
+        request = (head, body) if body else (head,)
         key = (scheme, host, port, proxy or "")
         while True:
             conn = await self._connection(key, timeout)
@@ -321,7 +325,7 @@ class Client:
         netloc = _netloc("https", host, port)
         connect = f"CONNECT {host}:{port} HTTP/1.1\r\nHost: {netloc}\r\n{_proxy_auth(proxy)}\r\n"
         try:
-            status, _ = await conn.send(connect.encode("latin-1"), Timeout())
+            status, _ = await conn.send((connect.encode("latin-1"),), Timeout())
             if status != 200:
                 raise Disconnected(f"the proxy refused the tunnel to {netloc}: HTTP {status}")
             assert conn.transport is not None
