@@ -27,7 +27,7 @@ from aiohttp import web
 
 from . import datadir
 from .app import build_app
-from .log_writer import LogWriter, Sink
+from .log_writer import LineFormatter, LogWriter, Sink
 from .monitor.access import LOGGER as ACCESS_LOGGER
 from .server.access_log import RequestIdFilter
 from .server.connections import GuardedRunner
@@ -94,7 +94,7 @@ def configure_logging(log_format: str) -> LogWriter:
     """Text lines on stderr, written by a thread (log_writer.py); with `json`, the access log
     is bare JSON lines (for log shippers)."""
     writer = LogWriter()
-    line = logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
+    line = LineFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
     text = writer.handler(Sink(line))
     text.addFilter(RequestIdFilter())  # `[id]` on every line logged during a request
     root = logging.getLogger()

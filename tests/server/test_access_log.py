@@ -15,10 +15,11 @@ def tagged(message: str) -> str:
 
 def test_request_id_filter_tags_lines_inside_a_request_only() -> None:
     assert tagged("outside") == "outside"
-    token = access_log._request_id.set("r3")
-    try:
+    with access_log.Tagged("r3"):
         assert access_log.current_request_id() == "r3"
         assert tagged("inside") == "[r3] inside"
         assert tagged('{"status": 200}') == '{"status": 200}'  # a JSON access line stays JSON
-    finally:
-        access_log._request_id.reset(token)
+        with access_log.Tagged("r4"):  # nested: the inner id, then the outer one again
+            assert tagged("nested") == "[r4] nested"
+        assert tagged("inside") == "[r3] inside"
+    assert tagged("after") == "after"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 
 from ..core.messages import ChatRequest, Message, Text
@@ -11,8 +12,11 @@ def session_id_of(req: ChatRequest) -> str:
     """A stable session id (upstream `sessionId`, sticky key): the client's session key, else
     the text of the conversation's first user message."""
     seed = req.session_key or _first_user_text(req.messages)
-    if not seed:
-        return ""
+    return _digest(seed) if seed else ""
+
+
+@functools.lru_cache(maxsize=64)  # a conversation's every turn and a request's two lookups hit
+def _digest(seed: str) -> str:
     digest = hashlib.sha256(seed.encode()).digest()
     return "-" + str(int.from_bytes(digest[:8], "big") >> 1)
 

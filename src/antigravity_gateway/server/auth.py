@@ -34,7 +34,7 @@ def presented_keys(request: web.Request) -> Iterator[str]:
     for header in ("x-api-key", "x-goog-api-key"):
         if value := request.headers.get(header):
             yield value.strip()
-    if value := request.query.get("key"):
+    if request.query_string and (value := request.query.get("key")):  # no query: no parsing
         yield value
 
 

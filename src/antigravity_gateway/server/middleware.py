@@ -30,7 +30,7 @@ def request_ids(new_id: Callable[[], str]) -> Middleware:
     async def with_request_id(request: web.Request, handler: Handler) -> web.StreamResponse:
         request_id = request.headers.get("X-Request-Id") or new_id()
         request[REQUEST_ID] = request_id
-        with access_log.tagged(request_id):  # `[id]` on the lines logged meanwhile
+        with access_log.Tagged(request_id):  # `[id]` on the lines logged meanwhile
             response = await handler(request)
         if not response.prepared:
             response.headers.setdefault("X-Request-Id", request_id)
