@@ -55,7 +55,7 @@ class LineFormatter(logging.Formatter):
         if second != self._second:  # one writer thread formats: no lock needed
             self._second = second
             self._stamp = time.strftime(self.default_time_format, self.converter(second))
-        return self.default_msec_format % (self._stamp, record.msecs)
+        return f"{self._stamp},{int(record.msecs):03d}"  # as logging's default_msec_format
 
 
 class LogWriter:
