@@ -6,7 +6,7 @@ import io
 import logging
 import threading
 
-from antigravity_gateway.log_writer import LogWriter, Sink
+from antigravity_gateway.log_writer import LineFormatter, LogWriter, Sink
 from antigravity_gateway.server.access_log import RequestIdFilter, _request_id
 
 
@@ -123,3 +123,12 @@ def test_a_bad_log_call_neither_raises_nor_stops_the_writer() -> None:
     log.info("still here")
     writer.stop()
     assert stream.getvalue() == "still here\n"
+
+
+def test_line_formatter_writes_what_logging_writes_across_seconds() -> None:
+    ours = LineFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
+    theirs = logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
+    for created in (1_700_000_000.004, 1_700_000_000.999, 1_700_000_001.5, 1_700_000_000.25):
+        record = logging.LogRecord("antigravity_gateway.x", logging.INFO, "", 0, "hi", (), None)
+        record.created, record.msecs = created, (created - int(created)) * 1000
+        assert ours.format(record) == theirs.format(record)
