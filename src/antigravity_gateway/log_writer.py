@@ -4,6 +4,7 @@ A handler on the loop's side only queues the record (after the request-id filter
 the request's context); the writer thread wakes on the first record, lets FLUSH_SECONDS' worth
 gather and writes them in one call per stream. A slow terminal or a full pipe then delays log
 lines, never requests, and a busy gateway makes a few writes a second instead of one per line.
+The access log skips `logging` altogether: its lines come queued as a `Line` (bench/README.md).
 """
 
 from __future__ import annotations
@@ -13,56 +14,79 @@ import queue
 import sys
 import threading
 import time
-from typing import TextIO
+from typing import NamedTuple, TextIO
 
 FLUSH_SECONDS = 0.02
 BACKLOG = 100_000  # lines waiting for a stderr nobody reads (a paused terminal): then dropped
 
 
-class Sink:
-    """Where one kind of line goes: a formatter and a stream (stderr unless told)."""
+class Line(NamedTuple):
+    """An INFO line logged without `logging`: what a `LogRecord` would say, and only that."""
 
-    def __init__(self, formatter: logging.Formatter, stream: TextIO | None = None) -> None:
-        self.formatter = formatter
-        self.stream = stream
+    created: float
+    name: str
+    message: str
 
-    def write(self, records: list[logging.LogRecord]) -> None:
-        stream = self.stream or sys.stderr  # looked up late: tests and shells swap sys.stderr
-        try:
-            stream.write("".join(self._line(r) for r in records))
-            stream.flush()
-        except (OSError, ValueError):  # stderr closed or gone: nothing else can report it
-            pass
 
-    def _line(self, record: logging.LogRecord) -> str:
-        try:
-            return self.formatter.format(record) + "\n"
-        except Exception:  # a line that cannot be formatted must not end the writer thread
-            return f"{record.levelname} {record.name}: (unformattable log line)\n"
+Item = logging.LogRecord | Line
 
 
 class LineFormatter(logging.Formatter):
     """logging's Formatter, with the date and time rendered once a second rather than once a
-    line (`time.strftime` was a fifth of formatting an access line)."""
+    line (`time.strftime` was a fifth of formatting an access line); it formats `Line`s too."""
 
     def __init__(self, fmt: str) -> None:
         super().__init__(fmt)
+        self._format = fmt
         self._second = -1
         self._stamp = ""
 
+    def line(self, line: Line) -> str:
+        """What `format` makes of an INFO record saying the same."""
+        msecs = int((line.created - int(line.created)) * 1000)
+        return self._format % {"asctime": self._time(line.created, msecs), "levelname": "INFO",
+                               "name": line.name, "message": line.message}
+
     def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:  # noqa: N802
-        second = int(record.created)
+        return self._time(record.created, int(record.msecs))
+
+    def _time(self, created: float, msecs: int) -> str:
+        second = int(created)
         if second != self._second:  # one writer thread formats: no lock needed
             self._second = second
             self._stamp = time.strftime(self.default_time_format, self.converter(second))
-        return f"{self._stamp},{int(record.msecs):03d}"  # as logging's default_msec_format
+        return f"{self._stamp},{msecs:03d}"  # as logging's default_msec_format
+
+
+class Sink:
+    """Where one kind of line goes: a formatter and a stream (stderr unless told)."""
+
+    def __init__(self, formatter: LineFormatter, stream: TextIO | None = None) -> None:
+        self.formatter = formatter
+        self.stream = stream
+
+    def write(self, items: list[Item]) -> None:
+        stream = self.stream or sys.stderr  # looked up late: tests and shells swap sys.stderr
+        try:
+            stream.write("".join(self._line(item) for item in items))
+            stream.flush()
+        except (OSError, ValueError):  # stderr closed or gone: nothing else can report it
+            pass
+
+    def _line(self, item: Item) -> str:
+        try:
+            if isinstance(item, Line):
+                return self.formatter.line(item) + "\n"
+            return self.formatter.format(item) + "\n"
+        except Exception:  # a line that cannot be formatted must not end the writer thread
+            return f"{item.name}: (unformattable log line)\n"
 
 
 class LogWriter:
     """The thread behind every `QueuedHandler`: batches records and writes them."""
 
     def __init__(self) -> None:
-        self._queue: queue.SimpleQueue[tuple[Sink, logging.LogRecord] | None] = queue.SimpleQueue()
+        self._queue: queue.SimpleQueue[tuple[Sink, Item] | None] = queue.SimpleQueue()
         self.dropped = 0
         self._thread = threading.Thread(target=self._run, name="agm-log-writer", daemon=True)
         self._thread.start()
@@ -70,11 +94,11 @@ class LogWriter:
     def handler(self, sink: Sink) -> logging.Handler:
         return QueuedHandler(self, sink)
 
-    def put(self, sink: Sink, record: logging.LogRecord) -> None:
+    def put(self, sink: Sink, item: Item) -> None:
         if self._queue.qsize() >= BACKLOG:
             self.dropped += 1
             return
-        self._queue.put((sink, record))
+        self._queue.put((sink, item))
 
     def stop(self) -> None:
         """Write what is queued, then end the thread."""
@@ -108,12 +132,12 @@ class LogWriter:
                 "msg": f"{dropped} log line(s) dropped: stderr was not being read"})])
 
 
-def _write(items: list[tuple[Sink, logging.LogRecord]]) -> None:
-    by_sink: dict[int, tuple[Sink, list[logging.LogRecord]]] = {}
-    for sink, record in items:
-        by_sink.setdefault(id(sink), (sink, []))[1].append(record)
-    for sink, records in by_sink.values():
-        sink.write(records)
+def _write(items: list[tuple[Sink, Item]]) -> None:
+    by_sink: dict[int, tuple[Sink, list[Item]]] = {}
+    for sink, item in items:
+        by_sink.setdefault(id(sink), (sink, []))[1].append(item)
+    for sink, lines in by_sink.values():
+        sink.write(lines)
 
 
 class QueuedHandler(logging.Handler):

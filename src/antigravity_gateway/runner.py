@@ -20,6 +20,7 @@ import logging
 import resource
 import signal
 import sys
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -27,9 +28,9 @@ from aiohttp import web
 
 from . import datadir
 from .app import build_app
-from .log_writer import LineFormatter, LogWriter, Sink
+from .log_writer import Line, LineFormatter, LogWriter, Sink
 from .monitor.access import LOGGER as ACCESS_LOGGER
-from .server.access_log import RequestIdFilter
+from .server.access_log import RequestIdFilter, tag
 from .server.connections import GuardedRunner
 from .server.context import GATEWAY
 from .server.monitoring import MONITOR
@@ -62,7 +63,7 @@ def run(
     worker: int | None = None,
 ) -> None:
     """`worker`: this process's index among `--workers N` (only worker 0 prints the banner)."""
-    writer = configure_logging(log_format)
+    writer, access_out = configure_logging(log_format)
     try:
         with asyncio.Runner(loop_factory=_loop_factory()) as runner:
             runner.run(
@@ -72,6 +73,7 @@ def run(
                     host=host or settings.bind_host,
                     port=port or settings.proxy.port,
                     json_access_log=log_format == "json",
+                    access_out=access_out,
                     worker=worker,
                 )
             )
@@ -90,12 +92,13 @@ def _loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
     return uvloop.new_event_loop
 
 
-def configure_logging(log_format: str) -> LogWriter:
+def configure_logging(log_format: str) -> tuple[LogWriter, Callable[[str], None]]:
     """Text lines on stderr, written by a thread (log_writer.py); with `json`, the access log
-    is bare JSON lines (for log shippers)."""
+    is bare JSON lines (for log shippers). Returns the writer, and where the monitor puts its
+    access lines."""
     writer = LogWriter()
-    line = LineFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
-    text = writer.handler(Sink(line))
+    lines = Sink(LineFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    text = writer.handler(lines)
     text.addFilter(RequestIdFilter())  # `[id]` on every line logged during a request
     root = logging.getLogger()
     root.setLevel(logging.INFO)
@@ -107,9 +110,20 @@ def configure_logging(log_format: str) -> LogWriter:
     logging.getLogger("mcp").setLevel(logging.WARNING)  # the MCP SDK logs every session at INFO
     if log_format == "json":
         access = logging.getLogger(ACCESS_LOGGER)
-        access.addHandler(writer.handler(Sink(logging.Formatter("%(message)s"))))
+        lines = Sink(LineFormatter("%(message)s"))
+        access.addHandler(writer.handler(lines))
         access.propagate = False
-    return writer
+    return writer, _access_lines(writer, lines)
+
+
+def _access_lines(writer: LogWriter, sink: Sink) -> Callable[[str], None]:
+    """Access lines queued as `Line`s, not through `logging` (no `LogRecord`, handler lock or
+    filter: ~6 us less CPU a request, bench/README.md), formatted as the handler would."""
+
+    def out(message: str) -> None:
+        writer.put(sink, Line(time.time(), ACCESS_LOGGER, tag(message)))
+
+    return out
 
 
 async def serve(
@@ -119,11 +133,14 @@ async def serve(
     host: str,
     port: int,
     json_access_log: bool = False,
+    access_out: Callable[[str], None] | None = None,
     worker: int | None = None,
 ) -> None:
     with _own(settings, data_dir):
         app = build_app(settings, data_dir)
         app[MONITOR].json_access_log = json_access_log
+        if access_out is not None:
+            app[MONITOR].access_out = access_out
         runner = GuardedRunner(
             app, max_connections=connection_cap(settings), shutdown_timeout=SHUTDOWN_SECONDS,
             access_log=None, handler_cancellation=True, keepalive_timeout=KEEPALIVE_SECONDS,

@@ -4,6 +4,7 @@ never a key or a body."""
 from __future__ import annotations
 
 import json
+import re
 import time
 from pathlib import Path
 
@@ -37,3 +38,7 @@ def test_access_log_line(fake: FakeGoogle, tmp_path: Path, log_format: str) -> N
     else:
         expected = "POST /v1/chat/completions 200 my-gpt -> gemini-3-flash user1@example.com"
         assert expected in lines[0]
+        # the prefix of every text line: time, level, logger, the request id
+        prefix = (r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} INFO antigravity_gateway.access: "
+                  r"\[[0-9a-f]{32}\] ")
+        assert re.match(prefix + re.escape(expected), lines[0]), lines[0]

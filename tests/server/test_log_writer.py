@@ -6,7 +6,7 @@ import io
 import logging
 import threading
 
-from antigravity_gateway.log_writer import LineFormatter, LogWriter, Sink
+from antigravity_gateway.log_writer import Line, LineFormatter, LogWriter, Sink
 from antigravity_gateway.server.access_log import RequestIdFilter, _request_id
 
 
@@ -132,3 +132,15 @@ def test_line_formatter_writes_what_logging_writes_across_seconds() -> None:
         record = logging.LogRecord("antigravity_gateway.x", logging.INFO, "", 0, "hi", (), None)
         record.created, record.msecs = created, (created - int(created)) * 1000
         assert ours.format(record) == theirs.format(record)
+
+
+def test_a_line_is_written_as_the_same_record_would_be() -> None:
+    for fmt in ("%(asctime)s %(levelname)s %(name)s: %(message)s", "%(message)s"):
+        formatter = LineFormatter(fmt)
+        record = logging.LogRecord("antigravity_gateway.access", logging.INFO, "", 0, "GET / 200",
+                                   (), None)
+        line = Line(record.created, "antigravity_gateway.access", "GET / 200")
+        assert formatter.line(line) == formatter.format(record)
+        stream = io.StringIO()
+        Sink(formatter, stream).write([line, record])
+        assert stream.getvalue() == f"{formatter.format(record)}\n" * 2

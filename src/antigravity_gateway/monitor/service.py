@@ -48,6 +48,8 @@ class Monitor:
         self.path = data_dir / db.DB_FILE
         self.feed = Feed()
         self.json_access_log = False
+        # where access lines go: `logging` unless the server hands a quicker way (runner.py)
+        self.access_out: Callable[[str], None] = access_log.info
         self.requests_total = 0
         self.errors_total = 0
         self.active_streams = 0
@@ -81,7 +83,7 @@ class Monitor:
     def log_access(self, record: Record) -> None:
         """The request's one access line: text, or JSON with `--log-format json`."""
         if access_log.isEnabledFor(logging.INFO):
-            access_log.info(format_access(record, as_json=self.json_access_log))
+            self.access_out(format_access(record, as_json=self.json_access_log))
 
     # ---- writer thread ---------------------------------------------------------------------
 

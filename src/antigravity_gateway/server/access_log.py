@@ -34,12 +34,17 @@ class Tagged:
         _request_id.reset(self._token)
 
 
+def tag(message: str) -> str:
+    """`message` with `[id]` in front while a request is served (JSON lines stay JSON)."""
+    request_id = _request_id.get()
+    if request_id and not message.startswith(("[", "{")):
+        return f"[{request_id}] {message}"
+    return message
+
+
 class RequestIdFilter(logging.Filter):
-    """Prefix a text line logged while a request is served with `[id]` (JSON lines stay JSON)."""
+    """`tag` every text line logged through `logging`."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        request_id = _request_id.get()
-        message = str(record.msg)
-        if request_id and not message.startswith(("[", "{")):
-            record.msg = f"[{request_id}] {message}"
+        record.msg = tag(str(record.msg))
         return True
