@@ -134,11 +134,12 @@ def _rollups(rows: Sequence[dict[str, Any]]) -> list[tuple[Any, ...]]:
     for row in rows:
         key = (row["timestamp"] // 1000 // 3600 * 3600, row["account_email"],
                row["mapped_model"] or row["model"], row["protocol"])
-        failed = int(row["status"] >= 400 or row["status"] < 200)
-        add = (1, failed, row["input_tokens"], row["output_tokens"], row["cached_tokens"])
-        total = sums.setdefault(key, [0, 0, 0, 0, 0])
-        for i, value in enumerate(add):
-            total[i] += value
+        total = sums.get(key) or sums.setdefault(key, [0, 0, 0, 0, 0])
+        total[0] += 1
+        total[1] += row["status"] >= 400 or row["status"] < 200
+        total[2] += row["input_tokens"]
+        total[3] += row["output_tokens"]
+        total[4] += row["cached_tokens"]
     return [(*key, *total) for key, total in sums.items()]
 
 

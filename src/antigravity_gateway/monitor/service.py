@@ -55,7 +55,7 @@ class Monitor:
         self.active_streams = 0
         self._secrets = secrets
         self._loop: asyncio.AbstractEventLoop | None = None
-        self.writer = Writer(data_dir, to_row=self._to_row, on_rows=self._hand_over,
+        self.writer = Writer(data_dir, to_rows=self._to_rows, on_rows=self._hand_over,
                              retention_days=lambda: self.settings.retention_days, clock=clock)
         from .metrics import Metrics, Readings
 
@@ -87,24 +87,10 @@ class Monitor:
 
     # ---- writer thread ---------------------------------------------------------------------
 
-    def _to_row(self, record: Record) -> dict[str, Any]:
+    def _to_rows(self, records: list[Record]) -> list[dict[str, Any]]:
         limit = self.settings.max_body_chars if self.settings.log_bodies else 0
-        secrets = self._secrets()
-        answer = readable(record.answer) if record.answer is not None else record.response_body
-        return {
-            "timestamp": record.timestamp_ms, "method": record.method, "path": record.path,
-            "protocol": record.protocol, "model": record.model,
-            "mapped_model": record.mapped_model, "account_email": record.account_email,
-            "client_ip": record.client_ip, "status": record.status,
-            "duration_ms": round(record.duration_ms, 1),
-            "ttfb_ms": None if record.ttfb_ms is None else round(record.ttfb_ms, 1),
-            "stream": int(record.stream), "attempts": record.attempts,
-            "input_tokens": record.input_tokens, "output_tokens": record.output_tokens,
-            "cached_tokens": record.cached_tokens,
-            "error": body_text(record.error.encode(), 2000, secrets) or "",
-            "request_body": body_text(record.request_body, limit, secrets),
-            "response_body": body_text(answer, limit, secrets),
-        }
+        secrets = self._secrets()  # once a batch
+        return [_to_row(record, limit, secrets) for record in records]
 
     def _hand_over(self, rows: list[dict[str, Any]]) -> None:
         if self._loop is None or not self.feed.readers:
@@ -131,3 +117,21 @@ class Monitor:
 
     async def _read(self, query: Callable[[sqlite3.Connection], T], empty: T) -> T:
         return await asyncio.to_thread(read, self.path, query, empty)
+
+
+def _to_row(record: Record, limit: int, secrets: list[str]) -> dict[str, Any]:
+    answer = readable(record.answer) if record.answer is not None else record.response_body
+    return {
+        "timestamp": record.timestamp_ms, "method": record.method, "path": record.path,
+        "protocol": record.protocol, "model": record.model,
+        "mapped_model": record.mapped_model, "account_email": record.account_email,
+        "client_ip": record.client_ip, "status": record.status,
+        "duration_ms": round(record.duration_ms, 1),
+        "ttfb_ms": None if record.ttfb_ms is None else round(record.ttfb_ms, 1),
+        "stream": int(record.stream), "attempts": record.attempts,
+        "input_tokens": record.input_tokens, "output_tokens": record.output_tokens,
+        "cached_tokens": record.cached_tokens,
+        "error": body_text(record.error.encode(), 2000, secrets) or "",
+        "request_body": body_text(record.request_body, limit, secrets),
+        "response_body": body_text(answer, limit, secrets),
+    }

@@ -52,14 +52,14 @@ class Writer:
         self,
         data_dir: Path,
         *,
-        to_row: Callable[[Any], Row],
+        to_rows: Callable[[list[Any]], list[Row]],
         on_rows: Callable[[list[Row]], None],
         retention_days: Callable[[], int],
         capacity: int = CAPACITY,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self._data_dir = data_dir
-        self._to_row = to_row
+        self._to_rows = to_rows
         self._on_rows = on_rows
         self._retention_days = retention_days
         self._clock = clock
@@ -140,7 +140,7 @@ class Writer:
             self._drop(len(records), f"monitor is off ({self.off_reason})")
             return
         try:
-            rows = [self._to_row(r) for r in records]
+            rows = self._to_rows(records)
             ids = db.insert(conn, rows)
         except sqlite3.Error as exc:
             self._turn_off(exc)

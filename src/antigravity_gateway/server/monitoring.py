@@ -88,7 +88,7 @@ def middleware() -> Middleware:
             if token is None:
                 record.status = response.status
             else:
-                _complete(record, request, response)
+                _complete(record, request, response, monitor)
             return response
         except asyncio.CancelledError:
             record.status, record.error = CLIENT_CLOSED, "the client closed the connection"
@@ -111,7 +111,7 @@ def middleware() -> Middleware:
 
 
 def _finish(record: Record, request: web.Request, monitor: Monitor) -> None:
-    _close(record, request)
+    _close(record, request, monitor)
     monitor.finish(record)
 
 
@@ -124,7 +124,9 @@ def client_ip(request: web.Request) -> str:
     return peer
 
 
-def _complete(record: Record, request: web.Request, response: web.StreamResponse) -> None:
+def _complete(
+    record: Record, request: web.Request, response: web.StreamResponse, monitor: Monitor
+) -> None:
     headers = response.headers
     if not record.status:
         record.status = response.status
@@ -136,25 +138,25 @@ def _complete(record: Record, request: web.Request, response: web.StreamResponse
         record.status, record.error = CLIENT_CLOSED, "the client hung up before the answer"
     if not response.prepared and isinstance(response, web.Response):
         body = response.body if isinstance(response.body, bytes) else b""
-        record.response_body = body[:_cap(request)]
+        record.response_body = body[:_cap(monitor)]
         if record.status >= 400 and not record.error:
             record.error = _error_message(body)
 
 
-def _close(record: Record, request: web.Request) -> None:
+def _close(record: Record, request: web.Request, monitor: Monitor) -> None:
     record.client_ip = client_ip(request)
     record.duration_ms = (time.perf_counter() - record.started) * 1000
     if record.ttfb_ms is None:
         record.ttfb_ms = record.duration_ms
     raw = getattr(request, "_read_bytes", None)  # the body, when the handler read it
     if isinstance(raw, bytes):
-        record.request_body = raw[:_cap(request)]
+        record.request_body = raw[:_cap(monitor)]
     record.model = _path_model(request) or record.model  # else the body's (read_json noted it)
 
 
-def _cap(request: web.Request) -> int:
+def _cap(monitor: Monitor) -> int:
     """Bytes of a body worth queueing: none when bodies are not kept."""
-    settings = request.app[MONITOR].settings
+    settings = monitor.settings
     if not (settings.enabled and settings.log_bodies):
         return 0
     return settings.max_body_chars * 4 + 4  # UTF-8: at most 4 bytes a character
