@@ -15,7 +15,7 @@ import pytest
 
 from antigravity_gateway.core.messages import ChatResponse, Text, Thinking, ToolCall, Usage
 from antigravity_gateway.monitor import db, queries
-from antigravity_gateway.monitor.bodies import readable, scrub
+from antigravity_gateway.monitor.bodies import readable, scrub, scrub_all
 from antigravity_gateway.monitor.feed import Feed
 from antigravity_gateway.monitor.record import Record
 from antigravity_gateway.monitor.service import Monitor
@@ -163,6 +163,21 @@ def test_scrub_removes_credentials() -> None:
 
 def test_scrub_removes_a_bearer_token_in_capitals() -> None:
     assert scrub('{"h": "BEARER abcdefghijk123"}') == '{"h": "[redacted]"}'
+
+
+def test_scrub_all_is_scrub_of_each_text() -> None:
+    batches = [
+        ['{"model": "m", "messages": []}', '{"choices": [{"text": "hi"}]}'],  # nothing to scrub
+        ['{"model": "m"}', '{"api_key": "k1"}', "call with Bearer abcdefghijk"],
+        ["the key is sk-secret-key-1", "clean"],
+        ['{"password"', ': "spans two texts"}'],  # a match only when joined: scrubbed one by one
+        ["sk-abcdefghij at the start", "ya29.at-the-start too"],
+    ]
+    for texts in batches:
+        assert scrub_all(texts, ["sk-secret-key-1"]) == [scrub(t, ["sk-secret-key-1"])
+                                                         for t in texts]
+    clean = batches[0]
+    assert scrub_all(clean) is clean  # checked together, left as they were
 
 
 def test_readable_answer() -> None:

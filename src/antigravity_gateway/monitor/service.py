@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from ..settings import MonitorSettings
 from . import db, queries, read
 from .access import LOGGER, format_access
-from .bodies import body_text, readable
+from .bodies import body_text, readable, scrub_all
 from .feed import Feed
 from .record import Record
 from .writer import Writer
@@ -89,8 +89,12 @@ class Monitor:
 
     def _to_rows(self, records: list[Record]) -> list[dict[str, Any]]:
         limit = self.settings.max_body_chars if self.settings.log_bodies else 0
-        secrets = self._secrets()  # once a batch
-        return [_to_row(record, limit, secrets) for record in records]
+        rows = [_to_row(record, limit) for record in records]
+        texts = [(row, field) for row in rows for field in _TEXTS if row[field]]
+        scrubbed = scrub_all([row[field] for row, field in texts], self._secrets())
+        for (row, field), text in zip(texts, scrubbed, strict=True):
+            row[field] = text
+        return rows
 
     def _hand_over(self, rows: list[dict[str, Any]]) -> None:
         if self._loop is None or not self.feed.readers:
@@ -119,7 +123,11 @@ class Monitor:
         return await asyncio.to_thread(read, self.path, query, empty)
 
 
-def _to_row(record: Record, limit: int, secrets: list[str]) -> dict[str, Any]:
+_TEXTS = ("error", "request_body", "response_body")  # scrubbed of credentials, a batch at once
+
+
+def _to_row(record: Record, limit: int) -> dict[str, Any]:
+    """The row as stored, but for scrubbing its texts."""
     answer = readable(record.answer) if record.answer is not None else record.response_body
     return {
         "timestamp": record.timestamp_ms, "method": record.method, "path": record.path,
@@ -131,7 +139,7 @@ def _to_row(record: Record, limit: int, secrets: list[str]) -> dict[str, Any]:
         "stream": int(record.stream), "attempts": record.attempts,
         "input_tokens": record.input_tokens, "output_tokens": record.output_tokens,
         "cached_tokens": record.cached_tokens,
-        "error": body_text(record.error.encode(), 2000, secrets) or "",
-        "request_body": body_text(record.request_body, limit, secrets),
-        "response_body": body_text(answer, limit, secrets),
+        "error": body_text(record.error.encode(), 2000) or "",
+        "request_body": body_text(record.request_body, limit),
+        "response_body": body_text(answer, limit),
     }
