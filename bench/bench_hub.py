@@ -80,7 +80,9 @@ async def one(gateway: Any, stream: bool) -> bytes:
     if stream:
         encoder = openai.StreamEncoder(id="chatcmpl-x", model=req.model, created=1,
                                        include_usage=False)
-        out = [frame async for event in served.events for frame in encoder.feed(event)]
+        out = []
+        while taken := await served.events.take():
+            out += [frame for event in taken for frame in encoder.feed(event)]
         return b"".join(out)
     resp = await assemble(served.events)
     wire = openai.encode_response(replace(resp, id="chatcmpl-x"), model=req.model, created=1)

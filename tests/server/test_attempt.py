@@ -56,7 +56,7 @@ async def test_served_reports_attempts_and_credential(fake_google, tmp_path, aio
     gateway = await _gateway(fake_google, tmp_path, aiohttp_client)
     fake_google.script(quota_exhausted(FLASH))
     served = await gateway.serve(HELLO)
-    async for _ in served.events:
+    while await served.events.take():
         pass
     streams = fake_google.calls("streamGenerateContent")
     assert served.attempts == 2 == len(streams)

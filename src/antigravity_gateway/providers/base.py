@@ -42,7 +42,7 @@ class ChunkDecoder(Protocol):
 
 
 class EventStream:
-    """The upstream's chunks decoded into hub events: one async iterator, one layer per event.
+    """The upstream's chunks decoded into hub events, taken as they arrive.
 
     `prime()` pulls until something beyond the opening Start arrived (or the stream ended), so
     a failure before the first byte surfaces while another credential can still be tried.
@@ -80,24 +80,18 @@ class EventStream:
         """Every event was taken and the upstream has ended: no more will come."""
         return self._ended and not self._ready
 
-    def take_ready(self) -> list[Event]:
-        """The events already received and not yet taken, without waiting: a relay writes them
-        in one socket write (one per event cost ~5 us each in system calls, bench/README.md)."""
+    async def take(self) -> list[Event]:
+        """Every event received and not yet taken, waiting for some when there are none; []
+        once the stream has ended. All of them at once: a relay writes them in one socket write
+        (one per event cost ~5 us each in system calls), and the consumer wakes once per
+        upstream chunk, not once per event (bench/README.md)."""
+        while not self._ready:
+            if not await self._pull():
+                return []
         ready, self._ready = self._ready, []
         for event in ready:
             self._see(event)
         return ready
-
-    def __aiter__(self) -> EventStream:
-        return self
-
-    async def __anext__(self) -> Event:
-        while not self._ready:
-            if not await self._pull():
-                raise StopAsyncIteration
-        event = self._ready.pop(0)
-        self._see(event)
-        return event
 
     async def aclose(self) -> None:
         self._chunks.close()

@@ -41,9 +41,10 @@ async def assemble(events: EventStream) -> ChatResponse:
     tap = monitoring.tap(stream=False)
     asm = Assembler()
     try:
-        async for event in events:
-            asm.feed(event)
-            tap.see(event)
+        while taken := await events.take():
+            for event in taken:
+                asm.feed(event)
+                tap.see(event)
     except GatewayError as err:
         tap.failed(err)
         raise
@@ -69,11 +70,11 @@ async def relay(
     try:
         await response.prepare(request)
         heartbeat = _Heartbeat(response, keepalive, keepalive_every) if keepalive else None
-        async for first in events:
+        while taken := await events.take():
             if heartbeat is not None:
                 heartbeat.beat()
             frames: list[bytes] = []
-            for event in (first, *events.take_ready()):  # all that is here: one write
+            for event in taken:  # all that is here: one write
                 tap.see(event)
                 frames += encoder.feed(event)
             if events.exhausted:  # the upstream's end came too: the last frames end the answer
