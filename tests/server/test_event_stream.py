@@ -70,7 +70,7 @@ async def test_the_relay_takes_every_event_received_and_knows_when_none_will_fol
     resp = _Response(_frame("Hel") + _frame("lo", "stop"))
     events = EventStream(SseChunks(resp), StreamDecoder(model="m"))  # type: ignore[arg-type]
     seen: list[object] = []
-    events.watch(seen.append)
+    events.watch(seen.extend)
     taken = await events.take()  # both chunks came in one read: every event at once
     assert isinstance(taken[0], Start) and isinstance(taken[-1], Finish)
     assert [e.text for e in taken if isinstance(e, TextDelta)] == ["Hel", "lo"]

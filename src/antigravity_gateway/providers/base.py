@@ -46,18 +46,19 @@ class EventStream:
 
     `prime()` pulls until something beyond the opening Start arrived (or the stream ended), so
     a failure before the first byte surfaces while another credential can still be tried.
-    `watch` adds an observer every event passes as the client consumes it; `aclose()` closes
-    the upstream response at once (a client that hangs up stops the generation).
+    `watch` adds an observer the events pass, a batch at a time, as the client consumes them;
+    `aclose()` closes the upstream response at once (a client that hangs up stops the
+    generation).
     """
 
     def __init__(self, chunks: Chunks, decoder: ChunkDecoder) -> None:
         self._chunks = chunks
         self._decoder = decoder
-        self._see: Callable[[Event], None] = _ignore
+        self._see: Callable[[list[Event]], None] = _ignore
         self._ready: list[Event] = []  # a few events at a time; a deque's block costs 0.7 KB
         self._ended = False
 
-    def watch(self, see: Callable[[Event], None]) -> None:
+    def watch(self, see: Callable[[list[Event]], None]) -> None:
         self._see = see
 
     async def prime(self) -> None:
@@ -89,15 +90,14 @@ class EventStream:
             if not await self._pull():
                 return []
         ready, self._ready = self._ready, []
-        for event in ready:
-            self._see(event)
+        self._see(ready)
         return ready
 
     async def aclose(self) -> None:
         self._chunks.close()
 
 
-def _ignore(_: Event) -> None:
+def _ignore(_: list[Event]) -> None:
     return None
 
 

@@ -197,8 +197,8 @@ def tap(*, stream: bool) -> Tap:
 
 
 class Tap:
-    """Notes tokens, first-byte time and a stream's answer from each event the handler passes
-    it. A plain call per event, not a layer of async iteration (bench/README.md)."""
+    """Notes tokens, first-byte time and a stream's answer from the events the handler passes
+    it. A plain call per batch of events, not a layer of async iteration (bench/README.md)."""
 
     def __init__(self, record: Record, monitor: Monitor, *, stream: bool) -> None:
         self._record = record
@@ -209,17 +209,19 @@ class Tap:
         if stream:
             monitor.active_streams += 1
 
-    def see(self, event: Event) -> None:
-        record = self._record
+    def saw(self, events: list[Event]) -> None:
+        """The events the handler took together (one call a batch, not one an event)."""
+        record, assembler = self._record, self._assembler
         if record.ttfb_ms is None:
             record.ttfb_ms = (time.perf_counter() - record.started) * 1000
-        if self._assembler is not None:
-            self._assembler.feed(event)
-        if isinstance(event, Finish):
-            self._ended = True
-            usage = event.usage
-            record.input_tokens, record.output_tokens = usage.input_tokens, usage.output_tokens
-            record.cached_tokens = usage.cached_tokens
+        for event in events:
+            if assembler is not None:
+                assembler.feed(event)
+            if isinstance(event, Finish):
+                self._ended = True
+                usage = event.usage
+                record.input_tokens, record.output_tokens = usage.input_tokens, usage.output_tokens
+                record.cached_tokens = usage.cached_tokens
 
     def failed(self, err: GatewayError) -> None:
         """The events ended in an error (the record keeps its status and message)."""
@@ -242,7 +244,7 @@ class _Unwatched(Tap):
     def __init__(self) -> None:
         pass
 
-    def see(self, event: Event) -> None:
+    def saw(self, events: list[Event]) -> None:
         pass
 
     def failed(self, err: GatewayError) -> None:

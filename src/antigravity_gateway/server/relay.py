@@ -44,7 +44,7 @@ async def assemble(events: EventStream) -> ChatResponse:
         while taken := await events.take():
             for event in taken:
                 asm.feed(event)
-                tap.see(event)
+            tap.saw(taken)
     except GatewayError as err:
         tap.failed(err)
         raise
@@ -73,9 +73,9 @@ async def relay(
         while taken := await events.take():
             if heartbeat is not None:
                 heartbeat.beat()
+            tap.saw(taken)
             frames: list[bytes] = []
             for event in taken:  # all that is here: one write
-                tap.see(event)
                 frames += encoder.feed(event)
             if events.exhausted:  # the upstream's end came too: the last frames end the answer
                 await response.write_eof(b"".join(frames))

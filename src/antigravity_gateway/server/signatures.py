@@ -54,14 +54,15 @@ class SignatureCache:
         )
         return replace(message, parts=parts)
 
-    def watcher(self) -> Callable[[Event], None]:
+    def watcher(self) -> Callable[[list[Event]], None]:
         """An observer for one stream's events that remembers each signed tool call."""
         call_ids: dict[int, str] = {}
 
-        def see(event: Event) -> None:
-            if isinstance(event, PartStart) and event.kind == "tool_call":
-                call_ids[event.index] = event.tool_id
-            elif isinstance(event, PartEnd) and event.signature and event.index in call_ids:
-                self.remember(call_ids[event.index], event.signature)
+        def see(events: list[Event]) -> None:
+            for event in events:
+                if isinstance(event, PartStart) and event.kind == "tool_call":
+                    call_ids[event.index] = event.tool_id
+                elif isinstance(event, PartEnd) and event.signature and event.index in call_ids:
+                    self.remember(call_ids[event.index], event.signature)
 
         return see
