@@ -11,7 +11,8 @@ user-space instructions of the whole process: no system calls, no cache misses, 
 weighs more against Python code than its time does. Under valgrind a request takes ~15 ms, so
 work the writer threads do per batch (every 20 ms) is spread over fewer requests than at full
 speed, and the periodic jobs add ~10k a request. `--by-function` needs Python >= 3.12 (its perf
-trampolines name each Python function in the profile; run from such a venv).
+trampolines name each Python function in the profile; run from such a venv). Needs valgrind
+(`apt-get install valgrind`).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import asyncio
 import bisect
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -110,6 +112,8 @@ def by_function(out: Path, pid: int, requests: int, top: int = 60) -> None:
 
 
 async def main(args: argparse.Namespace) -> None:
+    if not shutil.which("callgrind_control"):
+        raise SystemExit("needs valgrind: apt-get install valgrind")
     if args.by_function:
         if sys.version_info < (3, 12):
             raise SystemExit("--by-function needs Python >= 3.12 (its perf trampolines)")
