@@ -1,10 +1,9 @@
 """`agm serve`'s log lines leave the event loop: one thread formats and writes them to stderr.
 
-A handler on the loop's side only queues the record (after the request-id filter, which reads
-the request's context); the writer thread wakes on the first record, lets FLUSH_SECONDS' worth
-gather and writes them in one call per stream. A slow terminal or a full pipe then delays log
-lines, never requests, and a busy gateway makes a few writes a second instead of one per line.
-The access log skips `logging` altogether: its lines come queued as a `Line` (bench/README.md).
+A handler on the loop's side only queues the record (after the request-id filter); the access
+log queues a bare `Line` instead. The writer thread wakes on the first one, lets FLUSH_SECONDS'
+worth gather and writes them in one call per stream: a slow terminal or a full pipe delays log
+lines, never requests, and a busy gateway makes a few writes a second, not one per line.
 """
 
 from __future__ import annotations
