@@ -51,22 +51,18 @@ async def load(proc: procs.Proc, workload: str, requests: int, concurrency: int 
         await asyncio.gather(*(worker() for _ in range(concurrency)))
 
 
-def under_callgrind(out: Path, threads: bool) -> list[str]:
-    return ["valgrind", "--tool=callgrind", "--instr-atstart=no",
-            f"--callgrind-out-file={out}/cg.%p", *(["--separate-threads=yes"] if threads else [])]
+def under_callgrind(out: Path, threads: bool) -> tuple[str, ...]:
+    return ("valgrind", "--tool=callgrind", "--instr-atstart=no",
+            f"--callgrind-out-file={out}/cg.%p", *(["--separate-threads=yes"] if threads else []))
 
 
 async def count(sim: dict, tree: str, args: argparse.Namespace, out: Path) -> int:
     """Start `tree` under callgrind, count `args.requests` requests; the gateway's pid."""
     config = tree[4:].replace("\\n", "\n") if tree.startswith("cfg:") else ""
     src = None if tree == "now" or config else tree
-    pinned = procs.pinned
-    procs.pinned = lambda core, argv: pinned(core, [*under_callgrind(out, args.threads), *argv])
     with tempfile.TemporaryDirectory() as tmp:
-        try:
-            gateway = procs.start_gateway(sim, Path(tmp), src=src, extra=config)
-        finally:
-            procs.pinned = pinned
+        gateway = procs.start_gateway(sim, Path(tmp), src=src, extra=config,
+                                      under=under_callgrind(out, args.threads))
         pid = str(gateway.popen.pid)
         try:
             await wait_up(gateway, "/healthz")

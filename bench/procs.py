@@ -99,7 +99,9 @@ def start_sim() -> tuple[subprocess.Popen[bytes], dict]:
     return proc, json.loads(proc.stdout.readline())
 
 
-def start_gateway(sim: dict, data_dir: Path, src: str | None = None, extra: str = "") -> Proc:
+def start_gateway(sim: dict, data_dir: Path, src: str | None = None, extra: str = "",
+                  under: tuple[str, ...] = ()) -> Proc:
+    """`agm serve` on core 1; `under`: a command it runs under (valgrind, for one)."""
     port = free_port()
     env = {**os.environ, "AGM_DATA_DIR": str(data_dir)}
     if src:
@@ -112,7 +114,8 @@ def start_gateway(sim: dict, data_dir: Path, src: str | None = None, extra: str 
     for token in sim["accounts"].values():
         subprocess.run([sys.executable, "-m", "antigravity_gateway", "accounts", "add",
                         "--refresh-token", token], env=env, check=True, capture_output=True)
-    popen = subprocess.Popen(pinned(1, [sys.executable, "-m", "antigravity_gateway", "serve"]),
+    popen = subprocess.Popen(pinned(1, [*under, sys.executable, "-m", "antigravity_gateway",
+                                         "serve"]),
                              env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     return Proc("gateway", popen, f"http://127.0.0.1:{port}")
 

@@ -13,7 +13,8 @@ import queue
 import sys
 import threading
 import time
-from typing import NamedTuple, TextIO
+from types import SimpleNamespace
+from typing import NamedTuple, TextIO, cast
 
 FLUSH_SECONDS = 0.02
 BACKLOG = 100_000  # lines waiting for a stderr nobody reads (a paused terminal): then dropped
@@ -36,15 +37,16 @@ class LineFormatter(logging.Formatter):
 
     def __init__(self, fmt: str) -> None:
         super().__init__(fmt)
-        self._format = fmt
         self._second = -1
         self._stamp = ""
 
     def line(self, line: Line) -> str:
-        """What `format` makes of an INFO record saying the same."""
+        """What `format` makes of an INFO record saying the same (through this formatter's own
+        style, given just the fields the line has)."""
         msecs = int((line.created - int(line.created)) * 1000)
-        return self._format % {"asctime": self._time(line.created, msecs), "levelname": "INFO",
-                               "name": line.name, "message": line.message}
+        fields = SimpleNamespace(asctime=self._time(line.created, msecs), levelname="INFO",
+                                 name=line.name, message=line.message)
+        return self.formatMessage(cast(logging.LogRecord, fields))
 
     def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:  # noqa: N802
         return self._time(record.created, int(record.msecs))
@@ -82,7 +84,8 @@ class Sink:
 
 
 class LogWriter:
-    """The thread behind every `QueuedHandler`: batches records and writes them."""
+    """The thread behind every `QueuedHandler` (and the access lines): batches what is queued
+    and writes it."""
 
     def __init__(self) -> None:
         self._queue: queue.SimpleQueue[tuple[Sink, Item] | None] = queue.SimpleQueue()

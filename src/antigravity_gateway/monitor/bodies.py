@@ -39,9 +39,13 @@ def scrub(text: str, secrets: Iterable[str] = ()) -> str:
             text = text.replace(secret, REDACTED)
     if _SECRET_FIELDS.search(text):
         text = _SECRET_FIELDS.sub(rf'\1"{REDACTED}"', text)
-    if any(hint in text for hint in _TOKEN_HINTS):
+    if _may_hold_token(text):
         text = _TOKEN_SHAPES.sub(REDACTED, text)
     return text
+
+
+def _may_hold_token(text: str) -> bool:
+    return any(hint in text for hint in _TOKEN_HINTS)
 
 
 def scrub_all(texts: list[str], secrets: Iterable[str] = ()) -> list[str]:
@@ -60,8 +64,7 @@ def _suspect(text: str, secrets: list[str]) -> bool:
     """Whether `scrub` would find anything in `text`."""
     return (any(secret in text for secret in secrets)
             or _SECRET_FIELDS.search(text) is not None
-            or (any(hint in text for hint in _TOKEN_HINTS)
-                and _TOKEN_SHAPES.search(text) is not None))
+            or (_may_hold_token(text) and _TOKEN_SHAPES.search(text) is not None))
 
 
 def body_text(raw: bytes, limit: int) -> str | None:

@@ -1,9 +1,9 @@
 """The request id on every log line logged while a request is served.
 
 `Tagged` (entered by the request-id middleware) keeps the id in a context variable for the
-whole request; `RequestIdFilter` (installed by the runner) prefixes every text line logged
-meanwhile with `[id]`, the access line included. The access line itself comes from the
-monitor (`Monitor.log_access`): one per request, proxied or not.
+whole request; `tag` prefixes a text line logged meanwhile with `[id]`: `RequestIdFilter`
+(installed by the runner) for lines through `logging`, the runner's access-line writer for
+the access line, which comes from the monitor (`Monitor.log_access`), one per request.
 """
 
 from __future__ import annotations
