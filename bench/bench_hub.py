@@ -8,6 +8,8 @@ the real SSE decoder and Gemini stream decoder, then the assembled JSON answer (
 every chunk encoded). Only the upstream's socket is replaced: a response object that hands over
 the simulator's bytes. CPU time per request (`time.process_time`), best of 5 rounds: stable to a
 few percent, unlike the end-to-end bench, so small changes to the hot path can be measured.
+`--idle 0.5,2,10,50`: the same request after that many ms of the process asleep (CPU time of
+the request alone): what a cold cache costs the very same code on this machine.
 """
 
 from __future__ import annotations
@@ -98,6 +100,9 @@ async def rounds(args: argparse.Namespace) -> None:
         gateway = app[GATEWAY]
         gateway.google.provider.client._post = _post  # the one socket: replaced
         assert b"Hello" in await one(gateway, args.stream)
+        if args.idle:
+            await after_idle(gateway, args)
+            return
         best = float("inf")
         profile = cProfile.Profile() if args.cprofile else None
         for _ in range(5):
@@ -115,11 +120,27 @@ async def rounds(args: argparse.Namespace) -> None:
             pstats.Stats(profile).sort_stats("tottime").print_stats(40)
 
 
+async def after_idle(gateway: Any, args: argparse.Namespace) -> None:
+    """CPU time of one request after the process slept `gap` ms, for each gap (0: back to back)."""
+    for _ in range(2000):  # warm
+        await one(gateway, args.stream)
+    for gap in [0.0, *(float(ms) / 1000 for ms in args.idle.split(","))]:
+        spent, count = 0.0, 300 if gap else 5000
+        for _ in range(count):
+            time.sleep(gap)
+            started = time.thread_time()
+            await one(gateway, args.stream)
+            spent += time.thread_time() - started
+        print(f"after {gap * 1000:5.1f} ms asleep: {spent / count * 1e6:6.1f} us of CPU a request")
+    await gateway.http.close()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=20_000)
     parser.add_argument("--stream", action="store_true")
     parser.add_argument("--cprofile", action="store_true")
+    parser.add_argument("--idle", default="", help="ms asleep before each request, e.g. 2,10,50")
     args = parser.parse_args()
     asyncio.run(rounds(args))
 

@@ -1,7 +1,9 @@
 """Measurements of `bench/run.py`: throughput/latency/CPU cells, memory, hang-ups, CLI start-up.
 
 The load generator is aiohttp in the bench process (pinned to core 0 with the simulator), or
-the official openai SDK for the workloads that name it (a real client's requests). CPU
+the official openai SDK for the workloads that name it (a real client's requests), or aiohttp
+replaying the SDK's own headers and body bytes (a real client's requests at a rate that
+saturates the proxy, which the SDK's own CPU on core 0 cannot). CPU
 per request is the proxy process's user+system time from /proc over the cell, divided by the
 requests completed: what the ratios use, since the simulator and the load generator cap req/s.
 """
@@ -32,10 +34,14 @@ def _pct(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, max(0, int(len(ordered) * q) - 1))] * 1000
 
 
-async def one(session: aiohttp.ClientSession, url: str, req: Request) -> tuple[float, float]:
-    """(TTFB, total) seconds of one request, its answer read to the end and checked."""
+async def one(session: aiohttp.ClientSession, url: str, req: Request,
+              wire: tuple[dict[str, str], bytes] | None = None) -> tuple[float, float]:
+    """(TTFB, total) seconds of one request, its answer read to the end and checked. `wire`:
+    the headers and body to send as they are (a real client's, captured by `captured`)."""
+    headers, data = wire or (HEADERS, None)
     start = time.perf_counter()
-    async with session.post(url + req.path, json=req.body, headers=HEADERS) as resp:
+    async with session.post(url + req.path, json=None if data else req.body, data=data,
+                            headers=headers) as resp:
         first = await resp.content.readany()
         ttfb = time.perf_counter() - start
         rest = await resp.read()
@@ -62,6 +68,18 @@ async def one_sdk(client: openai.AsyncOpenAI, req: Request) -> tuple[float, floa
     return ttfb, time.perf_counter() - start
 
 
+async def captured(url: str, req: Request) -> tuple[dict[str, str], bytes]:
+    """The headers and body the official openai SDK sends for `req` (one request to `url`),
+    less those the replaying connection sets itself."""
+    async with openai.AsyncOpenAI(base_url=url + "/v1", api_key=API_KEY,
+                                  max_retries=0) as client:
+        raw = await client.chat.completions.with_raw_response.create(**req.body)
+        sent = raw.http_request
+        await raw.http_response.aread()
+    own = {"host", "content-length", "connection"}
+    return {k: v for k, v in sent.headers.items() if k.lower() not in own}, sent.content
+
+
 Send = Callable[[], Awaitable[tuple[float, float]]]
 
 
@@ -73,8 +91,9 @@ async def sender(url: str, req: Request) -> AsyncIterator[Send]:
                                       max_retries=0) as client:
             yield functools.partial(one_sdk, client, req)
     else:
+        wire = await captured(url, req) if req.client == "openai-sdk-bytes" else None
         async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as session:
-            yield functools.partial(one, session, url, req)
+            yield functools.partial(one, session, url, req, wire)
 
 
 @dataclass

@@ -52,20 +52,11 @@ def _cell(result: dict[str, Any], workload: str, target: str, c: int) -> dict[st
 def goals(result: dict[str, Any]) -> list[tuple[str, str, bool | None]]:
     """(goal, achieved figure, met?) for each goal that this run measured."""
     out: list[tuple[str, str, bool | None]] = []
-    for workload in ("chat", "chat_stream", "chat_sdk", "chat_stream_sdk"):
+    for workload in ("chat", "chat_stream", "chat_sdk_bytes", "chat_stream_sdk_bytes",
+                     "chat_sdk", "chat_stream_sdk"):
         gw, ll = _cell(result, workload, "gateway", 8), _cell(result, workload, "litellm", 8)
-        if not (gw and ll):
-            continue
-        ratio = ll["cpu_us"] / gw["cpu_us"]
-        figure = f"{ratio:.1f}x ({gw['cpu_us']:.0f} vs {ll['cpu_us']:.0f} us"
-        if not workload.endswith("_sdk"):
-            out.append((f"CPU/request >= 25x lower than litellm ({workload}, c=8)",
-                        figure + ")", ratio >= 25))
-            continue
-        bare = _cell(result, workload, "bare", 8)  # the same requests from a real client
-        floor = f"; gateway = {gw['cpu_us'] / bare['cpu_us']:.2f}x bare" if bare else ""
-        out.append((f"(real client: openai SDK) CPU/request vs litellm ({workload}, c=8)",
-                    f"{figure}{floor})", None))
+        if gw and ll:
+            out.append(_cpu_goal(workload, gw, ll, _cell(result, workload, "bare", 8)))
     out += _floor(result)
     direct, nginx, gw = (_cell(result, "chat", t, 1) for t in ("direct", "nginx", "gateway"))
     if direct and nginx and gw:
@@ -85,6 +76,22 @@ def goals(result: dict[str, Any]) -> list[tuple[str, str, bool | None]]:
                         f"{rate:,.0f} events per CPU-second", rate >= 20_000))
     out += _memory_goals(result)
     return out
+
+
+def _cpu_goal(workload: str, gw: dict[str, Any], ll: dict[str, Any],
+              bare: dict[str, Any] | None) -> tuple[str, str, bool | None]:
+    """The 25x CPU goal for the generator's and the SDK's replayed requests; the live SDK's
+    rows are context (it cannot saturate the proxy), with the bare relay under the same load."""
+    ratio = ll["cpu_us"] / gw["cpu_us"]
+    figure = f"{ratio:.1f}x ({gw['cpu_us']:.0f} vs {ll['cpu_us']:.0f} us"
+    if not workload.endswith("_sdk"):
+        who = "; the openai SDK's own requests" if workload.endswith("_bytes") else ""
+        return (f"CPU/request >= 25x lower than litellm ({workload}, c=8{who})", figure + ")",
+                ratio >= 25)
+    floor = (f"; gateway = {gw['cpu_us'] / bare['cpu_us']:.2f}x bare, bare alone "
+             f"{ll['cpu_us'] / bare['cpu_us']:.1f}x") if bare else ""
+    return (f"(live openai SDK, proxy not saturated) CPU/request vs litellm ({workload}, c=8)",
+            f"{figure}{floor})", None)
 
 
 FLOORS = {"bare": "bare aiohttp relay",

@@ -61,7 +61,7 @@ def targets_for(load: Workload, sim: procs.Proc, proxies: dict[str, procs.Proc])
             out.append(("nginx", proxies["nginx"], proxies["nginx"].url + "/prod",
                         load.upstream))
     out.append(("gateway", proxies["gateway"], proxies["gateway"].url, load.gateway))
-    if "bare" in proxies and load.name in ("chat", "chat_sdk"):
+    if "bare" in proxies and load.name in ("chat", "chat_sdk", "chat_sdk_bytes"):
         out.append(("bare", proxies["bare"], proxies["bare"].url, load.gateway))
     if "bare-wire" in proxies and load.name == "chat":
         out.append(("bare-wire", proxies["bare-wire"], proxies["bare-wire"].url, load.gateway))

@@ -25,7 +25,9 @@ class Request:
     body: dict[str, Any]
     stream: bool
     end: bytes  # the stream's last event contains this (checked)
-    client: str = "aiohttp"  # or "openai-sdk": sent by the official SDK, as a real app sends it
+    # "aiohttp"; "openai-sdk": sent by the official SDK, as a real app sends it;
+    # "openai-sdk-bytes": the SDK's own headers and body, captured once, replayed by aiohttp
+    client: str = "aiohttp"
 
 
 @dataclass(frozen=True)
@@ -76,9 +78,9 @@ def gemini(messages: list[dict[str, str]]) -> Request:
                    {"contents": _contents(messages)}, True, b'"STOP"')
 
 
-def sdk(req: Request) -> Request:
-    """The same chat request, sent by the official openai SDK."""
-    return replace(req, client="openai-sdk")
+def sdk(req: Request, client: str = "openai-sdk") -> Request:
+    """The same chat request, sent by the official openai SDK (or its bytes, replayed)."""
+    return replace(req, client=client)
 
 
 def _simple(text: str) -> list[dict[str, str]]:
@@ -97,6 +99,12 @@ def workloads() -> list[Workload]:
         # on the load generator's core, so fewer requests per second reach the proxies)
         Workload("chat_sdk", sdk(openai(hi, False)), None, sdk(openai(hi, False))),
         Workload("chat_stream_sdk", sdk(openai(hi, True)), None, sdk(openai(hi, True))),
+        # the SDK's requests byte for byte at the generator's rate: the proxy saturated, as
+        # litellm is under any load (a cache-cold proxy costs more per request: bench/README.md)
+        Workload("chat_sdk_bytes", sdk(openai(hi, False), "openai-sdk-bytes"), None,
+                 sdk(openai(hi, False), "openai-sdk-bytes")),
+        Workload("chat_stream_sdk_bytes", sdk(openai(hi, True), "openai-sdk-bytes"), None,
+                 sdk(openai(hi, True), "openai-sdk-bytes")),
         Workload("anthropic_stream", anthropic(hi), upstream(hi), anthropic(hi)),
         Workload("gemini_stream", gemini(hi), upstream(hi), None),
         Workload("tool_turn", openai(tool, True, tools=True), upstream(tool, tools=True),
