@@ -1,0 +1,88 @@
+"""CPU per request at a fixed request rate: the gateway, the bare relay and litellm, loaded by
+the official openai SDK at each rate in turn (`bench/run.py` loads as fast as it can instead).
+
+    python bench/paced.py [--rates 20,60,100,300,600] [--seconds 8] [--skip litellm]
+
+A request is sent every 1/rate s whatever the answers do (open loop), on core 0 as in
+bench/run.py; the proxy's CPU time (/proc, its whole process) is divided by the requests. Below
+saturation the proxy waits between requests, and on this host an idle core costs the next
+request its caches (bench/README.md, "Session 9"); litellm cannot go above ~100 req/s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import measure  # noqa: E402
+import procs  # noqa: E402
+from run import wait_up  # noqa: E402
+from workloads import workloads  # noqa: E402
+
+LITELLM_MAX_RATE = 100  # it serves ~110 chat requests a second on its core
+
+
+async def paced(proc: procs.Proc, send: measure.Send, rate: float, seconds: float) -> float:
+    """Send at `rate` for `seconds`, wait for every answer; the proxy's CPU µs per request."""
+    cpu_before, started = proc.cpu(), time.perf_counter()
+    sent: list[asyncio.Task[tuple[float, float]]] = []
+    while (now := time.perf_counter()) < started + seconds:
+        due = started + len(sent) / rate
+        if due > now:
+            await asyncio.sleep(due - now)
+        sent.append(asyncio.create_task(send()))
+    await asyncio.gather(*sent)
+    return (proc.cpu() - cpu_before) / len(sent) * 1e6
+
+
+def start(sim: dict, work: Path, skip: set[str]) -> dict[str, procs.Proc]:
+    (work / "gateway").mkdir()
+    started = {"gateway": procs.start_gateway(sim, work / "gateway"),
+               "bare": procs.start_bare(sim)}
+    if "litellm" not in skip and (litellm := procs.start_litellm(sim, work)) is not None:
+        started["litellm"] = litellm
+    return started
+
+
+async def run(args: argparse.Namespace) -> None:
+    os.sched_setaffinity(0, {0})  # the load generator shares core 0 with the simulator
+    sim_popen, sim = procs.start_sim()
+    work = Path(tempfile.mkdtemp(prefix="agm-paced-"))
+    started = start(sim, work, set(args.skip))
+    chat = next(w for w in workloads() if w.name == "chat_sdk")
+    try:
+        for name, proc in started.items():
+            await wait_up(proc, "/healthz" if name == "gateway" else "/")
+        print("| req/s | " + " | ".join(f"{name} µs" for name in started) + " |")
+        for rate in (float(r) for r in args.rates.split(",")):
+            cells = []
+            for name, proc in started.items():
+                if name == "litellm" and rate > LITELLM_MAX_RATE:
+                    cells.append("-")
+                    continue
+                req = chat.litellm if name == "litellm" else chat.gateway
+                async with measure.sender(proc.url, req) as send:
+                    await paced(proc, send, rate, 1.0)  # warm
+                    cells.append(f"{await paced(proc, send, rate, args.seconds):,.0f}")
+            print(f"| {rate:g} | " + " | ".join(cells) + " |", flush=True)
+    finally:
+        for proc in started.values():
+            proc.stop()
+        sim_popen.terminate()
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rates", default="20,60,100,300,600")
+    parser.add_argument("--seconds", type=float, default=8.0, help="per rate and target")
+    parser.add_argument("--skip", nargs="*", default=[], choices=["litellm"])
+    asyncio.run(run(parser.parse_args()))
