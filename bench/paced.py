@@ -24,10 +24,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import measure  # noqa: E402
 import procs  # noqa: E402
-from run import wait_up  # noqa: E402
+from run import start_all, wait_up  # noqa: E402
 from workloads import workloads  # noqa: E402
 
 LITELLM_MAX_RATE = 100  # it serves ~110 chat requests a second on its core
+TARGETS = ("gateway", "bare", "litellm")  # of the proxies bench/run.py starts
 
 
 async def paced(proc: procs.Proc, send: measure.Send, rate: float, seconds: float) -> float:
@@ -43,33 +44,24 @@ async def paced(proc: procs.Proc, send: measure.Send, rate: float, seconds: floa
     return (proc.cpu() - cpu_before) / len(sent) * 1e6
 
 
-def start(sim: dict, work: Path, skip: set[str]) -> dict[str, procs.Proc]:
-    (work / "gateway").mkdir()
-    started = {"gateway": procs.start_gateway(sim, work / "gateway"),
-               "bare": procs.start_bare(sim)}
-    if "litellm" not in skip and (litellm := procs.start_litellm(sim, work)) is not None:
-        started["litellm"] = litellm
-    return started
-
-
 async def run(args: argparse.Namespace) -> None:
     os.sched_setaffinity(0, {0})  # the load generator shares core 0 with the simulator
     sim_popen, sim = procs.start_sim()
     work = Path(tempfile.mkdtemp(prefix="agm-paced-"))
-    started = start(sim, work, set(args.skip))
+    started = start_all(sim, work, {"nginx", *args.skip}, extra="")
+    measured = {name: proc for name, proc in started.items() if name in TARGETS}
     chat = next(w for w in workloads() if w.name == "chat_sdk")
     try:
-        for name, proc in started.items():
+        for name, proc in measured.items():
             await wait_up(proc, "/healthz" if name == "gateway" else "/")
-        print("| req/s | " + " | ".join(f"{name} µs" for name in started) + " |")
+        print("| req/s | " + " | ".join(f"{name} µs" for name in measured) + " |")
         for rate in (float(r) for r in args.rates.split(",")):
             cells = []
-            for name, proc in started.items():
+            for name, proc in measured.items():
                 if name == "litellm" and rate > LITELLM_MAX_RATE:
                     cells.append("-")
                     continue
-                req = chat.litellm if name == "litellm" else chat.gateway
-                async with measure.sender(proc.url, req) as send:
+                async with measure.sender(proc.url, chat.gateway) as send:
                     await paced(proc, send, rate, 1.0)  # warm
                     cells.append(f"{await paced(proc, send, rate, args.seconds):,.0f}")
             print(f"| {rate:g} | " + " | ".join(cells) + " |", flush=True)

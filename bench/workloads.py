@@ -83,6 +83,11 @@ def sdk(req: Request, client: str = "openai-sdk") -> Request:
     return replace(req, client=client)
 
 
+def openai_only(name: str, req: Request) -> Workload:
+    """`req` as it is to the gateway and litellm; no Cloud Code twin for direct and nginx."""
+    return Workload(name, req, None, req)
+
+
 def _simple(text: str) -> list[dict[str, str]]:
     return [{"role": "user", "content": text}]
 
@@ -97,14 +102,12 @@ def workloads() -> list[Workload]:
         Workload("chat_stream", openai(hi, True), upstream(hi), openai(hi, True)),
         # a real client's load: the SDK's own headers, JSON and SSE handling (and its CPU,
         # on the load generator's core, so fewer requests per second reach the proxies)
-        Workload("chat_sdk", sdk(openai(hi, False)), None, sdk(openai(hi, False))),
-        Workload("chat_stream_sdk", sdk(openai(hi, True)), None, sdk(openai(hi, True))),
+        openai_only("chat_sdk", sdk(openai(hi, False))),
+        openai_only("chat_stream_sdk", sdk(openai(hi, True))),
         # the SDK's requests byte for byte at the generator's rate: the proxy saturated, as
-        # litellm is under any load (a cache-cold proxy costs more per request: bench/README.md)
-        Workload("chat_sdk_bytes", sdk(openai(hi, False), "openai-sdk-bytes"), None,
-                 sdk(openai(hi, False), "openai-sdk-bytes")),
-        Workload("chat_stream_sdk_bytes", sdk(openai(hi, True), "openai-sdk-bytes"), None,
-                 sdk(openai(hi, True), "openai-sdk-bytes")),
+        # litellm is under any load (a cache-cold proxy costs more a request: bench/README.md)
+        openai_only("chat_sdk_bytes", sdk(openai(hi, False), "openai-sdk-bytes")),
+        openai_only("chat_stream_sdk_bytes", sdk(openai(hi, True), "openai-sdk-bytes")),
         Workload("anthropic_stream", anthropic(hi), upstream(hi), anthropic(hi)),
         Workload("gemini_stream", gemini(hi), upstream(hi), None),
         Workload("tool_turn", openai(tool, True, tools=True), upstream(tool, tools=True),
