@@ -2,6 +2,7 @@
 the official openai SDK at each rate in turn (`bench/run.py` loads as fast as it can instead).
 
     python bench/paced.py [--rates 20,60,100,300,600] [--seconds 8] [--skip litellm]
+    python bench/paced.py --tree /tmp/before/src    # also a gateway from another source tree
 
 A request is sent every 1/rate s whatever the answers do (open loop), on core 0 as in
 bench/run.py; the proxy's CPU time (/proc, its whole process) is divided by the requests. Below
@@ -49,11 +50,15 @@ async def run(args: argparse.Namespace) -> None:
     sim_popen, sim = procs.start_sim()
     work = Path(tempfile.mkdtemp(prefix="agm-paced-"))
     started = start_all(sim, work, {"nginx", *args.skip}, extra="")
-    measured = {name: proc for name, proc in started.items() if name in TARGETS}
+    for n, tree in enumerate(args.tree):  # e.g. `git archive <commit> src | tar -x -C /tmp/x`
+        (work / f"tree{n}").mkdir()
+        started[tree] = procs.start_gateway(sim, work / f"tree{n}", src=tree)
+    measured = {name: proc for name, proc in started.items()
+                if name in TARGETS or name in args.tree}
     chat = next(w for w in workloads() if w.name == "chat_sdk")
     try:
-        for name, proc in measured.items():
-            await wait_up(proc, "/healthz" if name == "gateway" else "/")
+        for proc in measured.values():
+            await wait_up(proc, "/healthz" if proc.name == "gateway" else "/")
         print("| req/s | " + " | ".join(f"{name} µs" for name in measured) + " |")
         for rate in (float(r) for r in args.rates.split(",")):
             cells = []
@@ -77,4 +82,6 @@ if __name__ == "__main__":
     parser.add_argument("--rates", default="20,60,100,300,600")
     parser.add_argument("--seconds", type=float, default=8.0, help="per rate and target")
     parser.add_argument("--skip", nargs="*", default=[], choices=["litellm"])
+    parser.add_argument("--tree", action="append", default=[],
+                        help="another source tree's src directory, measured as a gateway too")
     asyncio.run(run(parser.parse_args()))

@@ -1,22 +1,22 @@
 """`agm serve`'s log lines leave the event loop: one thread formats and writes them to stderr.
 
 A handler on the loop's side only queues the record (after the request-id filter); the access
-log queues a bare `Line` instead. The writer thread wakes on the first one, lets FLUSH_SECONDS'
-worth gather and writes them in one call per stream: a slow terminal or a full pipe delays log
-lines, never requests, and a busy gateway makes a few writes a second, not one per line.
+log queues a bare `Line` instead. The writer thread takes them in batches (`Batches`: 20 lines
+or a quarter second) and writes each in one call per stream: a slow terminal or a full pipe
+delays log lines, never requests, and the gateway makes a few writes a second, not one a line.
 """
 
 from __future__ import annotations
 
 import logging
-import queue
 import sys
 import threading
 import time
 from types import SimpleNamespace
 from typing import NamedTuple, TextIO, cast
 
-FLUSH_SECONDS = 0.02
+from .batches import Batches
+
 BACKLOG = 100_000  # lines waiting for a stderr nobody reads (a paused terminal): then dropped
 
 
@@ -88,7 +88,7 @@ class LogWriter:
     and writes it."""
 
     def __init__(self) -> None:
-        self._queue: queue.SimpleQueue[tuple[Sink, Item] | None] = queue.SimpleQueue()
+        self._queue: Batches[tuple[Sink, Item] | None] = Batches()
         self.dropped = 0
         self._thread = threading.Thread(target=self._run, name="agm-log-writer", daemon=True)
         self._thread.start()
@@ -104,26 +104,18 @@ class LogWriter:
 
     def stop(self) -> None:
         """Write what is queued, then end the thread."""
-        self._queue.put(None)
+        self._queue.put(None, urgent=True)
         self._thread.join(5)
 
     def _run(self) -> None:
-        while (first := self._queue.get()) is not None:
-            time.sleep(FLUSH_SECONDS)
-            items, stop = [first], False
-            while not stop:
-                try:
-                    item = self._queue.get_nowait()
-                except queue.Empty:
-                    break
-                if item is None:
-                    stop = True
-                else:
-                    items.append(item)
-            _write(items)
-            if self._queue.empty():  # after the lines that were kept, in order
-                self._report_dropped(items[0][0])
-            if stop:
+        while True:
+            taken = self._queue.take()
+            items = [item for item in taken if item is not None]
+            if items:
+                _write(items)
+                if not self._queue.qsize():  # after the lines that were kept, in order
+                    self._report_dropped(items[0][0])
+            if len(items) < len(taken):  # the stop
                 return
 
     def _report_dropped(self, sink: Sink) -> None:
