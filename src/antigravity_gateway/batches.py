@@ -1,10 +1,11 @@
-"""A queue whose one reader, a writer thread, takes batches: it wakes on the first item, then
-waits until GATHER are queued or LONGEST seconds have passed, whichever comes first.
+"""A queue whose one reader, a writer thread, takes batches: it wakes on the first item, lets
+SHORTEST seconds' worth gather, and when that is under GATHER items waits on for GATHER, up to
+LONGEST seconds in all.
 
 Every wake-up of a writer thread costs the core its caches: at one coding agent's pace a write
 per request cost the gateway's two writers ~530 µs a request, a batch a quarter second ~70 µs
-(bench/README.md, "Session 10"). Under load GATHER ends the wait early, so a write never holds
-the core long (0.1 s of monitor rows at 1,000 req/s held it ~1.3 ms: a p99 hit).
+(bench/README.md, "Session 10"). Under load the batch is what SHORTEST gathers, so a write
+never holds the core long (0.1 s of monitor rows at 1,000 req/s held it ~1.3 ms: a p99 hit).
 """
 
 from __future__ import annotations
@@ -13,7 +14,8 @@ import queue
 import threading
 from typing import Generic, TypeVar
 
-GATHER = 20  # monitor rows one write takes in ~0.25 ms: a request arriving meanwhile waits that
+SHORTEST = 0.02
+GATHER = 20  # fewer than this in SHORTEST: the load is light, wait for more
 LONGEST = 0.25  # how late a log line or a monitor row may be: a person watching won't mind
 
 T = TypeVar("T")
@@ -25,6 +27,7 @@ class Batches(Generic[T]):
     def __init__(self) -> None:
         # SimpleQueue (C): 0.17 µs an item in and out, queue.Queue's locks 2.5 µs
         self._queue: queue.SimpleQueue[T] = queue.SimpleQueue()
+        self._urgent = threading.Event()
         self._gathered = threading.Event()
 
     def qsize(self) -> int:
@@ -33,13 +36,18 @@ class Batches(Generic[T]):
     def put(self, item: T, *, urgent: bool = False) -> None:
         """Queue `item`; `urgent` (a command, the stop) ends the reader's wait at once."""
         self._queue.put(item)
-        if (urgent or self._queue.qsize() >= GATHER) and not self._gathered.is_set():
+        if urgent:
+            self._urgent.set()
+            self._gathered.set()
+        elif self._queue.qsize() >= GATHER and not self._gathered.is_set():
             self._gathered.set()
 
     def take(self, limit: int | None = None) -> list[T]:
-        """Wait for an item, then for a batch (or LONGEST s); what is queued, up to `limit`."""
+        """Wait for an item, then for a batch; what is queued, up to `limit`."""
         items = [self._queue.get()]
-        self._gathered.wait(LONGEST)
+        if not self._urgent.wait(SHORTEST):
+            self._gathered.wait(LONGEST - SHORTEST)
+        self._urgent.clear()
         self._gathered.clear()
         while limit is None or len(items) < limit:
             try:

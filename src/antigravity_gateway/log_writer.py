@@ -1,9 +1,9 @@
 """`agm serve`'s log lines leave the event loop: one thread formats and writes them to stderr.
 
 A handler on the loop's side only queues the record (after the request-id filter); the access
-log queues a bare `Line` instead. The writer thread takes them in batches (`Batches`: 20 lines
-or a quarter second) and writes each in one call per stream: a slow terminal or a full pipe
-delays log lines, never requests, and the gateway makes a few writes a second, not one a line.
+log queues a bare `Line` instead. The writer thread takes them in batches (`Batches`: 20 ms'
+worth, or up to a quarter second's when that is few) and writes each in one call per stream:
+a slow terminal or a full pipe delays log lines, never requests.
 """
 
 from __future__ import annotations

@@ -1,10 +1,11 @@
 """The one writer thread: records in through a bounded queue, rows out to SQLite in batches.
 
 `submit` never blocks: beyond `capacity` waiting records it drops the record and counts it
-(`dropped`). The thread takes what has queued up (`Batches`: 20 records or a quarter second)
-in one transaction, then hands the stored rows to `on_rows` (the live feed). A database that
-cannot be written turns the monitor off: one log line, `healthy` false, records dropped and
-counted; it tries to reopen every REOPEN_SECONDS. Retention: at start, every RETENTION_SECONDS.
+(`dropped`). The thread takes what has queued up (`Batches`: 20 ms' worth, or up to a quarter
+second's when that is few) in one transaction, then hands the stored rows to `on_rows` (the
+live feed). A database that cannot be written turns the monitor off: one log line, `healthy`
+false, records dropped and counted; it tries to reopen every REOPEN_SECONDS. Retention runs
+at start and every RETENTION_SECONDS.
 """
 
 from __future__ import annotations
