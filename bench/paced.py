@@ -3,6 +3,7 @@ the official openai SDK at each rate in turn (`bench/run.py` loads as fast as it
 
     python bench/paced.py [--rates 20,60,100,300,600] [--seconds 8] [--skip litellm]
     python bench/paced.py --tree /tmp/before/src    # also a gateway from another source tree
+    python bench/paced.py --threads    # ... and each gateway's CPU per request by thread
 
 A request is sent every 1/rate s whatever the answers do (open loop), on core 0 as in
 bench/run.py; the proxy's CPU time (/proc, its whole process) is divided by the requests. Below
@@ -32,9 +33,13 @@ LITELLM_MAX_RATE = 100  # it serves ~110 chat requests a second on its core
 TARGETS = ("gateway", "bare", "litellm")  # of the proxies bench/run.py starts
 
 
-async def paced(proc: procs.Proc, send: measure.Send, rate: float, seconds: float) -> float:
-    """Send at `rate` for `seconds`, wait for every answer; the proxy's CPU µs per request."""
-    cpu_before, started = proc.cpu(), time.perf_counter()
+async def paced(
+    proc: procs.Proc, send: measure.Send, rate: float, seconds: float
+) -> tuple[float, list[float]]:
+    """Send at `rate` for `seconds`, wait for every answer; the proxy's CPU µs per request, in
+    all and by thread (in the order they were started)."""
+    cpu_before, threads_before = proc.cpu(), procs.thread_cpu_seconds(proc.popen.pid)
+    started = time.perf_counter()
     sent: list[asyncio.Task[tuple[float, float]]] = []
     while (now := time.perf_counter()) < started + seconds:
         due = started + len(sent) / rate
@@ -42,7 +47,10 @@ async def paced(proc: procs.Proc, send: measure.Send, rate: float, seconds: floa
             await asyncio.sleep(due - now)
         sent.append(asyncio.create_task(send()))
     await asyncio.gather(*sent)
-    return (proc.cpu() - cpu_before) / len(sent) * 1e6
+    threads = procs.thread_cpu_seconds(proc.popen.pid)
+    by_thread = [(threads[tid] - threads_before.get(tid, 0.0)) / len(sent) * 1e6
+                 for tid in sorted(threads)]
+    return (proc.cpu() - cpu_before) / len(sent) * 1e6, by_thread
 
 
 async def run(args: argparse.Namespace) -> None:
@@ -61,15 +69,19 @@ async def run(args: argparse.Namespace) -> None:
             await wait_up(proc, "/healthz" if proc.name == "gateway" else "/")
         print("| req/s | " + " | ".join(f"{name} µs" for name in measured) + " |")
         for rate in (float(r) for r in args.rates.split(",")):
-            cells = []
+            cells, threads = [], []
             for name, proc in measured.items():
                 if name == "litellm" and rate > LITELLM_MAX_RATE:
                     cells.append("-")
                     continue
                 async with measure.sender(proc.url, chat.gateway) as send:
                     await paced(proc, send, rate, 1.0)  # warm
-                    cells.append(f"{await paced(proc, send, rate, args.seconds):,.0f}")
-            print(f"| {rate:g} | " + " | ".join(cells) + " |", flush=True)
+                    total, by_thread = await paced(proc, send, rate, args.seconds)
+                cells.append(f"{total:,.0f}")
+                if args.threads and proc.name == "gateway":
+                    threads.append(f"  {name} by thread: " + " / ".join(f"{us:,.0f}"
+                                                                      for us in by_thread))
+            print(f"| {rate:g} | " + " | ".join(cells) + " |", *threads, sep="\n", flush=True)
     finally:
         for proc in started.values():
             proc.stop()
@@ -82,6 +94,9 @@ if __name__ == "__main__":
     parser.add_argument("--rates", default="20,60,100,300,600")
     parser.add_argument("--seconds", type=float, default=8.0, help="per rate and target")
     parser.add_argument("--skip", nargs="*", default=[], choices=["litellm"])
+    parser.add_argument("--threads", action="store_true",
+                        help="each gateway's CPU µs per request by thread: the event loop "
+                        "first, then the log writer, the monitor's writer, the rest")
     parser.add_argument("--tree", action="append", default=[],
                         help="another source tree's src directory, measured as a gateway too")
     asyncio.run(run(parser.parse_args()))

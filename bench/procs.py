@@ -52,9 +52,19 @@ class Proc:
 
 
 def cpu_seconds(pid: int) -> float:
-    """User + system CPU time of one process so far (/proc/PID/stat fields 14, 15)."""
+    """User + system CPU time of one process so far."""
+    return _cpu(Path(f"/proc/{pid}/stat"))
+
+
+def thread_cpu_seconds(pid: int) -> dict[int, float]:
+    """The same for each thread of one process, by thread id (ids go up in creation order)."""
+    return {int(task.name): _cpu(task / "stat") for task in Path(f"/proc/{pid}/task").glob("*")}
+
+
+def _cpu(stat: Path) -> float:
+    """User + system CPU time from a /proc stat file (fields 14, 15)."""
     try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        fields = stat.read_text().rsplit(")", 1)[1].split()
     except FileNotFoundError:
         return 0.0
     return (int(fields[11]) + int(fields[12])) / CLK
