@@ -2,8 +2,8 @@
 SHORTEST seconds' worth gather, and when that is under GATHER items waits on for GATHER, up to
 LONGEST seconds in all.
 
-Every wake-up of a writer thread costs the core its caches: at one coding agent's pace a write
-per request cost the gateway's two writers ~530 µs a request, a batch a quarter second ~70 µs
+Every wake-up of a writer thread costs the core its caches: at one coding agent's pace (20
+req/s) a write per request cost the gateway's two writers ~500 µs a request, batches ~120 µs
 (bench/README.md, "Session 10"). Under load the batch is what SHORTEST gathers, so a write
 never holds the core long (0.1 s of monitor rows at 1,000 req/s held it ~1.3 ms: a p99 hit).
 """
