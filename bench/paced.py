@@ -4,6 +4,7 @@ the official openai SDK at each rate in turn (`bench/run.py` loads as fast as it
     python bench/paced.py [--rates 20,60,100,300,600] [--seconds 8] [--skip litellm]
     python bench/paced.py --tree /tmp/before/src    # also a gateway from another source tree
     python bench/paced.py --threads    # ... and each gateway's CPU per request by thread
+    python bench/paced.py --idle 60    # first, CPU and thread wake-ups a second with no request
 
 A request is sent every 1/rate s whatever the answers do (open loop), on core 0 as in
 bench/run.py; the proxy's CPU time (/proc, its whole process) is divided by the requests. Below
@@ -53,6 +54,19 @@ async def paced(
     return (proc.cpu() - cpu_before) / len(sent) * 1e6, by_thread
 
 
+async def idle(measured: dict[str, procs.Proc], seconds: float) -> None:
+    """Every target left alone at once for `seconds`: its CPU ms and thread wake-ups (voluntary
+    context switches) a second."""
+    await asyncio.sleep(3)  # past start-up
+    before = {name: (proc.cpu(), procs.wakeups(proc.popen.pid)) for name, proc in measured.items()}
+    await asyncio.sleep(seconds)
+    print("| idle, a second | CPU ms | thread wake-ups |\n| --- | --- | --- |")
+    for name, proc in measured.items():
+        cpu, woke = before[name]
+        print(f"| {name} | {(proc.cpu() - cpu) / seconds * 1000:.2f} | "
+              f"{(procs.wakeups(proc.popen.pid) - woke) / seconds:.1f} |")
+
+
 async def run(args: argparse.Namespace) -> None:
     os.sched_setaffinity(0, {0})  # the load generator shares core 0 with the simulator
     sim_popen, sim = procs.start_sim()
@@ -67,6 +81,8 @@ async def run(args: argparse.Namespace) -> None:
     try:
         for proc in measured.values():
             await wait_up(proc, "/healthz" if proc.name == "gateway" else "/")
+        if args.idle:
+            await idle(measured, args.idle)
         print("| req/s | " + " | ".join(f"{name} µs" for name in measured) + " |")
         for rate in (float(r) for r in args.rates.split(",")):
             cells, threads = [], []
@@ -97,6 +113,8 @@ if __name__ == "__main__":
     parser.add_argument("--threads", action="store_true",
                         help="each gateway's CPU µs per request by thread: the event loop "
                         "first, then the log writer, the monitor's writer, the rest")
+    parser.add_argument("--idle", type=float, default=0.0,
+                        help="first measure every target idle for this many seconds")
     parser.add_argument("--tree", action="append", default=[],
                         help="another source tree's src directory, measured as a gateway too")
     asyncio.run(run(parser.parse_args()))

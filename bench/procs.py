@@ -61,6 +61,19 @@ def thread_cpu_seconds(pid: int) -> dict[int, float]:
     return {int(task.name): _cpu(task / "stat") for task in Path(f"/proc/{pid}/task").glob("*")}
 
 
+def wakeups(pid: int) -> int:
+    """Voluntary context switches of all the threads of one process so far: how often they
+    slept and were woken."""
+    total = 0
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        try:
+            status = (task / "status").read_text()
+        except FileNotFoundError:
+            continue
+        total += int(status.split("\nvoluntary_ctxt_switches:")[1].split()[0])
+    return total
+
+
 def _cpu(stat: Path) -> float:
     """User + system CPU time from a /proc stat file (fields 14, 15)."""
     try:

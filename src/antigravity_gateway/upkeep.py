@@ -27,6 +27,7 @@ from .accounts import state, warmup
 from .accounts.oauth import InvalidGrant
 from .accounts.store import Account, AccountStore
 from .errors import GatewayError
+from .file_poll import Poll
 from .monitor.record import Record
 from .monitor.service import Monitor
 from .server import monitoring
@@ -89,22 +90,23 @@ async def watch_accounts(gateway: Gateway, store: AccountStore) -> None:
     reads as before: the pool's copy may differ, e.g. a flag an `enable` cleared)."""
     seen = await asyncio.to_thread(_fingerprint, store.dir)
     known = {a.id: a.email for a in await asyncio.to_thread(store.load_all)}
-    while True:
-        await asyncio.sleep(RELOAD_SECONDS)
-        try:
-            now = await asyncio.to_thread(_fingerprint, store.dir)
-            if now != seen:
+    with Poll(lambda: _fingerprint(store.dir), RELOAD_SECONDS, seen) as poll:
+        while True:
+            try:
+                now = await poll.changed()
                 written = {name.removesuffix(".json") for name, _ in now - seen}
                 before = _summary(gateway)
                 copies = {a.email: a for a in gateway.pool.accounts}  # as the files are read
                 loaded = await asyncio.to_thread(store.load_all)
                 late = _put_changes(gateway, known, loaded, written, copies)
                 seen = frozenset(e for e in now if e[0].removesuffix(".json") not in late)
+                if late:
+                    poll.again()
                 known = {a.id: a.email for a in loaded}
                 if _summary(gateway) != before:  # not for our own last_used saves
                     log.info("accounts reloaded: %d usable", len(gateway.pool.usable()))
-        except OSError as exc:
-            log.warning("could not reload accounts: %s", exc)
+            except OSError as exc:
+                log.warning("could not reload accounts: %s", exc)
 
 
 def _put_changes(

@@ -1,6 +1,6 @@
 """Live settings: notice `config.toml` changes while the gateway runs and hand them over.
 
-`watch` polls the file's (inode, size, mtime) every `POLL_SECONDS` off the event loop; on a
+`watch` polls the file's (inode, size, mtime) every `POLL_SECONDS` from a thread; on a
 change it loads and validates the file (plus the `AGM_*` overrides) in a thread and passes the
 new Settings to `apply`. An invalid file is logged once (until it changes again) and nothing is
 applied, so the last good settings stay in force. It knows nothing of what the settings drive.
@@ -15,6 +15,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
+from ..file_poll import Poll
 from . import MAP_PREFIXES, RESTART_KEYS, config_path, load_settings, to_builtins, with_value
 from .schema import Settings, SettingsError
 
@@ -52,19 +53,18 @@ async def watch(
     """Run until cancelled: every change of `config.toml` that validates goes to `apply`."""
     path = config_path(data_dir)
     seen = await asyncio.to_thread(fingerprint, path)
-    while True:
-        await asyncio.sleep(interval)
-        try:
-            now = await asyncio.to_thread(fingerprint, path)
-            if now == seen or now is None:
+    with Poll(lambda: fingerprint(path), interval, seen) as poll:
+        while True:
+            try:
+                if await poll.changed() is None:  # removed: the settings in force stay
+                    continue
+                new = await asyncio.to_thread(reload, data_dir, current(), env)
+            except (SettingsError, OSError) as exc:
+                log.error("config.toml not applied, the previous settings stay in force: %s",
+                          exc)
                 continue
-            seen = now
-            new = await asyncio.to_thread(reload, data_dir, current(), env)
-        except (SettingsError, OSError) as exc:
-            log.error("config.toml not applied, the previous settings stay in force: %s", exc)
-            continue
-        if new != current():
-            apply(new)
+            if new != current():
+                apply(new)
 
 
 def changed_keys(old: Settings, new: Settings) -> list[str]:
