@@ -107,6 +107,7 @@ async def watch_accounts(gateway: Gateway, store: AccountStore) -> None:
                     log.info("accounts reloaded: %d usable", len(gateway.pool.usable()))
             except OSError as exc:
                 log.warning("could not reload accounts: %s", exc)
+                poll.again()  # what could not be read is read again next time
 
 
 def _put_changes(
