@@ -15,7 +15,7 @@ NEVER = 30.0  # a wait that long would fail the test: the reader must not sit it
 
 def test_a_batch_ends_the_wait(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(batches, "LONGEST", NEVER)
-    queue: Batches[int] = Batches()
+    queue: Batches[int] = Batches(1000)
     for n in range(GATHER + 3):
         queue.put(n)
     started = time.monotonic()
@@ -25,7 +25,7 @@ def test_a_batch_ends_the_wait(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_an_urgent_item_ends_the_wait(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(batches, "LONGEST", NEVER)
-    queue: Batches[str] = Batches()
+    queue: Batches[str] = Batches(1000)
     queue.put("record")
     queue.put("stop", urgent=True)
     started = time.monotonic()
@@ -37,7 +37,7 @@ def test_a_few_items_wait_for_the_longest_and_go_together(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setattr(batches, "LONGEST", 0.2)
-    queue: Batches[int] = Batches()
+    queue: Batches[int] = Batches(1000)
     queue.put(1)
     later = threading.Timer(0.02, queue.put, args=(2,))
     later.start()
@@ -48,7 +48,7 @@ def test_a_few_items_wait_for_the_longest_and_go_together(
 
 
 def test_take_keeps_what_is_over_the_limit_for_the_next() -> None:
-    queue: Batches[int] = Batches()
+    queue: Batches[int] = Batches(1000)
     for n in range(GATHER * 2):
         queue.put(n)
     assert queue.take(GATHER) == list(range(GATHER))
@@ -57,7 +57,7 @@ def test_take_keeps_what_is_over_the_limit_for_the_next() -> None:
 
 
 def test_the_reader_blocks_until_the_first_item() -> None:
-    queue: Batches[int] = Batches()
+    queue: Batches[int] = Batches(1000)
     taken: list[list[int]] = []
     reader = threading.Thread(target=lambda: taken.append(queue.take(10)))
     reader.start()

@@ -88,7 +88,7 @@ class LogWriter:
     and writes it."""
 
     def __init__(self) -> None:
-        self._queue: Batches[tuple[Sink, Item] | None] = Batches()
+        self._queue: Batches[tuple[Sink, Item] | None] = Batches(BACKLOG)
         self.dropped = 0
         self._thread = threading.Thread(target=self._run, name="agm-log-writer", daemon=True)
         self._thread.start()
@@ -97,10 +97,8 @@ class LogWriter:
         return QueuedHandler(self, sink)
 
     def put(self, sink: Sink, item: Item) -> None:
-        if self._queue.qsize() >= BACKLOG:
+        if not self._queue.put((sink, item)):
             self.dropped += 1
-            return
-        self._queue.put((sink, item))
 
     def stop(self) -> None:
         """Write what is queued, then end the thread."""

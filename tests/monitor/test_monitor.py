@@ -146,7 +146,7 @@ async def test_a_locked_database_turns_the_monitor_off(tmp_path: Path) -> None:
 
 def test_a_full_queue_drops_and_counts(tmp_path: Path) -> None:
     mon = monitor(tmp_path)
-    mon.writer._capacity = 3  # the thread is not started: nothing drains the queue
+    mon.writer._queue._capacity = 3  # the thread is not started: nothing drains the queue
     for n in range(5):
         mon.finish(record(n))
     assert mon.writer.dropped == 2

@@ -61,8 +61,7 @@ class Writer:
         self._on_rows = on_rows
         self._retention_days = retention_days
         self._clock = clock
-        self._queue: Batches[Any] = Batches()
-        self._capacity = capacity
+        self._queue: Batches[Any] = Batches(capacity)
         self._thread = threading.Thread(target=self._run, name="agm-monitor", daemon=True)
         self._conn: sqlite3.Connection | None = None
         self._reopen_at = 0.0
@@ -85,10 +84,9 @@ class Writer:
             self._thread.join(timeout)
 
     def submit(self, record: Any) -> bool:
-        if self._queue.qsize() >= self._capacity:
+        if not self._queue.put(record):
             self._drop(1, "the monitor queue is full")
             return False
-        self._queue.put(record)
         return True
 
     def call(self, command: Command) -> Future[Any]:
