@@ -103,6 +103,7 @@ class Slice:
     totals: list[float] = field(default_factory=list)
     ttfbs: list[float] = field(default_factory=list)
     cpu: float | None = None  # seconds of the proxy's CPU (None: no process to read)
+    client_cpu: float = 0.0  # seconds of the load generator's CPU (this process, on core 0)
     elapsed: float = 0.0
     load: float = 0.0
 
@@ -111,6 +112,7 @@ async def load_slice(proc: Proc | None, send: Send, concurrency: int, seconds: f
     """`concurrency` workers sending for `seconds`; the proxy's CPU read before and after."""
     got = Slice(load=os.getloadavg()[0])
     cpu0 = proc.cpu() if proc else 0.0
+    client_cpu0 = time.process_time()
     deadline = time.perf_counter() + seconds
 
     async def worker() -> None:
@@ -123,6 +125,7 @@ async def load_slice(proc: Proc | None, send: Send, concurrency: int, seconds: f
     await asyncio.gather(*(worker() for _ in range(concurrency)))
     got.elapsed = time.perf_counter() - began
     got.cpu = (proc.cpu() - cpu0) if proc else None
+    got.client_cpu = time.process_time() - client_cpu0
     return got
 
 
@@ -136,6 +139,7 @@ def summary(slices: list[Slice], concurrency: int, stream: bool) -> dict[str, An
             "p50_ms": _pct(totals, 0.5), "p99_ms": _pct(totals, 0.99),
             "ttfb_p50_ms": _pct(ttfbs, 0.5) if stream else None,
             "cpu_us": sum(cpus) / n * 1e6 if cpus and n else None,
+            "client_cpu_us": sum(s.client_cpu for s in slices) / n * 1e6 if n else None,
             "load": statistics.fmean(s.load for s in slices)}
 
 

@@ -90,8 +90,17 @@ def _cpu_goal(workload: str, gw: dict[str, Any], ll: dict[str, Any],
                 ratio >= 25)
     floor = (f"; gateway = {gw['cpu_us'] / bare['cpu_us']:.2f}x bare, bare alone "
              f"{ll['cpu_us'] / bare['cpu_us']:.1f}x") if bare else ""
+    busy = (f"; busy: gateway {_busy(gw):.0%}" + (f", bare {_busy(bare):.0%}" if bare else "")
+            + f", litellm {_busy(ll):.0%}")
+    if gw.get("client_cpu_us"):  # since session 11
+        busy += f"; the SDK's own CPU {gw['client_cpu_us']:.0f} us a request"
     return (f"(live openai SDK, proxy not saturated) CPU/request vs litellm ({workload}, c=8)",
-            f"{figure}{floor})", None)
+            f"{figure}{floor}{busy})", None)
+
+
+def _busy(cell: dict[str, Any]) -> float:
+    """The share of its core a target used: how far the load went to saturating it."""
+    return float(cell["rps"] * cell["cpu_us"] / 1e6)
 
 
 FLOORS = {"bare": "bare aiohttp relay",
