@@ -64,43 +64,15 @@ def build_app(
     rng: random.Random | None = None,
     shared: Store | None = None,
 ) -> web.Application:
-    # this machine's names answer only with LAN access (a bind change needs a restart anyway)
-    machine = browsers.machine_names() if settings.proxy.allow_lan_access else frozenset()
-
-    policy = browsers.live_policy(lambda: gateway.settings, machine)
-
-    app = web.Application(
-        client_max_size=settings.proxy.max_body_bytes,
-        middlewares=[
-            middleware.request_ids(new_id),
-            monitoring.middleware(),
-            middleware.errors,
-            browsers.guard(policy),
-            auth.middleware(lambda: gateway.settings),
-        ],
-    )
-    app.on_response_prepare.append(browsers.cors(policy))
     store = AccountStore(data_dir)
     store.sweep()  # temp files a killed writer left behind
     owned = session is None
     http = session or new_session(settings)
     upstream_client = wire.Client()
     shared = shared or new_store(settings)
-    accounts = AccountService(http, settings, store, clock=clock, shared=shared,
-                              upstream_client=upstream_client)
-    pool = _pool(settings, store, data_dir, clock, rng)
-    if shared.shared:
-        pool.record = shared.record
-    gateway = Gateway(
-        settings,
-        accounts=accounts,
-        pool=pool,
-        cloudcode=accounts.cloudcode,  # one upstream client, same settings
-        new_id=new_id,
-        clock=clock,
-        http=http,
-        upstream_client=upstream_client,
-    )
+    gateway = _gateway(settings, store, data_dir, http, upstream_client, shared,
+                       clock=clock, new_id=new_id, rng=rng)
+    app = _web_app(settings, new_id, lambda: gateway.settings)
     app[GATEWAY] = gateway
     dashboard.add_routes(app.router)
     app[STATE] = shared
@@ -111,6 +83,57 @@ def build_app(
     app.cleanup_ctx.append(_closing(upstream_client, http if owned else None))
     app.cleanup_ctx.append(upkeep.context(gateway, store, data_dir, shared))
     app.cleanup_ctx.append(_live_settings(gateway, data_dir))
+    return app
+
+
+def _gateway(
+    settings: Settings,
+    store: AccountStore,
+    data_dir: Path,
+    http: aiohttp.ClientSession,
+    upstream_client: wire.Client,
+    shared: Store,
+    *,
+    clock: Callable[[], float],
+    new_id: Callable[[], str],
+    rng: random.Random | None,
+) -> Gateway:
+    """The gateway over the account pool, whose changes `shared` spreads to other workers."""
+    accounts = AccountService(http, settings, store, clock=clock, shared=shared,
+                              upstream_client=upstream_client)
+    pool = _pool(settings, store, data_dir, clock, rng)
+    if shared.shared:
+        pool.record = shared.record
+    return Gateway(
+        settings,
+        accounts=accounts,
+        pool=pool,
+        cloudcode=accounts.cloudcode,  # one upstream client, same settings
+        new_id=new_id,
+        clock=clock,
+        http=http,
+        upstream_client=upstream_client,
+    )
+
+
+def _web_app(
+    settings: Settings, new_id: Callable[[], str], current: Callable[[], Settings]
+) -> web.Application:
+    """The aiohttp app: the middlewares in their order, CORS headers on every answer."""
+    # this machine's names answer only with LAN access (a bind change needs a restart anyway)
+    machine = browsers.machine_names() if settings.proxy.allow_lan_access else frozenset()
+    policy = browsers.live_policy(current, machine)
+    app = web.Application(
+        client_max_size=settings.proxy.max_body_bytes,
+        middlewares=[
+            middleware.request_ids(new_id),
+            monitoring.middleware(),
+            middleware.errors,
+            browsers.guard(policy),
+            auth.middleware(current),
+        ],
+    )
+    app.on_response_prepare.append(browsers.cors(policy))
     return app
 
 

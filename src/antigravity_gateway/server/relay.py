@@ -54,6 +54,14 @@ async def assemble(events: EventStream) -> ChatResponse:
     return asm.result()
 
 
+def _encoded(encoder: StreamEncoder, taken: list[Event]) -> bytes:
+    """The frames of every event that is here, for one write."""
+    frames: list[bytes] = []
+    for event in taken:
+        frames += encoder.feed(event)
+    return b"".join(frames)
+
+
 async def relay(
     request: web.Request,
     events: EventStream,
@@ -74,14 +82,12 @@ async def relay(
             if heartbeat is not None:
                 heartbeat.beat()
             tap.saw(taken)
-            frames: list[bytes] = []
-            for event in taken:  # all that is here: one write
-                frames += encoder.feed(event)
+            data = _encoded(encoder, taken)
             if events.exhausted:  # the upstream's end came too: the last frames end the answer
-                await response.write_eof(b"".join(frames))
+                await response.write_eof(data)
                 break
-            if frames:
-                await response.write(b"".join(frames))
+            if data:
+                await response.write(data)
     except GatewayError as err:
         tap.failed(err)
         log.warning("stream failed after the first byte: %s", err.message)
