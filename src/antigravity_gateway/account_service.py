@@ -1,10 +1,9 @@
 """Account lifecycle: enroll a refresh token, keep access tokens fresh, refresh quota snapshots.
 
 Joins `accounts.oauth`, `accounts.store` and `providers.cloudcode_setup`, so it sits above
-`providers` in the import graph (beside `server`, used by it and by `cli`). Token refresh is
-single-flight per account: concurrent callers share one refresh, and with a shared state store
-so do all instances (its lock; a token another instance refreshed is used as is). It does not
-choose accounts or retry requests; the pool and the pipeline do.
+`providers` in the import graph (beside `server`). Token refresh is single-flight per account,
+and across instances when the state store is shared. It does not choose accounts or retry
+requests; the pool and the pipeline do.
 """
 
 from __future__ import annotations
@@ -35,6 +34,8 @@ AHEAD_MARGIN = 900.0  # seconds: the background refresh renews tokens this long 
 
 
 class Enrolled(NamedTuple):
+    """An enrolled account, and whether its email was new."""
+
     account: Account
     created: bool  # False: an account with this email existed and was updated
 
@@ -61,6 +62,8 @@ def failure_reason(exc: GatewayError) -> str:
 
 
 class AccountService:
+    """Enrols accounts and keeps their access tokens and quota snapshots fresh."""
+
     def __init__(
         self,
         session: aiohttp.ClientSession,
@@ -175,8 +178,10 @@ class AccountService:
     async def fresh_token(self, account: Account, *, force: bool = False) -> Account:
         """The account with a usable access token, refreshed and persisted when needed.
 
-        `force` (after an upstream 401) refreshes unless another caller already replaced the
-        token this caller saw. `invalid_grant` saves the account disabled and re-raises.
+        Concurrent callers share one refresh (the shared store's lock extends that to every
+        instance). `force` (after an upstream 401) refreshes unless another caller already
+        replaced the token this caller saw. `invalid_grant` saves the account disabled and
+        re-raises.
         """
         if not force and not self.needs_refresh(account):
             return account

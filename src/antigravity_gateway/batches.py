@@ -1,11 +1,9 @@
 """A queue whose one reader, a writer thread, takes batches: it wakes on the first item, lets
-SHORTEST seconds' worth gather, and when that is under GATHER items waits on for GATHER, up to
-LONGEST seconds in all.
+SHORTEST seconds' worth gather, and below GATHER items waits on for more, LONGEST seconds in all.
 
 Every wake-up of a writer thread costs the core its caches: at one coding agent's pace (20
 req/s) a write per request cost the gateway's two writers ~500 µs a request, batches ~120 µs
-(bench/README.md, "Session 10"). Under load the batch is what SHORTEST gathers, so a write
-never holds the core long (0.1 s of monitor rows at 1,000 req/s held it ~1.3 ms: a p99 hit).
+(bench/README.md, "Session 10").
 """
 
 from __future__ import annotations
@@ -14,6 +12,8 @@ import queue
 import threading
 from typing import Generic, TypeVar
 
+# Under load a batch is what SHORTEST gathers, so a write never holds the core long (0.1 s of
+# monitor rows at 1,000 req/s held it ~1.3 ms: a p99 hit).
 SHORTEST = 0.02
 GATHER = 20  # fewer than this in SHORTEST: the load is light, wait for more
 LONGEST = 0.25  # how late a log line or a monitor row may be: a person watching won't mind

@@ -1,11 +1,9 @@
 """The data directory at start: one `agm serve` per directory, and no stale temp files.
 
-`exclusive(data_dir)` holds an fcntl lock on `serve.lock` for the server's lifetime (released
-by the kernel however the process ends, `kill -9` included), so a second server on the same
-directory refuses with one clear line instead of racing the first one's writes. Several servers
-may share a directory only with a shared state backend (`state.backend = "redis"`).
-`remove_stale_temp_files` deletes the `.<name>.*.tmp` files an atomic write leaves behind when
-the process is killed mid-write: they may hold a refresh token.
+`exclusive(data_dir)` holds an fcntl lock on `serve.lock` for the server's lifetime, so a second
+server on the same directory refuses with one clear line instead of racing the first one's
+writes (several may share one only with `state.backend = "redis"`). `remove_stale_temp_files`
+deletes the temp files of atomic writes killed midway: they may hold a refresh token.
 """
 
 from __future__ import annotations
@@ -31,6 +29,8 @@ class DataDirBusy(Exception):
 
 @contextlib.contextmanager
 def exclusive(data_dir: Path) -> Iterator[None]:
+    """Hold `serve.lock` while the block runs; the kernel releases it however the process
+    ends, `kill -9` included."""
     data_dir.mkdir(parents=True, mode=0o700, exist_ok=True)
     fd = os.open(data_dir / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o600)
     try:

@@ -53,16 +53,22 @@ class InvalidRequest(GatewayError):
 
 
 class Unauthorized(GatewayError):
+    """A missing or wrong API key or admin password."""
+
     status = 401
     kind = "authentication"
 
 
 class Forbidden(GatewayError):
+    """A request refused whatever its key (a foreign browser origin)."""
+
     status = 403
     kind = "permission"
 
 
 class NotFound(GatewayError):
+    """What the request names does not exist (a route, an account, a stored response...)."""
+
     status = 404
     kind = "not_found"
 
@@ -72,6 +78,8 @@ class UnknownModel(NotFound):
 
 
 class PayloadTooLarge(GatewayError):
+    """A request body (or one of its form fields) over its size limit."""
+
     status = 413
     kind = "payload_too_large"
 

@@ -1,13 +1,9 @@
 """`agm serve`: bind, print the banner, run until SIGINT/SIGTERM, then stop gracefully.
 
 On a signal the listener closes at once and in-flight requests get up to `SHUTDOWN_SECONDS` to
-finish. A port already in use, a data directory another server holds, or a state backend
-that cannot be reached, is a one-line error and exit code 1, never a traceback. A worker
-of `--workers N` binds with SO_REUSEPORT. Connection limits (server/connections.py): a
-client's hang-up cancels its handler at once, idle keep-alive connections close after
-KEEPALIVE_SECONDS (also the time a client gets to send its headers), header lines and counts
-are capped, the number of connections is capped below the open-file limit, which is raised
-to its hard maximum first.
+finish. A port already in use, a data directory another server holds, or a state backend that
+cannot be reached, is a one-line error and exit code 1, never a traceback. `serve` sets the
+connection limits (server/connections.py): keep-alive, request heads, connection count.
 """
 
 from __future__ import annotations
@@ -62,7 +58,8 @@ def run(
     log_format: str = "text",
     worker: int | None = None,
 ) -> None:
-    """`worker`: this process's index among `--workers N` (only worker 0 prints the banner)."""
+    """`worker`: this process's index among `--workers N` (only worker 0 prints the banner;
+    every worker binds with SO_REUSEPORT)."""
     writer, access_out = configure_logging(log_format)
     try:
         with asyncio.Runner(loop_factory=_loop_factory()) as runner:
@@ -141,6 +138,7 @@ async def serve(
         app[MONITOR].json_access_log = json_access_log
         if access_out is not None:
             app[MONITOR].access_out = access_out
+        # handler_cancellation: a client's hang-up cancels its handler at once
         runner = GuardedRunner(
             app, max_connections=connection_cap(settings), shutdown_timeout=SHUTDOWN_SECONDS,
             access_log=None, handler_cancellation=True, keepalive_timeout=KEEPALIVE_SECONDS,

@@ -74,6 +74,8 @@ def html_response(status: int, page: str) -> web.Response:
 
 @dataclass(frozen=True)
 class LoopbackOptions:
+    """How `run_loopback` runs: time limit, where URL and notes go, whether stdin is read."""
+
     timeout: float
     announce: Callable[[str], None]  # gets the authorization URL
     note: Callable[[str], None]  # one line about a refused pasted answer

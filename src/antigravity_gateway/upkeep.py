@@ -1,15 +1,9 @@
 """Background upkeep of the account pool while the server runs.
 
-It opens the shared state store first (a Redis that cannot be reached stops the start-up) and
-closes it last. Six loops: reload accounts changed by `agm accounts ...` (only the accounts
-whose files changed are put or removed, so accounts known through the store stay); renew
-access tokens ahead of expiry
-(so no request waits on a refresh); refresh every quota snapshot every `quota.refresh_minutes`;
-persist the cooldown table when it changed and each account's `last_used` every
-`LAST_USED_SECONDS` (atomically, off the event loop); and, when `[warmup] enabled`, warm the
-accounts whose quota window is idle (accounts/warmup.py). Every loop reads its settings each
-round, so live changes apply. Each loop survives its own failures; none decides anything about
-requests: the pool and the pipeline do.
+Six loops: reload accounts changed by `agm accounts ...`, renew access tokens ahead of expiry,
+refresh quota snapshots, persist the cooldown table and `last_used`, and warm idle accounts when
+`[warmup] enabled`. Each reads its settings every round (live changes apply) and survives its
+own failures; none decides anything about requests: the pool and the pipeline do.
 """
 
 from __future__ import annotations
@@ -47,7 +41,10 @@ LAST_USED_SECONDS = 15.0  # `last_used` reaches the account files this often (no
 def context(
     gateway: Gateway, store: AccountStore, data_dir: Path, shared: Store
 ) -> Callable[[web.Application], contextlib.AbstractAsyncContextManager[None]]:
-    """An aiohttp cleanup context running every loop; at exit the cooldowns are saved once more."""
+    """An aiohttp cleanup context running every loop; at exit the cooldowns are saved once more.
+
+    The shared state store opens first (an unreachable Redis stops the start-up), closes last.
+    """
 
     @contextlib.asynccontextmanager
     async def upkeep(app: web.Application) -> AsyncIterator[None]:
@@ -87,7 +84,8 @@ async def _every(seconds: float, job: Callable[[], Coroutine[Any, Any, None]]) -
 async def watch_accounts(gateway: Gateway, store: AccountStore) -> None:
     """Picks up accounts added, removed or edited by `agm accounts ...` while the server runs:
     every account whose file was written is put into the pool as the file says (even when it
-    reads as before: the pool's copy may differ, e.g. a flag an `enable` cleared)."""
+    reads as before: the pool's copy may differ, e.g. a flag an `enable` cleared). Only
+    changed files count, so accounts known only through the shared store stay."""
     seen = await asyncio.to_thread(_fingerprint, store.dir)
     known = {a.id: a.email for a in await asyncio.to_thread(store.load_all)}
     with Poll(lambda: _fingerprint(store.dir), RELOAD_SECONDS, seen) as poll:
@@ -144,6 +142,7 @@ def _fingerprint(directory: Path) -> frozenset[tuple[str, int]]:
 
 
 async def persist_cooldowns(gateway: Gateway, data_dir: Path) -> None:
+    """Save the cooldown table (atomically, off the event loop) whenever it changed."""
     saved = gateway.pool.version
     while True:
         await asyncio.sleep(PERSIST_SECONDS)
@@ -167,7 +166,8 @@ async def save_last_used(gateway: Gateway, saved: dict[str, float]) -> None:
 
 
 async def renew_tokens(gateway: Gateway) -> None:
-    """Refresh every access token that expires within AHEAD_MARGIN."""
+    """Refresh every access token that expires within AHEAD_MARGIN (so no request waits on a
+    refresh)."""
     for account in gateway.pool.usable():
         if not gateway.accounts.expires_soon(account):
             continue

@@ -1,10 +1,9 @@
 """Import sources, recognised by their content (the README's "Import and export").
 
-`read_path` turns a path into `Entry`s: an Antigravity Tools data dir (`accounts/*.json`, also its
-`accounts.json` index), one of its account files (`token.refresh_token`), an export
-`{"accounts":[{"email","refresh_token"}]}` or a bare list of those, the IDE's `state.vscdb`, or a
-text file with one refresh token per line. A bad item becomes an `Entry` with a `problem`; a file
-that is none of these raises `UnknownFormat`. No network, no writing: enrolment is the caller's.
+`read_path` turns a path into `Entry`s: an Antigravity Tools data dir or one of its account
+files, an export `{"accounts":[{"email","refresh_token"}]}` or a bare list of those, the IDE's
+`state.vscdb`, or one refresh token per line. A bad item becomes an `Entry` with a `problem`;
+anything else raises `UnknownFormat`. No network, no writing: enrolment is the caller's.
 """
 
 from __future__ import annotations
@@ -132,7 +131,7 @@ def _item(item: Any, where: str) -> Entry:
         return Entry(where, problem="neither an account object nor a token")
     email = item.get("email")
     label = email if isinstance(email, str) and email else where
-    token = _token_of(item) or _token_of(item.get("token"))
+    token = _token_of(item) or _token_of(item.get("token"))  # Tools: `token.refresh_token`
     if not token:
         return Entry(label, problem="no refresh_token")
     if not TOKEN_SHAPE.fullmatch(token):

@@ -1,10 +1,9 @@
 """Google sign-in (OAuth authorization code + PKCE S256 + state), the protocol parts only.
 
-`begin` builds the authorization URL as the README and docs/upstream.md §10.6 describe it
-(authlib makes the verifier, the S256 challenge and the query string); `read_callback` and
-`read_pasted` turn a callback query or a pasted URL / bare code into an `Answer`; `Pending`
-holds the gateway's started sign-ins (single use, 10-minute expiry, clock injected). No sockets,
-no token exchange (`oauth.exchange_code`), no account writing (`AccountService`).
+`begin` builds the authorization URL as docs/upstream.md §10.6 describes it (authlib makes the
+verifier, the S256 challenge and the query string); `read_callback` and `read_pasted` turn what
+comes back into an `Answer`; `Pending` holds the gateway's started sign-ins. No sockets, no
+token exchange (`oauth.exchange_code`), no account writing (`AccountService`).
 """
 
 from __future__ import annotations

@@ -36,6 +36,8 @@ class InvalidGrant(GatewayError):
 
 
 class TokenGrant(msgspec.Struct, frozen=True, kw_only=True):
+    """What Google's token endpoint returns for a refresh or a code exchange."""
+
     access_token: str
     expires_in: int = DEFAULT_EXPIRES_IN
     refresh_token: str | None = None  # normally absent on refresh: keep the old one

@@ -1,14 +1,9 @@
 """The in-memory account pool: which account serves the next request for a model. Pure.
 
-Eligibility (usable, offers the model, not cooling, known quota not exhausted or below the
-protection threshold; a never-fetched quota counts as available), then a sticky session, then
-power-of-two-choices on the model's remaining quota within tier order ultra > pro > others
-(modes: balance, cache_first, round_robin; docs/upstream.md §10.1 without its quirks).
-cache_first keeps one current account per upstream model (prompt caches are per model) and
-moves it only when that account stops being a candidate (cooldown, flag, protection, disable).
-Clock and randomness are injected; no IO: `accounts.state` persists the cooldown table, and
-every change is also handed to `record` so a `state` store can share it with other instances
-(whose changes come back through `apply` and `load`, never recorded again).
+Eligible accounts (`candidates`), then a sticky session, then by mode: balance (power of two
+choices on remaining quota within the best tier), cache_first or round_robin (docs/upstream.md
+§10.1 without its quirks). Clock and randomness are injected; no IO: every change goes to
+`record` for a `state` store to share, and other instances' come in through `apply` and `load`.
 """
 
 from __future__ import annotations
@@ -45,6 +40,8 @@ _decode_account = msgspec.json.Decoder(Account).decode
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Policy:
+    """How the pool picks: scheduling mode, sticky-session TTL, quota protection threshold."""
+
     mode: str = "balance"  # balance | cache_first | round_robin
     sticky_ttl: float = 600.0
     protection_threshold: float = 0.0  # percent
@@ -73,6 +70,8 @@ def reset_epoch(quota: ModelQuota) -> float:
 
 
 class Pool:
+    """Accounts, cooldowns and sticky sessions in memory; picks the account for each attempt."""
+
     def __init__(
         self,
         accounts: Iterable[Account] = (),
@@ -200,7 +199,9 @@ class Pool:
     # ---- selection -------------------------------------------------------------------------
 
     def candidates(self, model: str, *, exclude: Collection[str] = ()) -> list[Account]:
-        """Accounts that may serve `model` now, best tier first."""
+        """Accounts that may serve `model` now, best tier (ultra > pro > others) first: usable,
+        offering it, not cooling, known quota neither exhausted nor under the protection
+        threshold (a never-fetched quota counts as available)."""
         now = self._clock()
         found = [a for a in self._servers(model, exclude) if self.ready_at(a, model) <= now]
         return sorted(found, key=lambda a: tier_rank(a.tier))
@@ -269,8 +270,9 @@ class Pool:
                 return self._p2c(found, model)
 
     def _stay(self, found: list[Account], model: str) -> Account:
-        """cache_first: the model's current account while it is a candidate, else the best one
-        (which becomes current). Excluded only for this request (a failed attempt): no move."""
+        """cache_first: the model's current account while it is a candidate (prompt caches are
+        per model), else the best one (which becomes current). Excluded only for this request
+        (a failed attempt): no move."""
         email = self._current.get(model)
         chosen = next((a for a in found if a.email == email), None)
         if chosen is not None:

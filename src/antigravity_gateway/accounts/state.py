@@ -22,6 +22,8 @@ STATE_FILE = "pool_state.json"
 
 
 class PoolState(msgspec.Struct, kw_only=True):
+    """The contents of `pool_state.json`: the cooldown table."""
+
     cooldowns: list[Cooldown] = msgspec.field(default_factory=list)
 
 

@@ -1,11 +1,9 @@
 """Upstream accounts on disk: one `accounts/<id>.json` per account, mode 0600, written atomically.
 
 `Account` and its `Quota` are frozen msgspec Structs (change them with `msgspec.structs.replace`).
-The store is a plain directory reader/writer: no cache, no network. Every write that depends on
-what is on disk (`update`, `upsert`, `remove`) runs under `accounts/.lock`, an exclusive `flock`
-shared by the server and every `agm` command (and by threads: each holder opens its own file
-description), so a refresh never resurrects a removed account and one email never gets two files.
-A corrupt file is skipped with a warning and never stops the others from loading.
+No cache, no network. Every write that depends on what is on disk runs under `accounts/.lock`,
+an exclusive `flock` shared by the server and every `agm` command, so a refresh never resurrects
+a removed account. A corrupt file is skipped with a warning and never stops the others loading.
 """
 
 from __future__ import annotations
@@ -62,6 +60,8 @@ class Quota(msgspec.Struct, kw_only=True, frozen=True):
 
 
 class Account(msgspec.Struct, kw_only=True, frozen=True):
+    """One upstream Google account: tokens, project, tier, quota snapshot and flags."""
+
     id: str
     email: str
     refresh_token: str
@@ -94,6 +94,8 @@ _decode = msgspec.json.Decoder(Account).decode
 
 
 class AccountStore:
+    """Reads and writes the account files in `<data_dir>/accounts`."""
+
     def __init__(self, data_dir: Path) -> None:
         self.dir = Path(data_dir) / ACCOUNTS_DIR
 
@@ -136,7 +138,8 @@ class AccountStore:
 
     @contextlib.contextmanager
     def locked(self) -> Iterator[None]:
-        """Hold the store's exclusive lock (blocking: call it off the event loop)."""
+        """Hold the store's exclusive lock (blocking: call it off the event loop). Each holder
+        opens its own file description, so threads of one process exclude each other too."""
         self._ensure_dir()
         with open(self.dir / LOCK_FILE, "a+b") as handle:
             if fcntl is not None:

@@ -1,11 +1,9 @@
 """The refresh token held by the Antigravity IDE's `state.vscdb` (SQLite, opened read-only).
 
-Layout as Antigravity Tools reads it (its `modules/migration.rs` and `utils/protobuf.rs`):
-`ItemTable['antigravityUnifiedStateSync.oauthToken']` is base64 of a Topic message: field 1 a
-data entry {1: key "oauthTokenInfoSentinelKey", 2: Row {1: base64 of OAuthTokenInfo}} (early
-tools nested the payload directly, maybe base64 again); OAuthTokenInfo {1: access token,
-3: refresh token, 4: expiry}. Older IDEs: `jetskiStateSync.agentManagerInitState`, base64 of a
-message whose field 6 is the OAuthTokenInfo. Only the protobuf wire format is decoded here.
+Layout as Antigravity Tools reads it (its `modules/migration.rs` and `utils/protobuf.rs`): an
+`ItemTable` value (`UNIFIED_KEY`, or `LEGACY_KEY` in older IDEs) is base64 of protobuf that
+leads to an OAuthTokenInfo {1: access token, 3: refresh token, 4: expiry}. Only the protobuf
+wire format is decoded here.
 """
 
 from __future__ import annotations
@@ -17,6 +15,7 @@ import sqlite3
 from pathlib import Path
 
 UNIFIED_KEY = "antigravityUnifiedStateSync.oauthToken"
+# older IDEs: base64 of a message whose field 6 is the OAuthTokenInfo
 LEGACY_KEY = "jetskiStateSync.agentManagerInitState"
 AUTH_STATUS_KEY = "antigravityAuthStatus"
 SENTINEL = "oauthTokenInfoSentinelKey"
@@ -86,7 +85,11 @@ def _maybe_b64(payload: bytes) -> bytes:
 
 
 def token_info_from_unified(value: str) -> bytes:
-    """The OAuthTokenInfo message inside the unified-state value."""
+    """The OAuthTokenInfo message inside the unified-state value.
+
+    That value is base64 of a Topic message: field 1 a data entry {1: key SENTINEL, 2: Row
+    {1: base64 of OAuthTokenInfo}}; early tools nested the payload directly, maybe base64 again.
+    """
     entry = _sub(_b64(value, "the oauthToken value"), 1, "the topic's data entry")
     key = _sub(entry, 1, "the data entry's key").decode(errors="replace")
     if key != SENTINEL:

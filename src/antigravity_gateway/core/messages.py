@@ -1,10 +1,9 @@
-"""The hub: one neutral model of a chat request and its response.
+"""The hub: a neutral model of a chat request and its response; no IO, no imports from the gateway.
 
 Every inbound protocol decodes into these values and every upstream codec encodes from them.
-Frozen msgspec Structs with tuples: plain values, safe to share, and cheap to build (a request
-builds ~20; a frozen dataclass costs 0.4-2 us each, a Struct under 0.1: bench/README.md). A field
-enters the hub only when two protocols have it; anything else is dropped at decode time and
-listed in that codec's docstring. No IO, no imports from the rest of the package.
+Frozen msgspec Structs with tuples: safe to share, cheap to build (a request builds ~20; a frozen
+dataclass costs 0.4-2 us each, a Struct under 0.1: bench/README.md). A field enters the hub only
+when two protocols have it; the rest is dropped at decode time, listed in that codec's docstring.
 """
 
 from __future__ import annotations

@@ -1,8 +1,7 @@
 """Network failures in words, and a notice when a remote host keeps us waiting.
 
-`describe` turns an aiohttp/OS exception (or the upstream client's, defined here) into "DNS
-lookup failed for HOST", "connection refused by HOST:PORT", "no answer from HOST within 10 s",
-"TLS error with HOST: ...". `waiting_for` calls the notifier a command line installed
+`describe` turns an aiohttp/OS exception (or the upstream client's, defined here) into one line
+such as "DNS lookup failed for HOST". `waiting_for` calls the notifier a command line installed
 (`notify_waits`) when a call takes longer than `NOTICE_SECONDS`; without one (the server) it
 costs a context-variable read.
 """

@@ -11,6 +11,8 @@ import msgspec
 
 
 class SseEvent(msgspec.Struct, frozen=True):
+    """One server-sent event: its data (lines joined), event type and id."""
+
     data: str
     event: str = ""
     id: str = ""

@@ -1,10 +1,9 @@
 """Streaming reverse proxy to z.ai's MCP servers (docs/upstream.md §11.7).
 
 Same method, body streamed up as it arrives (over `proxy.max_body_bytes` -> 413), the z.ai key
-instead of the client's, the MCP session and protocol headers passed both ways, the answer (JSON
-or SSE) streamed back as it comes. The gateway does not read the JSON-RPC itself: z.ai answers
-bad input in its own protocol. A z.ai that cannot be reached, or that refuses the configured key,
-gives a JSON-RPC error (502): a 401 would make MCP clients ask their user to sign in.
+instead of the client's, MCP session and protocol headers passed both ways, the answer (JSON or
+SSE) streamed back as it comes. The JSON-RPC is not read here: z.ai answers bad input in its own
+protocol. An unreachable z.ai, or one refusing the configured key, gives a 502, never a 401.
 """
 
 from __future__ import annotations
@@ -39,7 +38,10 @@ TIMEOUT = aiohttp.ClientTimeout(total=None, sock_connect=15, sock_read=None)
 
 
 class ZaiUnavailable(GatewayError):
-    """z.ai's MCP server could not be reached or refused the gateway's z.ai key."""
+    """z.ai's MCP server could not be reached or refused the gateway's z.ai key.
+
+    A JSON-RPC error with 502: a 401 would make MCP clients ask their user to sign in.
+    """
 
     status = 502
     kind = "api_error"
@@ -47,6 +49,8 @@ class ZaiUnavailable(GatewayError):
 
 @dataclass(frozen=True, slots=True)
 class Target:
+    """Where one MCP server's requests go: the z.ai URL and the key to send."""
+
     url: str
     api_key: str
 

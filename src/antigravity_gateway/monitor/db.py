@@ -3,8 +3,7 @@ retention. Called only from the writer thread (writes) and from short read conne
 
 `PRAGMA user_version` is the schema version; `MIGRATIONS[n]` takes a database from version n to
 n+1 inside one transaction. Timestamps are unix milliseconds in `request_logs` and unix seconds
-(the hour's start, UTC) in `usage_hourly`: retention compares like with like (the reference
-compared milliseconds with seconds and never deleted anything).
+(the hour's start, UTC) in `usage_hourly`.
 """
 
 from __future__ import annotations
@@ -144,7 +143,11 @@ def _rollups(rows: Sequence[dict[str, Any]]) -> list[tuple[Any, ...]]:
 
 
 def delete_older(conn: sqlite3.Connection, cutoff_ms: int) -> int:
-    """Really delete rows (and hourly rollups) older than `cutoff_ms`; returns rows deleted."""
+    """Really delete rows (and hourly rollups) older than `cutoff_ms`; returns rows deleted.
+
+    Rollup hours are in seconds: compare like with like (the reference app compared
+    milliseconds with seconds and never deleted anything).
+    """
     conn.execute("BEGIN IMMEDIATE")
     try:
         deleted = conn.execute("DELETE FROM request_logs WHERE timestamp < ?", (cutoff_ms,))

@@ -31,6 +31,8 @@ class Subscription:
 
 
 class Feed:
+    """Fans each batch of stored rows out to the live subscribers; drops the slow ones."""
+
     def __init__(self, size: int = QUEUE_SIZE) -> None:
         self._size = size
         self._subscribers: set[Subscription] = set()

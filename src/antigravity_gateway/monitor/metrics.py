@@ -1,10 +1,9 @@
 """Prometheus metrics (README "See what it does") in one registry per app, no global state.
 
 Request metrics are counted from finished records on the event loop (a few dict updates) and
-rendered by a collector when scraped; gauges that describe the present (accounts by state,
-active streams, monitor health) are read at scrape time through callables. `agm_monitor_*`
-report the monitor itself: records dropped (queue full or database off) and whether
-monitor.db is being written.
+rendered by a collector when scraped; gauges of the present (accounts by state, active streams,
+monitor health) are read at scrape time through callables. `agm_monitor_*` report the monitor
+itself: records dropped (queue full or database off) and whether monitor.db is being written.
 """
 
 from __future__ import annotations

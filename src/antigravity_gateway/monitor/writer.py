@@ -1,11 +1,9 @@
 """The one writer thread: records in through a bounded queue, rows out to SQLite in batches.
 
 `submit` never blocks: beyond `capacity` waiting records it drops the record and counts it
-(`dropped`). The thread takes what has queued up (`Batches`: 20 ms' worth, or up to a quarter
-second's when that is few) in one transaction, then hands the stored rows to `on_rows` (the
-live feed). A database that cannot be written turns the monitor off: one log line, `healthy`
-false, records dropped and counted; it tries to reopen every REOPEN_SECONDS. Retention runs
-at start and every RETENTION_SECONDS.
+(`dropped`). Each batch (`Batches`) is one transaction; the stored rows go to `on_rows` (the
+live feed). A database that cannot be written turns the monitor off (one log line, `healthy`
+false, records dropped and counted) until a reopen, tried every REOPEN_SECONDS, succeeds.
 """
 
 from __future__ import annotations
@@ -28,7 +26,7 @@ log = logging.getLogger(__name__)
 BATCH = 1000
 CAPACITY = 10_000  # records waiting for the writer (each holds its capped bodies)
 REOPEN_SECONDS = 30.0
-RETENTION_SECONDS = 3600.0
+RETENTION_SECONDS = 3600.0  # retention runs at start and this often
 
 Row = dict[str, Any]
 Command = Callable[[sqlite3.Connection], Any]

@@ -21,6 +21,7 @@ COUNTED = ("model", "messages", "system", "tools", "tool_choice", "thinking")
 
 
 class AnthropicProvider(KeyedProvider):
+    """An Anthropic Messages upstream reached with an API key."""
 
     def _headers(self, credential: Account) -> dict[str, str]:
         return {"x-api-key": credential.access_token, "anthropic-version": VERSION}

@@ -1,12 +1,8 @@
 """Google Cloud Code `v1internal`: the envelope, the headers and the base-URL fallback.
 
-`CloudCode` is the one place that talks HTTP to the upstream: unary control-plane calls
-(`call`, `get_operation`) and the streaming generate call (`stream`). It moves to the next base
-URL on a network error, 408, 404 or 5xx (docs/upstream.md §1), and turns every
-other status >= 400 into `UpstreamError` with the retry delay parsed from the body. It does not
-choose accounts, refresh tokens or retry on another account: that is the attempt loop's job.
-`CloudCodeProvider` is the provider (providers/base.py) the Google account pool serves through:
-the Gemini codec inside the v1internal envelope.
+`CloudCode` is the one place that talks HTTP to the upstream. It does not choose accounts,
+refresh tokens or retry on another account: that is the attempt loop's job. `CloudCodeProvider`
+is the provider (providers/base.py) the Google account pool serves through.
 """
 
 from __future__ import annotations
@@ -33,7 +29,7 @@ from .offload import off_loop_if_big
 log = logging.getLogger(__name__)
 
 DEFAULT_USER_AGENT = "antigravity/1.15.8 linux/amd64"
-FALLBACK_STATUSES = frozenset({404, 408})
+FALLBACK_STATUSES = frozenset({404, 408})  # and 5xx: try the next base URL (docs/upstream.md §1)
 _json_encode = http.json_encode
 
 
@@ -73,6 +69,8 @@ def unwrap(body: Any) -> dict[str, Any]:
 
 
 class CloudCode:
+    """The HTTP client of v1internal: unary calls and the generate stream, over the base URLs."""
+
     def __init__(
         self,
         client: wire.Client,
@@ -135,6 +133,8 @@ class CloudCode:
     async def _request(
         self, verb: str, path: str, token: str, payload: bytes | None, accept: str
     ) -> wire.Response:
+        """Each base URL in turn, moving on at a network error, 404, 408 or 5xx; any other
+        status >= 400 is an UpstreamError, its retry delay parsed from the body."""
         last: UpstreamError | None = None
         for base in self._base_urls:
             try:

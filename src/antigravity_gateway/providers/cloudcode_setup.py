@@ -47,6 +47,8 @@ class ValidationRequired(AccountSetupError):
 
 @dataclass(frozen=True, slots=True)
 class ProjectInfo:
+    """The account's Cloud Code project and its tier, as discovery found them."""
+
     project_id: str
     tier: str
 

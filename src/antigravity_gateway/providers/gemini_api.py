@@ -15,6 +15,8 @@ from .http import Transport
 
 
 class GeminiApiProvider(KeyedProvider):
+    """The public Gemini API reached with an API key, without the v1internal envelope."""
+
     def __init__(self, transport: Transport, models: list[str]) -> None:
         super().__init__(transport, models)
         versioned = transport.base_url.endswith(("/v1beta", "/v1"))

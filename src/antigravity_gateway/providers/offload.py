@@ -1,9 +1,7 @@
 """Heavy work on big request bodies runs in a worker thread, so one 30 MB request does not
 stall every other request on the event loop.
 
-The server's `read_json` records the size of the request's body in a context variable (per
-request task); `off_loop_if_big` runs a function in a thread when that body was big, inline
-otherwise (a thread hop would only cost the small requests time). Here, not in server/, so a
+The server's `read_json` notes each body's size; this sits here, not in server/, so a
 provider's upstream encoding can use it too.
 """
 
@@ -20,6 +18,7 @@ T = TypeVar("T")
 
 
 def note_body_size(size: int) -> None:
+    """Called by the server's `read_json`; a context variable, so it holds per request task."""
     _body_size.set(size)
 
 
@@ -29,7 +28,8 @@ def is_big_body() -> bool:
 
 
 async def off_loop_if_big(work: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-    """`work(*args, **kwargs)`, in a worker thread when this request's body is big."""
+    """`work(*args, **kwargs)`, in a worker thread when this request's body is big, else inline
+    (a thread hop would only cost the small requests time)."""
     if is_big_body():
         return await asyncio.to_thread(work, *args, **kwargs)
     return work(*args, **kwargs)

@@ -15,6 +15,7 @@ from .base import EventStream, KeyedProvider
 
 
 class OpenAIProvider(KeyedProvider):
+    """An OpenAI-compatible chat completions upstream reached with an API key."""
 
     async def open_stream(self, req: ChatRequest, route: Route, credential: Account) -> EventStream:
         body = openai.encode_request(req, model=route.upstream)

@@ -1,16 +1,9 @@
 """Model routing: the client's model name -> the upstream model id (and thinking). Pure.
 
-Order (docs/upstream.md §10.3, improved): an exact key of the custom mapping, then
-its wildcard keys (the most specific pattern wins, ties broken by the longer literal text, then
-alphabetically, so the answer never depends on dict order), then the built-in table, then the
-name itself when some account offers it, then a family rule for names the table does not know
-yet (`*opus*`, `*sonnet*`, `*haiku*`, `gpt-*`, `o1`..`o4`), so new client defaults work without
-configuration. Anything else is an `UnknownModel` naming close matches. Thinking suffixes:
-`name(high)` / `name(8192)` set the effort / budget (CLIProxyAPI's convention), and `-thinking`
-turns thinking on when the upstream id does not carry it. Upstream deprecations
-(`deprecatedModelIds`) are followed last. API-key upstreams (`[[upstreams]]`): a name
-`upstream/model` goes there directly, then the upstreams' `models` globs (before the custom
-wildcards), and a mapping target `upstream/model` sends the request there (`Route.provider`).
+Order (docs/upstream.md §10.3, improved): an exact custom mapping key, then its wildcard keys,
+the built-in table, the name itself when some account offers it, then a family rule for names
+the table does not know yet, so new client defaults work without configuration. API-key
+upstreams (`[[upstreams]]`) claim `upstream/model` and their `models` globs before the wildcards.
 """
 
 from __future__ import annotations
@@ -85,6 +78,8 @@ BUILTIN: Mapping[str, str] = {
 
 @dataclass(frozen=True, slots=True)
 class Route:
+    """Where a model name goes: the upstream id, the rule that chose it, what its suffixes ask."""
+
     requested: str
     upstream: str
     rule: str  # "custom", "wildcard", "builtin", "offered", "family", "upstream" or "zai"
@@ -167,6 +162,8 @@ def glob_matches(pattern: str, name: str) -> bool:
 
 
 def _specificity(pattern: str) -> tuple[int, int, str]:
+    """The longest literal text first, then the fewest `*`, then alphabetical: the winner never
+    depends on dict order."""
     literal = len(pattern) - pattern.count("*")
     return (-literal, pattern.count("*"), pattern)
 
@@ -186,7 +183,9 @@ def resolve(
     strict: bool = False,
 ) -> Route:
     """Route `name`; `offered` is what the accounts offer (empty when not known yet, which
-    lets any name through unless `strict`); `upstreams` maps each upstream to its globs."""
+    lets any name through unless `strict`); `upstreams` maps each upstream to its globs;
+    `forwarding` is the upstream's deprecations (`deprecatedModelIds`), followed last. An
+    unknown name is an `UnknownModel` naming close matches."""
     upstreams = upstreams or {}
     if name in custom:
         return _target(Route(name, custom[name], "custom"), upstreams)
@@ -209,6 +208,7 @@ def resolve(
         hit = (base, "offered")
     upstream, rule = hit
     upstream = (forwarding or {}).get(upstream, upstream)
+    # `-thinking` turns thinking on when the upstream id does not carry it
     if thinking is None and base.endswith(THINKING) and not upstream.endswith(THINKING):
         thinking = Reasoning()
     return _target(Route(name, upstream, rule, thinking, level_suffix=base != name), upstreams)
@@ -268,7 +268,8 @@ _EFFORTS: dict[str, Effort | None] = {
 
 
 def split_level(name: str) -> tuple[str, Reasoning | None]:
-    """`gemini-3-flash(high)` -> ("gemini-3-flash", effort high); `x(8192)` -> budget 8192."""
+    """`gemini-3-flash(high)` -> ("gemini-3-flash", effort high); `x(8192)` -> budget 8192
+    (CLIProxyAPI's convention)."""
     match = _LEVEL.match(name)
     if match is None:
         return name, None

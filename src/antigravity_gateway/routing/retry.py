@@ -1,9 +1,6 @@
 """Upstream errors -> what to do next. Pure and table-tested.
 
-`parse_retry_delay` reads how long the upstream asks us to wait; sources, first hit wins
-(docs/upstream.md §5.3): the `Retry-After` header, `RetryInfo.retryDelay`,
-`ErrorInfo.metadata.quotaResetDelay`, `quotaResetTimeStamp` (needs `now`), then the human
-message ("reset after 2m30s", "Resets in 9h22m20s", "retry in 1.5s"). `classify` turns an
+`parse_retry_delay` reads how long the upstream asks us to wait; `classify` turns an
 `UpstreamError` into a `Decision` (retry or not, cool the account+model or the whole account).
 Unlike the reference, lockouts are not capped at 300 s: a quota cooldown lasts until the reset.
 """
@@ -146,7 +143,11 @@ def parse_duration(text: str) -> float | None:
 def parse_retry_delay(
     body: str, headers: Mapping[str, str] | None = None, *, now: float | None = None
 ) -> float | None:
-    """Seconds to wait before the same account may retry, or None when the answer says nothing."""
+    """Seconds to wait before the same account may retry, or None when the answer says nothing.
+
+    First hit wins (docs/upstream.md §5.3): the `Retry-After` header, `RetryInfo.retryDelay`,
+    `ErrorInfo.metadata.quotaResetDelay`, `quotaResetTimeStamp` (needs `now`), the message.
+    """
     if headers:
         after = _header_delay(headers, now)
         if after is not None:

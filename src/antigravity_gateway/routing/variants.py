@@ -22,6 +22,8 @@ _SUFFIX = re.compile(r"-(4k|2k|1k|hd|medium|standard|\d{1,2}[x-]\d{1,2})$")
 
 @dataclass(frozen=True, slots=True)
 class Variant:
+    """A model name split into its base name and what its suffixes ask for."""
+
     base: str
     web_search: bool = False
     image: ImageOptions | None = None

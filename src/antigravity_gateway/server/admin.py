@@ -1,10 +1,9 @@
 """The admin API under `/api` (README "See what it does"): thin handlers over the account pool
 and service, the settings (admin_config.py) and the monitor; also `GET /metrics`.
 
-Auth is the rule in `auth.py` (admin password, else api_key; always required except
-`GET /api/health`); errors are `{"error": msg}` with a 4xx (the ADMIN dialect). Bad query values
-are refused before anything runs. Account import/export and Google sign-in live with the
-accounts code, under the same prefix and rule.
+Auth is the rule in `auth.py` (always required except `GET /api/health`); errors are
+`{"error": msg}` with a 4xx (the ADMIN dialect). Bad query values are refused before anything
+runs. Account import/export and Google sign-in are in admin_accounts.py, under the same rule.
 """
 
 from __future__ import annotations

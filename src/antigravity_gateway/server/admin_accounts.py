@@ -1,10 +1,8 @@
 """Admin API for adding accounts: Google sign-in on the gateway's port, import and export.
 
-`POST /api/oauth/start` -> `{"url","state"}` (the callback is this server's `/auth/callback`);
-`GET /auth/callback?code&state` needs no key (the state is the credential: single use, 10
-minutes), answers an HTML page and puts the account into the running pool at once;
-`POST /api/accounts/import` takes the JSON import formats, `GET /api/accounts/export` gives the
-export shape. The `/api/` routes sit behind the admin auth rule like every other `/api/` route.
+`POST /api/oauth/start` -> `{"url","state"}`; Google then sends the browser to this server's
+`/auth/callback`, which needs no key (the state is the credential: single use, 10 minutes) and
+puts the account into the running pool at once. The `/api/` routes need the admin auth rule.
 """
 
 from __future__ import annotations

@@ -1,11 +1,8 @@
 """`GET/PATCH /api/config`, `GET /api/key`, `POST /api/key/regenerate` and
 `GET /api/models/resolve`: settings read and changed while serving.
 
-A PATCH is `{"dotted.key": value}`: every change is applied to what config.toml says, the whole
-result is validated (400 names the key, nothing written), written atomically, then applied to
-the running gateway by `apply_settings` at once. `null` resets a key (removes a map entry). A
-masked secret sent back unchanged (`sk-a…1234`) is ignored. Keys that need a new listener
-(port, bind, state backend) are written but answer `restart_required`.
+A PATCH of `{"dotted.key": value}` is applied to what config.toml says, validated as a whole
+(400 names the key, nothing written), written atomically, then applied to the running gateway.
 """
 
 from __future__ import annotations
@@ -40,6 +37,7 @@ from ..state.base import routing_of
 from .context import GATEWAY, STATE, gateway_of, read_json
 from .dialects import json_response
 
+# port, bind and state backend need a new listener: written, but answered `restart_required`
 RESTART_KEYS = ("proxy.port", "proxy.allow_lan_access", "state.")
 
 
@@ -74,7 +72,7 @@ def changed_settings(current: Settings, changes: dict[str, Any]) -> Settings:
     for key, value in changes.items():
         if not isinstance(key, str) or not key:
             raise SettingsError("", "keys must be dotted setting names, e.g. proxy.port")
-        if value is None:
+        if value is None:  # null resets the key (a map entry: removed)
             updated = unset_value(updated, key)
             continue
         if isinstance(value, str) and "…" in value and value == mask_secret(

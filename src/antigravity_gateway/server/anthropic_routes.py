@@ -1,11 +1,8 @@
 """Anthropic-compatible handlers: the Messages API (also `?beta=true`), count_tokens, models.
 
-Thin: decode with the codec; answer Claude Code's warmups locally (header X-Warmup-Intercepted);
-fetch url images (media.py); route background tasks under the `internal-background-task` mapping
-key; let the gateway serve; encode the message, or relay it with `event: ping` frames while the
-upstream is silent.
-count_tokens asks the upstream and counts locally (tokens.py) when it cannot. The raw body
-travels in `ChatRequest.passthrough["anthropic"]` for Anthropic-kind upstreams and z.ai dispatch.
+Thin: decode with the codec; answer Claude Code's warmups locally; fetch url images (media.py);
+route background tasks under the `internal-background-task` mapping key; let the gateway serve;
+encode the message, or relay it with `event: ping` frames while the upstream is silent.
 """
 
 from __future__ import annotations
@@ -64,7 +61,8 @@ async def messages(request: web.Request) -> web.StreamResponse:
 
 
 def with_raw_body(req: ChatRequest, body: dict[str, object]) -> ChatRequest:
-    """The client's own body rides along: an Anthropic upstream gets it as written."""
+    """The client's own body rides along in `passthrough["anthropic"]`: an Anthropic-kind
+    upstream (and z.ai dispatch, which keys on it) gets it as written."""
     return replace(req, passthrough={**req.passthrough, "anthropic": body})
 
 

@@ -1,12 +1,8 @@
 """The one attempt loop: every upstream call (serving, counting) goes through it, for every lane.
 
 A lane is a provider with the credentials it rotates: the Google account pool, or one
-upstream's API keys. `attempt` makes at most `proxy.max_attempts` attempts, each with the best
-credential the lane's pool offers; an attempt counts as served once it returned (a stream after
-its first events: retries happen only before the client got a byte). Each failure is classified
-by the lane into a cooldown, a flag or a plain "next credential"; when every credential is
-cooling it waits up to `proxy.max_wait_seconds`, else answers 429 with Retry-After. A 401
-refreshes the credential once when the lane can (Google tokens). Nothing here knows a protocol.
+upstream's API keys. An attempt counts as served once it returned (a stream after its first
+events), so retries happen only before the client got a byte. Nothing here knows a protocol.
 """
 
 from __future__ import annotations
@@ -82,6 +78,8 @@ class Outcome(Generic[T]):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Limits:
+    """Attempts per request (`proxy.max_attempts`) and the wait (`proxy.max_wait_seconds`)."""
+
     max_attempts: int
     max_wait: float
     sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
@@ -108,8 +106,9 @@ async def attempt(
     session: str = "",
     only: str = "",
 ) -> Outcome[T]:
-    """`call` with the lane's best credential, retried on another one while that may help;
-    `only`: no credential but that one (a warmup)."""
+    """`call` with the lane's best credential, retried on another one while that may help
+    (each failure becomes a cooldown, a flag or "next credential"); `only`: no credential but
+    that one (a warmup)."""
     state = _State(model=model, session=session)
     if only:
         state.failed = {c.email for c in lane.pool.accounts if c.email != only}
@@ -137,7 +136,7 @@ async def attempt(
 async def _once(
     lane: Lane, credential: Account, call: Callable[[Account], Awaitable[T]]
 ) -> tuple[T, Account]:
-    """One attempt; an upstream 401 renews the credential and tries it once more."""
+    """One attempt; an upstream 401 renews the credential (a Google token) and tries once more."""
     try:
         return await call(credential), credential
     except UpstreamError as exc:
@@ -148,7 +147,8 @@ async def _once(
 
 
 async def _choose(lane: Lane, limits: Limits, state: _State) -> Account:
-    """The best credential for the next attempt, waiting for a cooling one when allowed."""
+    """The best credential for the next attempt, waiting for a cooling one when allowed
+    (`limits.max_wait` in all), else the 429 with Retry-After."""
     while True:
         found = lane.pool.pick(state.model, exclude=state.failed, session=state.session)
         if found is not None:

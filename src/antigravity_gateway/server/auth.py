@@ -1,11 +1,8 @@
 """API-key authentication, exactly as the README states it.
 
 Modes: off, strict, all_except_health, auto (= all_except_health with LAN access, else off).
-The key may come as `Authorization: Bearer <key>` (or the raw key), `x-api-key`,
-`x-goog-api-key` or `?key=`; every candidate is compared in constant time. Admin routes (`/api/`)
-always need the admin password (or the api_key when none is set), whatever the mode, or a
-signed-in dashboard session (`server/sessions.py`). The dashboard's own pages (`/ui`) and the
-OAuth callback are open: the first holds no data, the second is guarded by its `state`.
+Admin routes (`/api/`) always need the admin password (or the api_key when none is set),
+whatever the mode, or a signed-in dashboard session (`server/sessions.py`).
 """
 
 from __future__ import annotations
@@ -27,6 +24,7 @@ KEYLESS_PATHS = frozenset({"/auth/callback"})  # Google sign-in callback: its st
 
 
 def presented_keys(request: web.Request) -> Iterator[str]:
+    """`Authorization: Bearer <key>` (or the raw key), `x-api-key`, `x-goog-api-key`, `?key=`."""
     authorization = request.headers.get("Authorization", "")
     if authorization:
         scheme, _, rest = authorization.partition(" ")
@@ -39,7 +37,8 @@ def presented_keys(request: web.Request) -> Iterator[str]:
 
 
 def key_matches(request: web.Request, expected: str) -> bool:
-    """True when some presented key equals `expected` (never true for an empty `expected`)."""
+    """True when some presented key equals `expected` (never true for an empty `expected`);
+    every candidate is compared in constant time."""
     if not expected:
         return False
     want = expected.encode()
@@ -57,7 +56,7 @@ def is_exempt(request: web.Request, mode: str) -> bool:
     if request.method == "HEAD" and request.path == "/":
         return True  # Claude Code's connection warm-up carries no key
     if request.path in KEYLESS_PATHS or request.path == "/ui" or request.path.startswith("/ui/"):
-        return True
+        return True  # the dashboard's pages hold no data; the callback is guarded by its state
     if mode == "off":
         return not (request.path.startswith("/api/") or request.path == "/api")
     return mode == "all_except_health" and request.path in HEALTH_PATHS

@@ -1,11 +1,9 @@
 """Browser safety (README "Security"): which Host, Origin and Content-Type pass.
 
 A web page the user opens must not be able to use the gateway: `Host` must name this machine
-(loopback names; with LAN access also its own names and addresses; plus `proxy.allowed_hosts`),
-so DNS rebinding fails; a request with an `Origin` (or a cross-site fetch) passes only from a
-loopback origin, from `proxy.cors_origins`, or from the gateway's own origin (the dashboard);
-and JSON routes take only JSON bodies, so no page can skip the CORS preflight with `text/plain`.
-SDKs and CLIs send no Origin and a loopback Host, so they never notice. CORS is never `*`.
+(so DNS rebinding fails), an `Origin` must be loopback, listed or the gateway's own, and JSON
+routes take only JSON bodies. SDKs and CLIs send no Origin and a loopback Host, so they never
+notice. CORS is never `*`.
 """
 
 from __future__ import annotations
@@ -93,6 +91,7 @@ class Policy:
         )
 
     def host_ok(self, host: str | None) -> bool:
+        """Loopback names, `proxy.allowed_hosts`, and with LAN access this machine's names."""
         if host is None:  # HTTP/1.0 without Host: no browser sends that
             return True
         if (known := self._hosts.get(host)) is None:
@@ -110,7 +109,7 @@ class Policy:
         return self.lan and name in self.machine
 
     def origin_ok(self, origin: str, host: str | None) -> bool:
-        """A loopback origin, one of proxy.cors_origins, or the gateway's own origin."""
+        """A loopback origin, one of proxy.cors_origins, or the gateway's own (the dashboard)."""
         origin = origin.strip().rstrip("/").lower()
         parts = urlsplit(origin)
         if parts.scheme not in ("http", "https") or not parts.hostname:
@@ -161,7 +160,8 @@ def is_cross_site_fetch(request: web.Request) -> bool:
 
 
 def check_body_type(request: web.Request) -> None:
-    """415 for a body that is not JSON (or multipart where the route takes files)."""
+    """415 for a body that is not JSON (or multipart where the route takes files), so no page
+    can skip the CORS preflight with `text/plain`."""
     path = request.path
     if request.method not in ("POST", "PUT", "PATCH") or not path.startswith(JSON_ROUTES):
         return

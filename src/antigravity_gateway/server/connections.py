@@ -1,12 +1,9 @@
 """Connection-level limits aiohttp lacks: a connection cap, and no reading after a bad request.
 
-`GuardedRunner` is an `AppRunner` whose server counts connections. Beyond `max_connections`
-it first closes the oldest idle keep-alive connections (so idle sockets never lock a new client
-out) and answers 503 and closes only when every connection is busy. Its connections stop
-reading as soon as a request fails to parse (an oversized header line, too many headers): left
-alone, aiohttp keeps feeding the broken parser and queues one error per chunk, so a 10 MB header
-flood would cost memory in proportion to its size. This leans on aiohttp's `Server` and
-`RequestHandler` internals (pinned major version); the tests drive both with real sockets.
+`GuardedRunner` is an `AppRunner` whose server caps connections (idle ones are closed first)
+and whose connections stop reading once a request fails to parse. This leans on aiohttp's
+`Server` and `RequestHandler` internals (pinned major version); the tests drive both with real
+sockets.
 """
 
 from __future__ import annotations
@@ -39,6 +36,8 @@ class GuardedProtocol(RequestHandler):
             return
         super().data_received(data)
         queued: Any = getattr(self, "_messages", ())
+        # left alone, aiohttp keeps feeding the broken parser and queues one error per chunk:
+        # a 10 MB header flood would cost memory in proportion to its size
         if queued and isinstance(queued[-1][0], _ErrInfo):
             self._refusing = True  # it answers 400 and closes; the rest is not read
             if self.transport is not None:
@@ -60,6 +59,8 @@ class GuardedServer(web.Server):
             return
         # aiohttp's own flag, set while a handler runs: no wrapper around every request
         idle = [h for h in self._connections if h is not handler and not h._request_in_progress]
+        # the oldest idle ones go first, so idle sockets never lock a new client out; 503 only
+        # when every connection is busy
         for old in idle[:excess]:
             old.close()  # an idle keep-alive connection: the client reconnects when it needs to
             old.force_close()

@@ -1,11 +1,9 @@
 """Per-app and per-request context shared by the handlers: the gateway, the request id, the body.
 
 A body becomes a hub request in two steps, both here so every route gets the same guarantees:
-`read_json` (413 over the size limit, 408 when it trickles in for longer than BODY_SECONDS,
-400 for bad or too deeply nested JSON) and `decode`
-(the protocol codec; any type error a codec trips over is the client's 400, never a 500). Big
-bodies are decoded in a worker thread so one large request does not stall the others; the
-pipeline does its heavy encoding the same way (offload.py).
+`read_json` (size, time, syntax and depth limits) and `decode` (the protocol codec; a type error
+a codec trips over is the client's 400, never a 500). Big bodies are decoded in a worker thread
+so one large request does not stall the others.
 """
 
 from __future__ import annotations
@@ -49,7 +47,8 @@ def too_large(request: web.Request) -> PayloadTooLarge:
 
 
 async def read_json(request: web.Request) -> Any:
-    """The body as JSON; 413 over the size limit, 400 when it is not JSON or nested too deep."""
+    """The body as JSON; 413 over the size limit, 408 when it trickles in for longer than
+    BODY_SECONDS, 400 when it is not JSON or nested too deep."""
     # a body that arrived with the headers needs no timer (one costs 4 us a request)
     waiting = _NO_WAIT if request.content.is_eof() else asyncio.timeout(BODY_SECONDS)
     try:

@@ -22,6 +22,8 @@ from ..protocols.openai_chat import inbound as openai
 
 
 class Dialect(Enum):
+    """The protocol a request speaks, and so the shape of its error envelope."""
+
     OPENAI = "openai"
     ANTHROPIC = "anthropic"
     GEMINI = "gemini"

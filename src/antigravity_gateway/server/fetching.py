@@ -1,11 +1,9 @@
 """Fetching a URL a client named (an image, a file) without becoming a port scanner.
 
-Only http(s). The host name is resolved once; every address it resolves to is checked against
-loopback, private, link-local (cloud metadata), shared, multicast and reserved ranges, refused
-unless `proxy.allow_private_fetch`, and the connection is pinned to the checked address (Host
-and TLS name stay the original ones), so DNS rebinding between check and connect cannot work.
-Redirects are followed by hand and checked again, the size and the total time are capped, and
-every network failure reads the same, so the answer tells nothing about what is listening.
+Only http(s). Every address the host resolves to must be public (unless
+`proxy.allow_private_fetch`) and the connection is pinned to the checked address, so DNS
+rebinding between check and connect cannot work. Redirects are checked again, and every network
+failure reads the same, so the answer tells nothing about what is listening.
 """
 
 from __future__ import annotations
@@ -31,6 +29,8 @@ class FetchRefused(Exception):
 
 @dataclass(frozen=True, slots=True)
 class Limits:
+    """The caps of one fetch: body size, total seconds, and whether private addresses pass."""
+
     max_bytes: int
     timeout: float
     allow_private: bool = False
@@ -38,12 +38,15 @@ class Limits:
 
 @dataclass(frozen=True, slots=True)
 class Fetched:
+    """A fetched body and the Content-Type its server gave."""
+
     content_type: str
     data: bytes
 
 
 def is_public(address: str) -> bool:
-    """True for a globally routable unicast address (IPv4-mapped IPv6 judged as IPv4)."""
+    """True for a globally routable unicast address (IPv4-mapped IPv6 judged as IPv4): not
+    loopback, private, link-local (cloud metadata), shared, multicast or reserved."""
     ip = ipaddress.ip_address(address.split("%")[0])
     if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
         ip = ip.ipv4_mapped
@@ -51,7 +54,8 @@ def is_public(address: str) -> bool:
 
 
 async def fetch(http: aiohttp.ClientSession, url: str, limits: Limits) -> Fetched:
-    """GET `url` under `limits`; FetchRefused with a client-safe reason otherwise."""
+    """GET `url` under `limits`, following redirects by hand (each host checked again);
+    FetchRefused with a client-safe reason otherwise."""
     try:
         async with asyncio.timeout(limits.timeout):
             for _ in range(MAX_REDIRECTS + 1):
@@ -67,7 +71,8 @@ async def fetch(http: aiohttp.ClientSession, url: str, limits: Limits) -> Fetche
 
 
 async def _checked_target(url: str, allow_private: bool) -> URL:
-    """The URL with its host replaced by one checked address (the connection is pinned)."""
+    """The URL with its host replaced by one checked address (the connection is pinned: the
+    name is resolved once)."""
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise FetchRefused("only http(s) URLs can be fetched")
@@ -93,7 +98,7 @@ async def _get(
     original = URL(url)
     host = original.host or ""
     headers = {"Host": original.host_port_subcomponent or host, "Accept": "*/*"}
-    tls_name = host if original.scheme == "https" else None
+    tls_name = host if original.scheme == "https" else None  # Host and TLS name: the original
     try:
         async with http.get(target, headers=headers, allow_redirects=False,
                             server_hostname=tls_name) as resp:

@@ -1,10 +1,8 @@
 """Gemini-native handlers under both `/v1beta/` and `/v1/` (google-genai defaults to `/v1`).
 
-`POST …/models/{model}:{method}` (also a doubled `models/` prefix and the `/countTokens` slash
-form) decodes with the Gemini codec and serves through the same pipeline as every protocol.
-streamGenerateContent answers SSE with `alt=sse`, otherwise one JSON array written as the answer
-streams (google-generativeai asks with `$alt=json;enum-encoding=int`). countTokens asks the
-upstream. Model listings are in Gemini's shape, limits from the accounts' quota snapshots.
+`POST …/models/{model}:{method}` decodes with the Gemini codec and serves through the same
+pipeline as every protocol. streamGenerateContent answers SSE with `alt=sse`, otherwise one JSON
+array written as the answer streams (google-generativeai asks with `$alt=json;enum-encoding=int`).
 """
 
 from __future__ import annotations
@@ -28,7 +26,8 @@ _INPUT_LIMITS = {"gemini": 1_048_576, "claude": 200_000, "other": 114_000}
 
 
 def split_target(name: str) -> tuple[str, str]:
-    """`models/gemini-3-flash:generateContent` -> ("gemini-3-flash", "generateContent")."""
+    """`models/gemini-3-flash:generateContent` -> ("gemini-3-flash", "generateContent");
+    also the `…/countTokens` slash form."""
     model, colon, method = name.rpartition(":")
     if not colon:
         model, slash, method = name.rpartition("/")

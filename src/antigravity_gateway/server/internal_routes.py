@@ -1,10 +1,8 @@
 """`POST /internal/warmup` and `POST /v1/models/detect` (docs/upstream.md §11.4).
 
-A warmup is one minimal request ("Say hi", a few output tokens, no thinking, text only) on
-the named account, through `Gateway.serve` pinned to that account: the pool's own token
-refresh, the usual error classification. Unlike the reference it needs the API key like every
-route, and no access token in the body. Detect says how a model name would be served, calling
-no one.
+A warmup is one minimal request on the named account, through `Gateway.serve` pinned to that
+account: the pool's own token refresh, the usual error classification. Unlike the reference it
+needs the API key like every route, and no access token in the body.
 """
 
 from __future__ import annotations
@@ -63,6 +61,7 @@ async def warm(
 
 
 async def detect(request: web.Request) -> web.Response:
+    """How a model name would be served (mapped model, type, features), calling no one."""
     body = await read_json(request)
     if not isinstance(body, dict):
         raise InvalidRequest("request body must be a JSON object")

@@ -1,10 +1,8 @@
 """Downloads the http(s) images and files a request points at, so the upstream gets them inline.
 
 The upstream cannot fetch arbitrary URLs (its `fileData` takes only Google storage), so every
-Media given by URL is fetched once per request through the gateway's HTTP session, guarded by
-fetching.py (public addresses only unless proxy.allow_private_fetch): at most MAX_BYTES each,
-within TIMEOUT seconds, all at once. A failure is a 400 naming the JSON path of the URL in the
-client's body. No caching, resizing or content sniffing.
+Media given by URL is fetched once per request, all at once, guarded by fetching.py. A failure
+is a 400 naming the JSON path of the URL in the client's body. No caching or resizing.
 """
 
 from __future__ import annotations
@@ -24,7 +22,7 @@ from .fetching import FetchRefused, Limits, fetch
 
 MAX_BYTES = 20 * 1024 * 1024
 TIMEOUT = 20.0
-_KEPT_TYPES = ("image/", "audio/", "video/", "application/pdf", "text/")
+_KEPT_TYPES = ("image/", "audio/", "video/", "application/pdf", "text/")  # others: "", no sniffing
 
 
 async def inline_media(

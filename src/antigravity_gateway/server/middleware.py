@@ -1,10 +1,8 @@
 """Cross-cutting request handling: request ids, and errors rendered in the client's protocol.
 
 The error middleware is the only place that catches broad exceptions: it logs them with the
-request id and answers a 500 envelope, so a bug never reaches a client as a traceback. It is
-also the one place a client's hang-up becomes visible: the handler is cancelled at once (the
-runner's handler cancellation), and the cancellation comes out of here as a 499 answer that
-nobody reads but every outer layer (access log, monitor) sees. Browser rules: browsers.py.
+request id and answers a 500 envelope, so a bug never reaches a client as a traceback. It also
+turns a client's hang-up into a 499 answer that nobody reads but every outer layer sees.
 """
 
 from __future__ import annotations
@@ -43,10 +41,10 @@ def request_ids(new_id: Callable[[], str]) -> Middleware:
 async def errors(request: web.Request, handler: Handler) -> web.StreamResponse:
     try:
         return await handler(request)
-    except asyncio.CancelledError:
+    except asyncio.CancelledError:  # the runner cancels the handler at once on a hang-up
         if not client_gone(request):
             raise  # a shutdown, not a hang-up
-        return _hung_up(request)
+        return _hung_up(request)  # a 499 for the access log and the monitor
     except ClientDisconnected:
         return _hung_up(request)
     except GatewayError as err:

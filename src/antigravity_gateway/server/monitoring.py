@@ -1,11 +1,9 @@
 """The monitor's hooks at the server edge: a middleware that opens and closes one record per
 proxied request, and a tap on the hub events a handler answers with.
 
-The middleware stamps what the request and response say (path, protocol, model asked, status,
-`X-Mapped-Model`, `X-Account-Email`, bodies); the tap adds what only the events know (tokens,
-time to first byte, a stream's assembled answer, a client that stopped reading: 499). Code deeper
-in (the attempt loop, media, MCP, warmup) reaches the current record through a context variable:
-`attempted(email)` and `note(**fields)`; outside a monitored request both do nothing.
+The tap adds what only the events know (tokens, time to first byte, a stream's answer, a
+client that stopped reading: 499). Deeper code (the attempt loop, media, MCP, warmup) reaches
+the current record through `attempted(email)` and `note(**fields)`, which do nothing without one.
 """
 
 from __future__ import annotations
@@ -127,6 +125,7 @@ def client_ip(request: web.Request) -> str:
 def _complete(
     record: Record, request: web.Request, response: web.StreamResponse, monitor: Monitor
 ) -> None:
+    """What the response says: status, `X-Mapped-Model`, `X-Account-Email`, a hang-up, body."""
     headers = response.headers
     if not record.status:
         record.status = response.status

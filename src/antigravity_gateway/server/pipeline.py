@@ -1,12 +1,9 @@
 """The orchestrator: a hub request in, a stream of hub events out, over a lane of credentials.
 
 `Gateway.serve` maps the model to routes (normally one; `[zai]` dispatch may add z.ai after
-Google), picks the lane of each (the Google account pool through Cloud Code, or an API-key
-upstream, server/upstreams.py) and hands one attempt per credential to the generic loop
-(server/attempt.py): the provider opens the stream, the first events are awaited before the
-answer counts as served; a route that finds no credential passes to the next. `count_tokens`
-goes through the same loop. A 400 about replayed thinking signatures is retried once without
-them. Nothing here knows any client protocol or any upstream's wire format.
+Google) and hands each route's lane to the attempt loop (server/attempt.py); a route that finds
+no credential passes to the next. A 400 about replayed thinking signatures is retried once
+without them. Nothing here knows any client protocol or any upstream's wire format.
 """
 
 from __future__ import annotations
@@ -73,6 +70,8 @@ class Served:
 
 
 class Gateway:
+    """Serves hub requests: routes the model, picks a lane, runs the attempt loop on it."""
+
     def __init__(
         self,
         settings: Settings,
@@ -159,6 +158,7 @@ class Gateway:
                       sleep=self._sleep)
 
     def _lane(self, route: models.Route) -> Lane:
+        """The Google account pool (through Cloud Code), or the route's API-key upstream."""
         return self.upstreams.lanes[route.provider] if route.provider else self.google
 
     async def serve(self, req: ChatRequest, *, account: str = "") -> Served:
@@ -191,6 +191,7 @@ class Gateway:
         see = self.signatures.watcher()
 
         async def call(credential: Account) -> EventStream:
+            # the first events are awaited here: only then does the answer count as served
             events = await lane.provider.open_stream(req, route, credential)
             events.watch(see)
             try:

@@ -32,6 +32,8 @@ SSE_HEADERS = {
 
 
 class StreamEncoder(Protocol):
+    """A protocol's stream encoder: hub events, or a mid-stream error, to frames."""
+
     def feed(self, event: Event) -> list[bytes]: ...
 
     def fail(self, err: GatewayError) -> list[bytes]: ...

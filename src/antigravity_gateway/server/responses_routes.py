@@ -2,9 +2,8 @@
 refusal of the WebSocket transport on `GET /v1/responses`.
 
 Thin like the other handlers: decode (with the history of `previous_response_id`), fetch URL
-media, serve, encode or relay. One `Responses` per app owns the bounded store of answered
-responses (kept when the request's `store` is not false). A client that hangs up right after
-`response.completed` (Codex does) is the normal end of a stream, not an error.
+media, serve, encode or relay. A client that hangs up right after `response.completed` (Codex
+does) is the normal end of a stream, not an error.
 """
 
 from __future__ import annotations
@@ -25,11 +24,15 @@ from .unbuilt import not_built
 
 
 class UpgradeRefused(GatewayError):
+    """426 for a WebSocket upgrade on `/v1/responses`, so the client falls back to POST."""
+
     status = 426
     kind = "invalid_request"
 
 
 class Responses:
+    """The Responses API handlers of one app, with its bounded store of answered responses."""
+
     def __init__(self, store: ResponsesStore | None = None) -> None:
         self.store = store or ResponsesStore()
 
@@ -88,6 +91,6 @@ class Responses:
     def _keep(
         self, decoded: responses.ResponsesRequest, resp: ChatResponse, answer: dict[str, object]
     ) -> None:
-        if decoded.store:
+        if decoded.store:  # kept unless the request's `store` is false
             stored = Stored(history=decoded.history.answered(resp), body=answer)
             self.store.put(str(answer["id"]), stored)

@@ -16,11 +16,15 @@ from ..protocols.openai_responses.inbound import History
 
 @dataclass(frozen=True, slots=True)
 class Stored:
+    """One answered response: the conversation so far and the body sent."""
+
     history: History  # the conversation up to and including this response
     body: dict[str, Any]  # the response object as the client got it
 
 
 class ResponsesStore:
+    """The newest `capacity` answered responses by id, in memory."""
+
     def __init__(self, capacity: int = 200) -> None:
         self._capacity = capacity
         self._items: OrderedDict[str, Stored] = OrderedDict()

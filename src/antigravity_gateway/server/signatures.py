@@ -18,6 +18,8 @@ from ..core.messages import ChatRequest, Message, Signature, ToolCall
 
 
 class SignatureCache:
+    """Tool-call id -> the upstream's signature, bounded, oldest forgotten first."""
+
     def __init__(self, capacity: int = 10_000) -> None:
         self._capacity = capacity
         self._by_call: OrderedDict[str, Signature] = OrderedDict()

@@ -1,10 +1,8 @@
 """A local token count of a hub request, for when the upstream cannot count it.
 
-tiktoken's cl100k_base vocabulary, from the BPE file shipped in this package (`data/`, the
-file tiktoken itself downloads, checked against tiktoken's published sha256 before use; nothing
-is downloaded). It is not the upstream's vocabulary, but BPE vocabularies of this size agree
-closely on English prose; each message, tool and image adds a fixed overhead. It does not call
-the upstream (the pipeline's `count_tokens` does) and never answers a constant.
+tiktoken's cl100k_base vocabulary, from the BPE file shipped in this package (`data/`, checked
+against tiktoken's published sha256 before use; nothing is downloaded). It is not the upstream's
+vocabulary, but BPE vocabularies of this size agree closely on English prose.
 """
 
 from __future__ import annotations
@@ -20,7 +18,7 @@ import tiktoken.load
 
 from ..core.messages import ChatRequest, Media, Part, Text, Thinking, ToolCall, ToolResult
 
-BPE_FILE = "cl100k_base.tiktoken"
+BPE_FILE = "cl100k_base.tiktoken"  # the file tiktoken itself downloads
 # The hash tiktoken pins for this file (tiktoken_ext/openai_public.py, `cl100k_base`).
 BPE_SHA256 = "223921b76ee99bde995b7ff738513eef100fb51d18c93597a113bcffe865b2a7"
 # cl100k_base's split pattern and special tokens, as tiktoken_ext/openai_public.py defines them.

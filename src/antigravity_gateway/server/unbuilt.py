@@ -24,6 +24,8 @@ _METHOD_ORDER = {m: i for i, m in enumerate(("GET", "POST", "PUT", "PATCH", "DEL
 
 
 class MethodNotAllowed(GatewayError):
+    """405: the path exists but not for this method."""
+
     status = 405
     kind = "invalid_request"
 

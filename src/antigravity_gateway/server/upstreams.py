@@ -1,11 +1,8 @@
 """API-key upstreams (`[[upstreams]]`, and z.ai from `[zai]`) as lanes of the attempt loop.
 
 Each upstream is a provider of its kind with a pool of its keys: they rotate round-robin and
-cool exactly like accounts (a 429 until its retry delay, a 5xx or garbage moves to the next
-key, a bad key (401/403) is kept out for BAD_KEY_COOLDOWN). `Upstreams` rebuilds the lanes
-when the settings change and keeps the pools (their cooldowns) of the ones that did not.
-`[zai]` dispatch for Anthropic-protocol requests: exclusive, pooled (one more member of the
-rotation) or fallback (when no Google account can serve).
+cool exactly like accounts. `Upstreams` rebuilds the lanes when the settings change and keeps
+the pools (their cooldowns) of the ones that did not.
 """
 
 from __future__ import annotations
@@ -61,6 +58,8 @@ class KeyLane:
         return credential
 
     def decide(self, error: UpstreamError) -> Decision:
+        """A bad key (401/403, or a body that says so) is kept out for BAD_KEY_COOLDOWN; the
+        rest as for accounts (a 429 until its retry delay, a 5xx or garbage: the next key)."""
         lowered = error.body.lower()
         if error.upstream_status in (401, 403) or any(w in lowered for w in _BAD_KEY_WORDS):
             return Decision("unauthorized", retry=True, cooldown=BAD_KEY_COOLDOWN,
@@ -135,7 +134,9 @@ class Upstreams:
 
     def dispatch(self, settings: Settings, req: ChatRequest,
                  google: Callable[[], Route], google_accounts: int) -> list[Route]:
-        """The routes to try in order: z.ai's, Google's, or Google's then z.ai's (fallback)."""
+        """The routes to try in order for an Anthropic-protocol request: z.ai's (exclusive),
+        Google's or z.ai's as one more member of the rotation (pooled), or Google's then
+        z.ai's (fallback)."""
         if self.zai is None or "anthropic" not in req.passthrough:
             return [google()]
         mode = settings.zai.dispatch_mode

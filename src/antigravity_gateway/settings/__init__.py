@@ -1,12 +1,8 @@
 """The one settings object: load/save of `config.toml`, env overrides, dotted-key access.
 
-The Structs and `validate` live in `settings.schema` and are re-exported here.
-
-`load_settings` reads the file (defaults when missing, generating and saving the API key on first
-run), then applies `AGM_*` environment overrides, which are never written back. Unknown keys are
-an error naming the dotted key. Saving edits the file with tomlkit: only changed keys are
-rewritten, the user's comments and order stay. `settings.watch` applies changes live.
-`write_atomic` (temp file + fsync + rename) is shared with the account store.
+The Structs and `validate` live in `settings.schema` and are re-exported here. `AGM_*`
+environment overrides are never written back. Saving edits the file with tomlkit: only changed
+keys are rewritten, the user's comments and order stay.
 """
 
 from __future__ import annotations
@@ -92,7 +88,8 @@ def config_path(data_dir: Path) -> Path:
 
 
 def write_atomic(path: Path, data: bytes, mode: int = 0o600) -> None:
-    """Write via a temp file in the same directory, fsync, then rename over `path`."""
+    """Write via a temp file in the same directory, fsync, then rename over `path` (the
+    account store writes its files this way too)."""
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as fh:
@@ -208,7 +205,8 @@ def to_builtins(settings: Settings) -> dict[str, Any]:
 
 
 def from_builtins(raw: Mapping[str, Any]) -> Settings:
-    """Build Settings from plain data; unknown keys and wrong types raise SettingsError."""
+    """Build Settings from plain data; unknown keys and wrong types raise SettingsError
+    naming the dotted key."""
     _check_known(raw, Settings, "")
     try:
         return msgspec.convert(raw, Settings)

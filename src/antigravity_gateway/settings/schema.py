@@ -1,11 +1,7 @@
 """The settings schema: one frozen Struct per `config.toml` section, and `validate`.
 
-Mirrors the README's settings table. Types are checked by msgspec on load; `validate` checks ranges
-and cross-field rules and names the dotted key of the first bad value. No IO here.
-
-Resilience keys (defaults): proxy.max_attempts = 3 (upstream attempts per request, each on the
-best remaining account), proxy.max_wait_seconds = 10 (wait this long at most for a cooling
-account before answering 429); scheduling.mode = "balance" | "cache_first" | "round_robin".
+Mirrors the README's settings table. Types are checked by msgspec on load; `validate` checks
+ranges and cross-field rules and names the dotted key of the first bad value. No IO here.
 """
 
 from __future__ import annotations
@@ -36,6 +32,8 @@ class SettingsError(ValueError):
 
 
 class ProxySettings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True, frozen=True):
+    """[proxy]: where and how the gateway listens."""
+
     port: int = 8045
     allow_lan_access: bool = False
     auth_mode: str = "auto"
@@ -43,8 +41,8 @@ class ProxySettings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True, fr
     admin_password: str = ""
     request_timeout: int = 600
     max_body_bytes: int = 104857600  # 100 MiB; big bodies are decoded off the event loop
-    max_attempts: int = 3
-    max_wait_seconds: float = 10.0
+    max_attempts: int = 3  # upstream attempts per request, each on the best remaining account
+    max_wait_seconds: float = 10.0  # at most this long for a cooling account, then a 429
     cors_origins: list[str] = msgspec.field(default_factory=list)  # besides loopback origins
     allowed_hosts: list[str] = msgspec.field(default_factory=list)  # extra Host header values
     allow_private_fetch: bool = False  # image/file URLs may point at private addresses
@@ -63,6 +61,8 @@ class ProxySettings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True, fr
 
 
 class UpstreamSettings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True, frozen=True):
+    """[upstream]: Google's Cloud Code endpoints, OAuth client and outbound proxy."""
+
     cloudcode_base_urls: list[str] = msgspec.field(default_factory=lambda: list(DEFAULT_BASE_URLS))
     oauth_auth_url: str = "https://accounts.google.com/o/oauth2/v2/auth"
     oauth_token_url: str = "https://oauth2.googleapis.com/token"
@@ -76,20 +76,28 @@ class UpstreamSettings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True,
 
 
 class ModelsSettings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True, frozen=True):
+    """[models]: the custom mapping of client model names to upstream models."""
+
     custom_mapping: dict[str, str] = msgspec.field(default_factory=dict)
 
 
 class SchedulingSettings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True, frozen=True):
-    mode: str = "balance"
+    """[scheduling]: how the pool picks an account, and how long a session sticks."""
+
+    mode: str = "balance"  # one of SCHEDULING_MODES
     sticky_ttl_seconds: float = 600.0
 
 
 class QuotaSettings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True, frozen=True):
+    """[quota]: how often quotas are refetched, and the % below which an account rests."""
+
     refresh_minutes: float = 10.0
     protection_threshold: float = 0.0
 
 
 class MonitorSettings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True, frozen=True):
+    """[monitor]: the request log: on or off, bodies kept, how long rows stay."""
+
     enabled: bool = True
     log_bodies: bool = True
     max_body_chars: int = 65536
@@ -107,6 +115,8 @@ class UpstreamEntry(msgspec.Struct, forbid_unknown_fields=True, kw_only=True, fr
 
 
 class ZaiMcpSettings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True, frozen=True):
+    """[zai.mcp]: which of z.ai's MCP servers the gateway offers."""
+
     enabled: bool = False
     web_search: bool = True
     web_reader: bool = True
@@ -114,6 +124,8 @@ class ZaiMcpSettings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True, f
 
 
 class ZaiSettings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True, frozen=True):
+    """[zai]: the z.ai upstream, and how Anthropic-protocol requests are sent to it."""
+
     enabled: bool = False
     api_key: str = ""
     base_url: str = "https://api.z.ai"
@@ -123,11 +135,15 @@ class ZaiSettings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True, froz
 
 
 class StateSettings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True, frozen=True):
+    """[state]: where shared routing state lives: this process, or Redis."""
+
     backend: str = "memory"  # memory (one process) | redis (shared by several)
     redis_url: str = "redis://127.0.0.1:6379/0"
 
 
 class WarmupSettings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True, frozen=True):
+    """[warmup]: scheduled warmup requests: which models, how often."""
+
     enabled: bool = False
     models: list[str] = msgspec.field(default_factory=lambda: ["gemini-3-flash"])
     interval_minutes: float = 60.0

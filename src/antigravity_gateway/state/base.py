@@ -49,6 +49,8 @@ class AccountPut(msgspec.Struct, frozen=True, kw_only=True, tag="account"):
 
 
 class AccountGone(msgspec.Struct, frozen=True, kw_only=True, tag="gone"):
+    """An account removed, by email."""
+
     email: str
 
 
@@ -97,6 +99,8 @@ class StateUnavailable(Exception):
 
 
 class Listener(Protocol):
+    """What a store hands the shared state to: other instances' changes and whole snapshots."""
+
     def apply(self, change: Change) -> None:
         """A change another instance made."""
 

@@ -1,11 +1,9 @@
 """The Redis state store: several gateway processes or machines share one account pool.
 
-Layout (prefix `agm:`): hashes `cooldowns` (email+model -> Cooldown), `sessions` (session ->
-Binding), `current` (model -> email), `accounts` (email -> account JSON), `tokens` (email ->
-Token); channel `agm:changes` carries every batch of changes; `round_trips` counts the batches.
-Writes are batched: one pipeline (writes + PUBLISH) per flush, never awaited by a request.
-Lost connection: changes queue up (bounded), the instance serves on its local view (logged
-once), and on reconnect it sends the queue, then reloads the whole snapshot.
+Hashes under the prefix `agm:` hold the snapshot; channel `agm:changes` carries every batch of
+changes, in one pipeline (writes + PUBLISH) per flush, never awaited by a request. With the
+connection lost, changes queue up (bounded) and the instance serves on its local view; on
+reconnect it sends the queue, then reloads the whole snapshot.
 """
 
 from __future__ import annotations
@@ -29,6 +27,9 @@ log = logging.getLogger(__name__)
 
 PREFIX = "agm:"
 CHANNEL = PREFIX + "changes"
+# Hashes: cooldowns (email+model -> Cooldown), sessions (session -> Binding), current
+# (model -> email), accounts (email -> account JSON), tokens (email -> Token); round_trips
+# counts the flushes.
 COOLDOWNS, SESSIONS, CURRENT = PREFIX + "cooldowns", PREFIX + "sessions", PREFIX + "current"
 ACCOUNTS, TOKENS, ROUND_TRIPS = PREFIX + "accounts", PREFIX + "tokens", PREFIX + "round_trips"
 REMOVED = PREFIX + "removed"  # emails removed through some instance: never seeded back
@@ -40,6 +41,8 @@ TIMEOUT = 2.0
 
 
 class Envelope(msgspec.Struct, kw_only=True):
+    """One published batch of changes, tagged with the instance that made them."""
+
     origin: str
     changes: msgspec.Raw
 

@@ -1,10 +1,7 @@
 """Anthropic content blocks -> hub parts, and the family tag our thinking signatures carry.
 
-Blocks: text, image (base64 or url source), document (PDF base64 or url, plain-text source, or
-content blocks), search_result (its text), tool_use, tool_result (string or blocks, is_error),
-thinking (with its signature), redacted_thinking (its data). Dropped: `cache_control`,
-`citations`, `title`/`context` of documents, and the server-side blocks listed in SERVER_BLOCKS
-(they ran on Anthropic's servers and mean nothing upstream). A `file` source (Files API) is a 400.
+Dropped on the way in: `cache_control`, `citations`, a document's `title`/`context`, and the
+server-side blocks in SERVER_BLOCKS. A `file` source (Files API) is a 400.
 """
 
 from __future__ import annotations
@@ -27,6 +24,7 @@ from antigravity_gateway.errors import InvalidRequest
 from antigravity_gateway.protocols import fields
 from antigravity_gateway.protocols.fields import at
 
+# Blocks that ran on Anthropic's servers: they mean nothing upstream, so they are dropped.
 SERVER_BLOCKS = frozenset(
     {
         "server_tool_use",

@@ -1,13 +1,8 @@
 """Anthropic `system`, `messages`, `tools` and `tool_choice` -> hub values, path by path.
 
-`role: "system"` messages inside `messages` (Claude Code's mid-conversation system prompts) are
-hoisted after `system`, in order. Consecutive same-role messages are merged, empty ones skipped.
-After merging, every tool_result must answer a tool_use of the assistant message right before
-it, and every tool_use must be answered by the next message (Anthropic's own rule): anything
-else is a conversation no merge can repair, and a 400 naming the block.
-Tools: custom tools, and the web search server tool (`web_search_20250305`, which turns on
-the upstream's search grounding); any other typed server tool is a 400;
-`input_schema` is passed on as is (the upstream codec cleans it).
+Consecutive same-role messages are merged, empty ones skipped. After merging, tool_use and
+tool_result blocks must pair up across adjacent messages (Anthropic's own rule): anything else
+is a conversation no merge can repair, and a 400 naming the block.
 """
 
 from __future__ import annotations
@@ -77,7 +72,7 @@ def decode_messages(value: object) -> tuple[tuple[Text, ...], tuple[Message, ...
         path = at("messages", i)
         message = fields.obj(item, path)
         role = message.get("role")
-        if role == "system":
+        if role == "system":  # Claude Code's mid-conversation prompts: hoisted after `system`
             system += decode_system(message.get("content"), at(path, "content"))
             continue
         if role not in ("user", "assistant"):
@@ -110,6 +105,8 @@ def _add_content(turn: _Turn, content: object, path: str, calls: dict[str, str])
 
 
 def _check_pairs(turns: list[_Turn]) -> None:
+    """Each tool_result answers a tool_use of the turn right before it, and each tool_use is
+    answered in the next turn."""
     for k, turn in enumerate(turns):
         before = turns[k - 1] if k else None
         answered: set[str] = set()
@@ -130,6 +127,8 @@ def _check_pairs(turns: list[_Turn]) -> None:
 
 
 def decode_tools(value: object) -> tuple[Tool, ...]:
+    """Custom tools; `input_schema` goes on as is (the upstream codec cleans it). The web search
+    server tool (`web_search_20250305`) turns on search grounding; other server tools are a 400."""
     if value is None:
         return ()
     tools = []

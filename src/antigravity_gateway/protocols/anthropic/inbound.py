@@ -1,9 +1,5 @@
 """Anthropic Messages, client-facing: request -> hub; hub -> message JSON, usage, errors.
 
-Read: model, max_tokens (required, except for count_tokens), messages/system/tools/tool_choice
-(conversation.py, blocks.py), thinking (enabled + budget_tokens / adaptive / disabled),
-output_config.effort, stop_sequences, temperature, top_p, top_k, stream, metadata.user_id
-(plain, or Claude Code's JSON string whose session_id is used) -> session key.
 Accepted but ignored: cache_control (anywhere), context_management, service_tier, container,
 mcp_servers, betas and any other top-level field. Streaming output lives in stream.py.
 """

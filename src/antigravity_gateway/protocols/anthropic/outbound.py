@@ -1,11 +1,8 @@
 """Hub <-> an Anthropic Messages upstream (z.ai's Anthropic endpoint, Anthropic itself). Pure.
 
-`encode_request` builds a streaming `/v1/messages` body from the hub; `passthrough_request`
-sends a body the client wrote in Anthropic's format on with only the model replaced, so
-thinking blocks, signatures and cache_control arrive intact. `StreamDecoder` turns the
-upstream's SSE events into hub events. Signatures from such an upstream are tagged `other`
-(they mean nothing to Google's models, and Google's mean nothing to it): a thinking block
-tagged for Google is not sent here. Dropped on the way up: json_schema (no such field).
+`passthrough_request` sends a body the client wrote in Anthropic's format on with only the
+model replaced, so thinking blocks, signatures and cache_control arrive intact. Signatures
+from such an upstream are tagged `other`: a thinking block tagged for Google is not sent here.
 """
 
 from __future__ import annotations
@@ -43,7 +40,7 @@ from antigravity_gateway.errors import UpstreamError
 
 from .blocks import decode_signature
 
-FAMILY: Family = "other"
+FAMILY: Family = "other"  # its signatures mean nothing to Google's models, nor theirs to it
 DEFAULT_MAX_TOKENS = 8192
 MIN_BUDGET = 1024
 EFFORT_BUDGET = {"minimal": 1024, "low": 4096, "medium": 8192, "high": 16384}
@@ -63,7 +60,8 @@ _KINDS: dict[str, PartKind] = {"text": "text", "thinking": "thinking",
 
 
 def encode_request(req: ChatRequest, *, model: str) -> dict[str, Any]:
-    """A streaming Messages request for `model`."""
+    """A streaming Messages request for `model`; json_schema is dropped (Messages has no such
+    field)."""
     body: dict[str, Any] = {
         "model": model,
         "max_tokens": req.max_tokens or DEFAULT_MAX_TOKENS,

@@ -1,10 +1,8 @@
 """A grounded answer in Anthropic's web-search shape: `server_tool_use` (the query) and
-`web_search_tool_result` (the pages) blocks, and `citations` on the text they back.
+`web_search_tool_result` (the pages) blocks, and `citations` on the text they back. Pure.
 
-Non-stream answers put the two blocks first and split each text block at the cited spans,
-as Anthropic does. A stream learns the sources only at its end: the two blocks follow the
-text, which carries no citations there. `encrypted_content` / `encrypted_index` are Anthropic's
-opaque handles; the upstream has none, so they are empty. Pure.
+Non-stream answers put the two blocks first and split each text block at the cited spans, as
+Anthropic does. A stream learns the sources only at its end: there the blocks follow uncited text.
 """
 
 from __future__ import annotations
@@ -28,7 +26,7 @@ def search_blocks(grounding: Grounding, response_id: str) -> list[dict[str, Any]
             "type": "web_search_result",
             "url": source.url,
             "title": source.title or source.url,
-            "encrypted_content": "",
+            "encrypted_content": "",  # Anthropic's opaque handle; the upstream has none
             "page_age": None,
         }
         for source in grounding.sources
@@ -66,7 +64,7 @@ def _locations(cited: Citation, sources: tuple[Source, ...]) -> list[dict[str, A
             "type": "web_search_result_location",
             "url": sources[i].url,
             "title": sources[i].title or sources[i].url,
-            "encrypted_index": "",
+            "encrypted_index": "",  # likewise opaque and absent upstream
             "cited_text": cited.text,
         }
         for i in cited.sources

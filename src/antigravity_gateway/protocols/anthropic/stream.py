@@ -1,10 +1,7 @@
 """Hub events -> Anthropic's SSE, frame for frame as Anthropic sends it (each with `event:`).
 
-message_start (usage zero: the count arrives with the end), then per part content_block_start,
-content_block_delta (text_delta, thinking_delta, input_json_delta; signature_delta just before
-a thinking block stops), content_block_stop; message_delta (stop_reason, usage), message_stop.
-`ping()` is Anthropic's keep-alive frame, `fail()` its in-stream `error` event. Block indexes are
-the hub's part indexes. Redacted thinking is sent whole when its part ends.
+Block indexes are the hub's part indexes. A thinking block's signature_delta comes just before
+its content_block_stop; redacted thinking is buffered and sent whole when its part ends.
 """
 
 from __future__ import annotations
@@ -41,6 +38,7 @@ def frame(event: str, payload: dict[str, Any]) -> bytes:
 
 
 def message_start(id: str, model: str) -> bytes:
+    """The opening frame; its usage is zero, the real count arrives with message_delta."""
     message: wire.Message = {
         "id": id,
         "type": "message",
@@ -55,6 +53,8 @@ def message_start(id: str, model: str) -> bytes:
 
 
 class StreamEncoder:
+    """Hub events in, one response's Anthropic Messages SSE frames out."""
+
     def __init__(self, *, id: str, model: str) -> None:
         self._id, self._model = id, model
         self._redacted: dict[int, list[str]] = {}  # redacted thinking parts, buffered
@@ -85,9 +85,11 @@ class StreamEncoder:
         return []
 
     def ping(self) -> list[bytes]:
+        """Anthropic's keep-alive frame."""
         return [] if self._done else [_PING]
 
     def fail(self, err: GatewayError) -> list[bytes]:
+        """Anthropic's in-stream `error` event; nothing follows it."""
         if self._done:
             return []
         self._done = True

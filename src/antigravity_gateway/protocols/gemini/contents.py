@@ -1,11 +1,8 @@
 """Hub messages -> Gemini `contents` / `systemInstruction`, and which signatures go back upstream.
 
 A signature is replayed only to the family that issued it (docs/upstream.md §8). Thinking
-without an own-family signature (unsigned, foreign, or redacted) is dropped for every target
-instead of being turned into text as AGM does: Claude rejects unsigned thinking, Gemini ignores
-replayed thought text, and as plain text the model would read its old reasoning as something it
-said. A Gemini model turn whose first functionCall has no own signature gets Google's documented
-`skip_thought_signature_validator` sentinel (never Claude: its backend rejects it).
+without an own-family signature (unsigned, foreign, or redacted) is dropped for every target,
+not turned into text: as text, the model would read its old reasoning as something it said.
 """
 
 from __future__ import annotations
@@ -27,6 +24,8 @@ from antigravity_gateway.core.messages import (
 
 from . import wire
 
+# Google's documented sentinel for a Gemini model turn whose first functionCall has no own
+# signature; never sent to Claude (its backend rejects it).
 SKIP_SIGNATURE = "skip_thought_signature_validator"
 
 
@@ -85,6 +84,7 @@ def _encode_part(part: Part, family: Family) -> list[wire.Part]:
             own = _own(sig, family)
             return [_signed({"text": text}, own)] if text or own else []
         case Thinking(text=text, signature=sig, redacted=redacted):
+            # without an own signature: Claude rejects it, Gemini ignores replayed thought text
             own = _own(sig, family)
             return (
                 [] if own is None or redacted else [_signed({"text": text, "thought": True}, own)]

@@ -19,6 +19,8 @@ LEVELS = ("minimal", "low", "medium", "high")  # Gemini 3 thinkingLevel values, 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ModelSpec:
+    """One model family's output cap and thinking style, as the request builder needs them."""
+
     family: Family
     max_output: int  # hard cap on maxOutputTokens
     thinking: ThinkingStyle  # how a thinking request is expressed ("none": not at all)

@@ -1,10 +1,7 @@
 """A Gemini client's `contents` and `systemInstruction` -> hub messages and system texts.
 
-text (`thought` -> Thinking), inlineData / fileData -> Media (base64 kept as given), functionCall
--> ToolCall, functionResponse -> ToolResult, code-execution parts -> Text. A thoughtSignature stays
-on its part, tagged with the family the caller names and in standard base64; the bypass sentinels
-are dropped (outbound.py adds one where Gemini needs it). In model turns, same-kind text merges
-into an unsigned predecessor, so a reply replayed chunk by chunk is one signed part again.
+A thoughtSignature stays on its part, tagged with the family the caller names, in standard
+base64. In model turns, a reply replayed chunk by chunk becomes one signed part again.
 lowerCamel and snake_case field names are both read, as Google's endpoint accepts both.
 """
 
@@ -31,6 +28,7 @@ from antigravity_gateway.core.messages import (
 from antigravity_gateway.errors import InvalidRequest
 from antigravity_gateway.protocols import fields
 
+# Signature bypass sentinels: dropped here; contents.py adds one back where Gemini needs it.
 SENTINELS = frozenset({"skip_thought_signature_validator", "context_engineering_is_the_way_to_go"})
 _URL_SAFE = re.compile(r"[A-Za-z0-9_-]+={0,2}")
 _TO_STANDARD = str.maketrans("-_", "+/")
@@ -192,6 +190,7 @@ def _result_text(body: dict[str, Any]) -> str:
 
 
 def _media(data: dict[str, Any], path: str) -> Media:
+    """inlineData or fileData; base64 data is kept as given."""
     raw_mime, mime_path = pick(data, "mimeType", path)
     mime = fields.string(raw_mime, mime_path) if raw_mime is not None else ""
     uri, uri_path = pick(data, "fileUri", path)

@@ -1,15 +1,9 @@
 """Gemini `generateContent`, client-facing: request -> hub; hub -> response, stream chunks, errors.
 
-Read: contents, systemInstruction (history.py), tools (`parameters` as OpenAPI schema -> JSON
-Schema, `parametersJsonSchema` as is), toolConfig, generationConfig (sampling, maxOutputTokens,
-stopSequences, candidateCount 1, responseMimeType + responseSchema / responseJsonSchema,
-thinkingConfig: level -> effort, budget -> budget, -1 -> model default, includeThoughts).
-Kept verbatim for a Gemini upstream (ChatRequest.passthrough): safetySettings, googleSearch /
-codeExecution / urlContext tools, and seed, presencePenalty, frequencyPenalty, responseModalities,
-imageConfig, mediaResolution; a googleSearch tool also sets `web_search` (answers carry the
-groundingMetadata). Dropped: cachedContent, labels, anything else. Numbered enums
-(google-generativeai's wire form) become names. Cheap for big bodies: one pass, inline data stays
-the base64 string it came as, JSON-Schema parameters are shared untouched, nothing is re-checked.
+Gemini-only settings (safetySettings, _NATIVE_TOOLS, _NATIVE_CONFIG) are kept verbatim in
+ChatRequest.passthrough for a Gemini upstream; cachedContent, labels and anything else are
+dropped. Cheap for big bodies: one pass, inline data stays the base64 string it came as,
+JSON-Schema parameters are shared untouched, nothing is re-checked.
 """
 
 from __future__ import annotations
@@ -107,6 +101,7 @@ def decode_request(
         tool_choice=_tool_choice(*pick(body, "toolConfig", path)),
         stream=stream,
         passthrough={"gemini": native} if native else {},
+        # a googleSearch tool: the answer carries groundingMetadata
         web_search=any(key in tool for tool in native_tools for key in SEARCH_TOOL_NAMES),
         **generation,
     )
@@ -209,6 +204,7 @@ def _tools(value: object, path: str) -> tuple[tuple[Tool, ...], list[dict[str, A
 
 
 def _declaration(decl: dict[str, Any], path: str) -> Tool:
+    """`parametersJsonSchema` as is; `parameters` (OpenAPI schema) converted to JSON Schema."""
     name = fields.string(decl.get("name"), fields.at(path, "name"), nonempty=True)
     description = fields.opt_string(decl, "description", path) or ""
     schema, schema_path = pick(decl, "parametersJsonSchema", path)

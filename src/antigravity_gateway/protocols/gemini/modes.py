@@ -1,10 +1,8 @@
-"""The two request modes besides plain chat: image generation and web-search grounding.
+"""The two request modes besides plain chat: image generation and web-search grounding. Pure.
 
-Image models get `generationConfig.imageConfig` and lose tools, system instruction and thinking
-(docs/upstream.md §11.1: Antigravity Tools strips them; users reported them breaking image
-requests). Web search adds `{"googleSearch": {}}`, except when functions are declared:
-v1internal rejects mixing them (docs/upstream.md §7.2), so the functions win. The
-envelope's `requestType` follows from the finished body. Pure.
+Image models lose tools, system instruction and thinking. Web search adds `{"googleSearch": {}}`,
+except when functions are declared: v1internal rejects mixing them (docs/upstream.md §7.2), so
+the functions win.
 """
 
 from __future__ import annotations
@@ -25,6 +23,7 @@ def is_image_model(model: str) -> bool:
 def apply(body: wire.GenerateContentRequest, req: ChatRequest, model: str) -> None:
     """Shape `body` for an image model or a web-search request (in place)."""
     if is_image_model(model):
+        # as Antigravity Tools does: users reported these breaking image requests (§11.1)
         body.pop("systemInstruction", None)
         body.pop("tools", None)
         body.pop("toolConfig", None)
@@ -58,7 +57,8 @@ def _has_functions(body: wire.GenerateContentRequest) -> bool:
 
 
 def request_type(body: dict[str, Any] | wire.GenerateContentRequest, model: str) -> str:
-    """The envelope's `requestType`: `image_gen`, `web_search` or `agent` (§2.2)."""
+    """The envelope's `requestType`, from the finished body: `image_gen`, `web_search` or `agent`
+    (§2.2)."""
     if is_image_model(model):
         return "image_gen"
     if has_search(cast(wire.GenerateContentRequest, body)):

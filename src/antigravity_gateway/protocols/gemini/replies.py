@@ -1,11 +1,8 @@
 """Hub responses and events -> a Gemini client's `GenerateContentResponse` bodies and chunks.
 
 Signatures go back verbatim as `thoughtSignature`; function calls always carry their id (echoed
-back, it pairs results and restores signatures). Streams send text as it arrives, a function call
-whole, a text part's closing signature on the next chunk; the last chunk always has finishReason,
-usage and a non-empty parts list (Gemini CLI retries a stream without finishReason; google-genai's
-chat drops a turn with a part-less chunk). Framing: SSE, or one JSON array written as it streams.
-Errors: Google's envelope; an upstream error already in it is passed on as it came.
+back, it pairs results and restores signatures). Framing: SSE, or one JSON array written as it
+streams. Errors: Google's envelope; an upstream error already in it is passed on as it came.
 """
 
 from __future__ import annotations
@@ -207,6 +204,7 @@ class StreamEncoder:
         return [self._frame(encode_error(err)[1], last=True)]
 
     def _end(self, end: PartEnd) -> list[bytes]:
+        """A function call goes out whole; a part's closing signature waits for the next chunk."""
         start = self._kinds.pop(end.index)
         if start.kind == "tool_call":
             args = _arguments("".join(self._args.pop(end.index)))
@@ -225,6 +223,8 @@ class StreamEncoder:
         return []
 
     def _finish(self, finish: Finish) -> list[bytes]:
+        """The last chunk always has finishReason, usage and a part: Gemini CLI retries a stream
+        without finishReason, and google-genai's chat drops a turn on a part-less chunk."""
         self._done = True
         parts: list[wire.Part] = self._pending or [{"text": ""}]
         self._pending = []

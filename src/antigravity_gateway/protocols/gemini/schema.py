@@ -1,10 +1,8 @@
 """JSON Schema -> the schema subset v1internal accepts in `functionDeclarations[].parameters`.
 
-Inlines local `$ref`s (a recursive or unresolvable one becomes a plain object), merges `allOf`,
-keeps the first non-null branch of `anyOf`/`oneOf` and of a `type` list (plus `nullable`), turns
-`const` and string enums into `enum`, and moves constraints (`format`, `minLength`, `default`, ...)
-into the description. Every other keyword ($schema, $defs, additionalProperties, title, examples,
-...) is dropped (docs/upstream.md §7.2).
+Inlines local `$ref`s, merges `allOf`, keeps the first non-null branch of `anyOf`/`oneOf` and
+of a `type` list (plus `nullable`), and moves constraints into the description. Every other
+keyword ($schema, $defs, additionalProperties, title, ...) is dropped (docs/upstream.md §7.2).
 """
 
 from __future__ import annotations
@@ -17,6 +15,7 @@ from typing import Any
 # parameterless tool gets this optional-looking boolean, and the decoder strips it from the args.
 PLACEHOLDER = "_placeholder"
 _PLACEHOLDER_SCHEMA = {"type": "boolean", "description": "Placeholder. Always pass true."}
+# Constraints v1internal does not take: written into the description instead.
 _HINTS = (
     "format", "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "multipleOf",
     "minLength", "maxLength", "pattern", "minItems", "maxItems", "default",
@@ -100,7 +99,7 @@ class _Cleaner:
 
 
 def _scalars(node: Mapping[str, Any]) -> tuple[dict[str, Any], list[str]]:
-    """type, nullable and enum, plus the constraint hints destined for the description."""
+    """type, nullable and enum (`const` too), plus the constraint hints for the description."""
     out: dict[str, Any] = {}
     hints = [
         f"{k}: {_show(node[k])}" for k in _HINTS if k in node and not isinstance(node[k], dict)

@@ -1,10 +1,8 @@
 """OpenAI legacy Completions (`/v1/completions`), client-facing: a prompt in, `text_completion` out.
 
 A completion is a chat with one user turn, so this lives beside the chat codec and reuses its
-usage, stop sequences, errors and stream endings. Read: model, prompt (a string or an array with
-one string), max_tokens, temperature, top_p, stop, stream, stream_options.include_usage, echo,
-user, n/best_of (1 only). Ignored: suffix, logprobs, logit_bias, penalties, seed. Token-array and
-batched prompts are a 400. Thinking is never shown: the shape has no place for it.
+usage, stop sequences, errors and stream endings. Ignored: suffix, logprobs, logit_bias,
+penalties, seed. Thinking is never shown: the shape has no place for it.
 """
 
 from __future__ import annotations
@@ -56,6 +54,7 @@ def decode_request(body: Any) -> ChatRequest:
 
 
 def decode_prompt(value: object) -> str:
+    """A string, or an array holding one; token-array and batched prompts are a 400."""
     if isinstance(value, list) and len(value) == 1:
         value = value[0]
         if not isinstance(value, str):

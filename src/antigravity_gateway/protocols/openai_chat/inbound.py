@@ -1,10 +1,5 @@
 """OpenAI Chat Completions, client-facing: request -> hub; hub -> response, SSE chunks, errors.
 
-Read: model, messages/tools/tool_choice (conversation.py; server/media.py downloads http(s) image
-URLs), temperature, top_p, max_tokens or max_completion_tokens, stop, stream,
-stream_options.include_usage (`wants_usage`), response_format (json_object, json_schema),
-reasoning_effort ("xhigh" -> high), user (-> session key), n (1 only), web_search_options and
-web_search tools (-> web_search; the sources come back as url_citation annotations).
 Accepted but ignored: frequency_penalty, presence_penalty, logit_bias, logprobs, top_logprobs,
 seed, service_tier, store, metadata, modalities, audio, prediction, parallel_tool_calls,
 verbosity, prompt_cache_key, safety_identifier, functions/function_call (legacy).
@@ -85,7 +80,10 @@ _DONE = encode_frame(b"[DONE]")
 
 
 def decode_request(body: Any) -> ChatRequest:
-    """A `/v1/chat/completions` body -> ChatRequest; anything malformed -> InvalidRequest(path)."""
+    """A `/v1/chat/completions` body -> ChatRequest; anything malformed -> InvalidRequest(path).
+
+    http(s) image URLs stay URLs here: server/media.py downloads them. web_search_options or a
+    web_search tool turns on search; the sources come back as url_citation annotations."""
     if not isinstance(body, dict):
         raise InvalidRequest(f"request body must be a JSON object, got {fields.kind(body)}")
     model = fields.string(body.get("model"), "model", nonempty=True)
@@ -145,6 +143,7 @@ def decode_effort(value: object, path: str) -> Reasoning | None:
 
 
 def _json_schema(value: object) -> dict[str, Any] | None:
+    """`response_format` -> the hub's json_schema ({} for json_object, None for text)."""
     match value:
         case None | {"type": "text"}:
             return None

@@ -1,10 +1,7 @@
 """Hub <-> an OpenAI-compatible chat completions upstream (vLLM, Ollama, OpenRouter...). Pure.
 
-`encode_request` builds a streaming request asking for usage in the last chunk;
-`StreamDecoder` turns `chat.completion.chunk` objects into hub events, reading `content`,
-`reasoning_content` / `reasoning` (DeepSeek, vLLM, OpenRouter) as thinking, and `tool_calls`
-fragments by their index. Dropped on the way up: thinking and signatures (the format has no
-place for them), top_k; an effort becomes `reasoning_effort` only when the client named one.
+Dropped on the way up: thinking and signatures (the format has no place for them), and top_k.
+Coming back, `reasoning_content` / `reasoning` (DeepSeek, vLLM, OpenRouter) is read as thinking.
 """
 
 from __future__ import annotations
@@ -47,6 +44,8 @@ _FINISH: dict[str, FinishReason] = {
 
 
 def encode_request(req: ChatRequest, *, model: str) -> dict[str, Any]:
+    """A streaming request that asks for usage in the last chunk; an effort becomes
+    `reasoning_effort` only when the client named one."""
     messages: list[dict[str, Any]] = []
     if req.system:
         messages.append({"role": "system", "content": "\n\n".join(t.text for t in req.system)})
@@ -193,6 +192,7 @@ class StreamDecoder:
         return [*events, start]
 
     def _tool(self, call: dict[str, Any]) -> list[Event]:
+        """One `tool_calls` fragment; fragments belong to the call their `index` names."""
         function = call.get("function") if isinstance(call.get("function"), dict) else {}
         assert isinstance(function, dict)
         tool = call.get("index") if isinstance(call.get("index"), int) else 0

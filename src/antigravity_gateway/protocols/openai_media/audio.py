@@ -1,11 +1,8 @@
 """OpenAI `/v1/audio/transcriptions` <-> a hub request. Pure.
 
-The upload's extension gives its mime type (mp3, wav, m4a, ogg, flac, aiff, webm; anything else
-is a 400 naming `file`); the model is asked for a plain transcript, `language` as a hint and
-`prompt` as context (docs/upstream.md §11.2). `response_format`: `json` -> `{"text"}`,
-`text` -> the bare text, `verbose_json` -> with `segments`: one per `[mm:ss]`-stamped line when
-the model gives timing, else one for the whole file. OpenAI's `whisper-*` names mean
-DEFAULT_MODEL. srt / vtt are a 400.
+The model is asked for a plain transcript, `language` as a hint and `prompt` as context
+(docs/upstream.md §11.2). `verbose_json` has one segment per `[mm:ss]`-stamped line when the
+model gives timing, else one for the whole file; srt / vtt are a 400.
 """
 
 from __future__ import annotations
@@ -22,8 +19,9 @@ from antigravity_gateway.errors import InvalidRequest
 
 from .form import Form
 
-DEFAULT_MODEL = "gemini-3-flash"
+DEFAULT_MODEL = "gemini-3-flash"  # also what OpenAI's `whisper-*` names mean
 MAX_BYTES = 15 * 1024 * 1024
+# The upload's extension gives its mime type; any other extension is a 400 naming `file`.
 MIME_BY_EXTENSION = {
     "mp3": "audio/mp3", "mpga": "audio/mp3", "mpeg": "audio/mp3", "wav": "audio/wav",
     "m4a": "audio/aac", "ogg": "audio/ogg", "oga": "audio/ogg", "flac": "audio/flac",
@@ -39,6 +37,8 @@ _STAMP = re.compile(
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class AudioJob:
+    """A transcription upload and its options, decoded from the form."""
+
     model: str
     audio: Media
     size: int  # bytes

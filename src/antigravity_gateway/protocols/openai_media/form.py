@@ -19,6 +19,8 @@ class Upload:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Form:
+    """A multipart form: its text fields by name and its file uploads."""
+
     fields: dict[str, str] = field(default_factory=dict)
     files: tuple[Upload, ...] = ()
 

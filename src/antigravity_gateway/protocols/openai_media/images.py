@@ -1,10 +1,8 @@
 """OpenAI Images (`/v1/images/generations`, `/v1/images/edits`) <-> hub requests. Pure.
 
-A request becomes an `ImageJob`: the prompt (with the reference's style phrase appended), the
-input images of an edit (image, mask, then the extra references, each checked by its magic
-bytes), the image options and `n`. `size` (`WxH` or a ratio) -> aspectRatio, `quality` /
-`image_size` -> imageSize (docs/upstream.md §11.1). The requested model is honoured;
-OpenAI's own names (dall-e-*, gpt-image-*) mean the default image model.
+A request becomes an `ImageJob`. `size` (`WxH` or a ratio) -> aspectRatio, `quality` /
+`image_size` -> imageSize (docs/upstream.md §11.1). The requested model is honoured; OpenAI's
+own names (dall-e-*, gpt-image-*) mean the default image model.
 """
 
 from __future__ import annotations
@@ -32,7 +30,7 @@ from .form import Form, Upload
 DEFAULT_MODEL = "gemini-3.1-flash-image"
 MAX_IMAGES = 10
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024  # per image file of an edit
-STYLES = {
+STYLES = {  # `style`: the reference's phrase, appended to the prompt
     "vivid": ", (vivid colors, dramatic lighting, rich details)",
     "natural": ", (natural lighting, realistic, photorealistic)",
 }
@@ -100,6 +98,7 @@ def decode_edit(form: Form) -> ImageJob:
         raise InvalidRequest("an image file is required", path="image")
     masks = [f for f in form.files if f.field == "mask"]
     extra = [f for f in form.files if f.field.startswith("image") and f not in main]
+    # image, mask, then the extra references: MASK_HINT counts on the mask coming second
     images = tuple(_image(f) for f in (main[:1] + masks[:1] + main[1:] + extra))
     size = form.text("aspect_ratio") or form.text("size")
     direct = form.text("image_size") or form.text("imageSize")
@@ -182,7 +181,7 @@ def _format(value: str | None) -> Format:
 
 
 def _image(upload: Upload) -> Media:
-    """An uploaded image; anything that is not PNG, JPEG, GIF or WebP is a 400."""
+    """An uploaded image, typed by its magic bytes; anything but PNG, JPEG, GIF or WebP is a 400."""
     head = upload.data[:16]
     mime = next((m for magic, m in _MAGIC if head.startswith(magic)), "")
     if head[:4] == b"RIFF" and head[8:12] == b"WEBP":

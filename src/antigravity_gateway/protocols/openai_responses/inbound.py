@@ -1,12 +1,9 @@
 """OpenAI Responses API (`/v1/responses`), client-facing: a request -> the hub request plus what
 the answer needs (Context); the response object and SSE are in output.py and stream.py.
 
-Read: model, input (items.py), instructions, tools/tool_choice (tools.py), previous_response_id
-(its history is looked up by the caller and passed in), store, stream, max_output_tokens,
-temperature, top_p, reasoning.effort/summary, text.format, include, prompt_cache_key or user (the
-session key). Ignored: parallel_tool_calls, metadata, truncation, service_tier, text.verbosity,
-top_logprobs, safety_identifier, client_metadata, stream_options. A 400: background, conversation
-and prompt (they need server state we do not keep). Errors use the chat codec's envelope.
+The caller looks up a previous_response_id's history and passes it in. Settings that need server
+state we do not keep (background, conversation, prompt) are a 400; errors use the chat codec's
+envelope.
 """
 
 from __future__ import annotations
@@ -36,6 +33,8 @@ __all__ = ["Context", "History", "ResponsesRequest", "decode_request", "encode_e
 
 ENCRYPTED_REASONING = "reasoning.encrypted_content"
 _SUMMARIES = ("auto", "concise", "detailed")
+# Accepted but ignored: parallel_tool_calls, metadata, truncation, service_tier, text.verbosity,
+# top_logprobs, safety_identifier, client_metadata, stream_options. These three are a 400:
 _UNSUPPORTED = {
     "background": "background responses are not supported; leave background unset",
     "conversation": "conversations are not supported; send the history in input instead",
@@ -91,6 +90,8 @@ class Context:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ResponsesRequest:
+    """A decoded `/v1/responses` body: the hub request plus what storing and answering need."""
+
     chat: ChatRequest
     history: History  # the conversation including this request's input
     names: ToolNames

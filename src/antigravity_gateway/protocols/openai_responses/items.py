@@ -1,12 +1,7 @@
 """Responses `input` (a string or a list of items) -> hub system texts and messages.
 
-Items: message (roles user, assistant, system, developer; a string or input_text / output_text /
-input_image / input_file parts), function_call, custom_tool_call (its text as argument `input`),
-function_call_output / custom_tool_call_output (a string or parts), reasoning (the thinking we
-sealed in encrypted_content, else its summary text). System and developer messages go to
-ChatRequest.system; consecutive items of one role share a turn. Dropped: hosted tool items
-(web_search_call, ...), refusals, ids, statuses, image `detail`. File ids and item_reference are
-a 400: there is no file or item store.
+System and developer messages go to ChatRequest.system; consecutive items of one role share a
+turn. File ids and item_reference are a 400: there is no file or item store.
 """
 
 from __future__ import annotations
@@ -36,6 +31,7 @@ from antigravity_gateway.protocols.openai_chat.conversation import (
 from .sealed import unseal
 from .tools import flat_name
 
+# Items of hosted tools: skipped (as are refusals, item ids, statuses and image `detail`).
 HOSTED_ITEMS = frozenset(
     {
         "web_search_call", "file_search_call", "code_interpreter_call", "image_generation_call",
@@ -108,7 +104,7 @@ class InputReader:
         call_id = fields.string(item.get("call_id"), at(path, "call_id"), nonempty=True)
         name = fields.string(item.get("name"), at(path, "name"), nonempty=True)
         name = flat_name(fields.opt_string(item, "namespace", path) or "", name)
-        if custom:
+        if custom:  # its text becomes the one argument `input` (see tools.py)
             arguments = {"input": fields.string(item.get("input"), at(path, "input"))}
         else:
             arguments = decode_arguments(item.get("arguments"), at(path, "arguments"))
@@ -126,6 +122,7 @@ class InputReader:
         self._push("user", [result])
 
     def _reasoning(self, item: dict[str, Any], path: str) -> None:
+        """The thinking we sealed in `encrypted_content`, else the summary text."""
         summary, summary_path = item.get("summary"), at(path, "summary")
         entries = [] if summary is None else fields.array(summary, summary_path)
         texts = [_summary_text(entry, at(summary_path, k)) for k, entry in enumerate(entries)]

@@ -1,11 +1,8 @@
 """Hub response -> Responses `output` items and the response object (shared by JSON and SSE).
 
-One output item per hub part, so an item's `output_index` is its part's index: text ->
-`message`, media (image models) -> `image_generation_call`, thinking -> `reasoning` (summary
-text only when asked for; the signed thinking sealed in `encrypted_content` when `include`
-asks), tool calls -> `function_call`, or `custom_tool_call` for custom tools; a grounded
-answer adds a `web_search_call` item after them and url_citation annotations on its text.
-Item ids derive from the response id, so the stream and the final object agree.
+One output item per hub part, so an item's `output_index` is its part's index; a grounded answer
+adds a `web_search_call` item after them. Item ids derive from the response id, so the stream
+and the final object agree.
 """
 
 from __future__ import annotations
@@ -95,7 +92,8 @@ def output_text(text: str) -> wire.OutputText:
 
 
 def reasoning_item(ctx: Context, index: int, part: Thinking | None) -> wire.ReasoningItem:
-    """A reasoning item; `part=None` is the stream's opening form (no summary yet)."""
+    """A reasoning item: summary text only when asked for, the signed thinking sealed in
+    `encrypted_content` when `include` asks; `part=None` is the stream's opening form."""
     item: wire.ReasoningItem = {"id": item_id(ctx, "rs", index), "type": "reasoning", "summary": []}
     if part is None:
         return item

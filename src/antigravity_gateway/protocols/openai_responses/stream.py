@@ -1,11 +1,8 @@
 """Hub events -> the Responses SSE family, each frame `event: <type>` with a `sequence_number`.
 
-response.created, response.in_progress; per part output_item.added, then for text
-content_part.added / output_text.delta / output_text.done / content_part.done, for thinking
-reasoning_summary_part.added / reasoning_summary_text.delta / .done / reasoning_summary_part.done
-(only when a summary was asked for), for calls function_call_arguments.delta / .done (or
-custom_tool_call_input.delta / .done); output_item.done; then response.completed (or
-response.incomplete, or response.failed from `fail`). No `[DONE]`: the terminal event ends it.
+response.created, response.in_progress; per part output_item.added, its content and delta
+events, output_item.done; then response.completed (or response.incomplete, or response.failed
+from `fail`). No `[DONE]`: the terminal event ends it.
 """
 
 from __future__ import annotations

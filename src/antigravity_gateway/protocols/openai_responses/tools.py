@@ -1,12 +1,9 @@
 """Responses `tools` and `tool_choice` -> hub tools, plus the names to map calls back.
 
-`function` tools pass as they are (`strict` is dropped: the upstream has no such switch).
-A `custom` tool (free text, often with a Lark or regex grammar, e.g. Codex's apply_patch) is
-offered as a function with one string argument `input`, its grammar in the description, and its
-calls go back as `custom_tool_call`. A `namespace` is flattened to `<namespace>__<tool>` and split
-again on the way out. Hosted tools (web_search*, file_search, code_interpreter, computer_use*,
-image_generation, local_shell, shell, mcp, tool_search, apply_patch) are dropped: the upstream
-cannot mix its search grounding with function tools, and runs none of the others.
+A `custom` tool (free text, e.g. Codex's apply_patch) is offered as a function with one string
+argument `input`; its calls go back as `custom_tool_call`. A `namespace` is flattened to
+`<namespace>__<tool>`. Hosted tools are dropped: the upstream cannot mix its search grounding
+with function tools, and runs none of the others.
 """
 
 from __future__ import annotations
@@ -80,7 +77,7 @@ def _tool(item: object, path: str, namespace: str, custom: set[str]) -> tuple[To
     description = fields.opt_string(tool, "description", path) or ""
     hub_name = flat_name(namespace, name)
     match tool.get("type"):
-        case "function":
+        case "function":  # `strict` is dropped: the upstream has no such switch
             params = tool.get("parameters")
             params = {} if params is None else fields.obj(params, at(path, "parameters"))
             return Tool(name=hub_name, description=description, parameters=params), name
@@ -95,7 +92,8 @@ def _tool(item: object, path: str, namespace: str, custom: set[str]) -> tuple[To
 
 
 def _custom_parameters(value: object, path: str) -> dict[str, Any]:
-    """One string argument `input`; a grammar, when given, is spelled out for the model."""
+    """One string argument `input`; a grammar (Lark, regex), when given, is spelled out for the
+    model in the argument's description."""
     hint = "The raw text input of this tool, exactly as the tool expects it."
     if value is not None:
         fmt = fields.obj(value, path)
