@@ -66,3 +66,14 @@ def test_the_reader_blocks_until_the_first_item() -> None:
     queue.put(7, urgent=True)
     reader.join(NEVER)
     assert taken == [[7]]
+
+
+def test_close_hands_over_what_is_queued_then_ends(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(batches, "LONGEST", NEVER)
+    queue: Batches[str] = Batches(1000)
+    queue.put("last line")
+    queue.close()
+    started = time.monotonic()
+    assert queue.take() == ["last line"]
+    assert queue.ended
+    assert time.monotonic() - started < NEVER / 2

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import queue
 import threading
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 # Under load a batch is what SHORTEST gathers, so a write never holds the core long (0.1 s of
 # monitor rows at 1,000 req/s held it ~1.3 ms: a p99 hit).
@@ -19,6 +19,7 @@ GATHER = 20  # fewer than this in SHORTEST: the load is light, wait for more
 LONGEST = 0.25  # how late a log line or a monitor row may be: a person watching won't mind
 
 T = TypeVar("T")
+_END: Any = object()  # what `close` queues: the reader's last batch
 
 
 class Batches(Generic[T]):
@@ -31,13 +32,14 @@ class Batches(Generic[T]):
         self._capacity = capacity
         self._urgent = threading.Event()
         self._gathered = threading.Event()
+        self.ended = False  # the reader has taken its last batch: it may stop
 
     def qsize(self) -> int:
         return self._queue.qsize()
 
     def put(self, item: T, *, urgent: bool = False) -> bool:
         """Queue `item`, unless `capacity` items wait already (False: the caller counts the
-        drop). An `urgent` one (a command, the stop) always goes and ends the reader's wait."""
+        drop). An `urgent` one (a command; `close` too) always goes and ends the reader's wait."""
         if urgent:
             self._queue.put(item)
             self._urgent.set()
@@ -51,8 +53,13 @@ class Batches(Generic[T]):
             self._gathered.set()
         return True
 
+    def close(self) -> None:
+        """End the reader's wait: it takes what is queued, then `ended` is true."""
+        self.put(_END, urgent=True)
+
     def take(self, limit: int | None = None) -> list[T]:
-        """Wait for an item, then for a batch; what is queued, up to `limit`."""
+        """Wait for an item, then for a batch; what is queued, up to `limit` (after `close`,
+        the batch that sets `ended` may be empty)."""
         items = [self._queue.get()]
         if not self._urgent.wait(SHORTEST):
             self._gathered.wait(LONGEST - SHORTEST)
@@ -63,4 +70,7 @@ class Batches(Generic[T]):
                 items.append(self._queue.get_nowait())
             except queue.Empty:
                 break
+        if any(item is _END for item in items):
+            self.ended = True
+            items = [item for item in items if item is not _END]
         return items

@@ -88,7 +88,7 @@ class LogWriter:
     and writes it."""
 
     def __init__(self) -> None:
-        self._queue: Batches[tuple[Sink, Item] | None] = Batches(BACKLOG)
+        self._queue: Batches[tuple[Sink, Item]] = Batches(BACKLOG)
         self.dropped = 0
         self._thread = threading.Thread(target=self._run, name="agm-log-writer", daemon=True)
         self._thread.start()
@@ -102,19 +102,16 @@ class LogWriter:
 
     def stop(self) -> None:
         """Write what is queued, then end the thread."""
-        self._queue.put(None, urgent=True)
+        self._queue.close()
         self._thread.join(5)
 
     def _run(self) -> None:
-        while True:
-            taken = self._queue.take()
-            items = [item for item in taken if item is not None]
+        while not self._queue.ended:
+            items = self._queue.take()
             if items:
                 _write(items)
                 if not self._queue.qsize():  # after the lines that were kept, in order
                     self._report_dropped(items[0][0])
-            if len(items) < len(taken):  # the stop
-                return
 
     def _report_dropped(self, sink: Sink) -> None:
         if self.dropped:

@@ -38,9 +38,6 @@ class _Job:
     done: Future[Any] = field(default_factory=Future)
 
 
-_STOP = object()
-
-
 class Writer:
     """Owns the write connection; everything that writes monitor.db goes through here."""
 
@@ -78,7 +75,7 @@ class Writer:
     def stop(self, timeout: float = 10.0) -> None:
         """Write what is queued, then end the thread."""
         if self._thread.is_alive():
-            self._queue.put(_STOP, urgent=True)
+            self._queue.close()
             self._thread.join(timeout)
 
     def submit(self, record: Any) -> bool:
@@ -103,12 +100,8 @@ class Writer:
 
     def _run(self) -> None:
         self._open()  # sqlite3 connections belong to the thread that opened them
-        while True:
-            items = self._queue.take(BATCH)
-            stop = any(item is _STOP for item in items)
-            self._handle([i for i in items if i is not _STOP])
-            if stop:
-                break
+        while not self._queue.ended:
+            self._handle(self._queue.take(BATCH))
         if self._conn is not None:
             self._conn.close()
 
