@@ -53,10 +53,11 @@ async def test_a_failed_look_is_raised_to_the_watcher_and_looking_goes_on() -> N
 
 
 async def test_leaving_the_context_ends_the_thread() -> None:
-    before = threading.active_count()
+    before = set(threading.enumerate())  # by identity: other tests' threads may end meanwhile
     with Poll(Probe("a"), 0.01, "a"):
-        assert threading.active_count() == before + 1
-    await _until(lambda: threading.active_count() == before)
+        started = [t for t in threading.enumerate() if t not in before]
+        assert [t.name for t in started] == ["agm-file-poll"]
+    await _until(lambda: not started[0].is_alive())
 
 
 async def _until(condition) -> None:
